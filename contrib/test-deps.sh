@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mrsocko's test suite needs, on Debian 12 or Ubuntu.
+# Idempotent and non-interactive: installs only what is missing (one `apt-get update`
+# first, and only then). As root, or through sudo otherwise. Exits non-zero on failure.
+# Node.js (>= 20) itself is not installed here: Debian 12's nodejs is too old.
+set -euo pipefail
+
+packages=(
+  # the sd-notify native addon: node-gyp builds it with g++/make/python3 and -lsystemd
+  libsystemd-dev g++ make python3
+  # real systemd for e2e tests: systemd-socket-activate, and systemd-nspawn booting the
+  # host's own systemd (test/helpers/nspawn.ts); nsenter (util-linux) enters the container
+  systemd systemd-container util-linux
+  # clients, backends and inspection used by the tests
+  socat curl dnsutils iproute2 procps psmisc
+)
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+  echo "test-deps: needs apt-get and dpkg-query (Debian 12 or Ubuntu)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "test-deps: all ${#packages[@]} packages already installed"
+else
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  elif command -v sudo >/dev/null; then
+    as_root=(sudo)
+  else
+    echo "test-deps: not root and no sudo: cannot install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "test-deps: installing ${missing[*]}"
+  apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300)
+  "${apt[@]}" update
+  "${apt[@]}" install --no-install-recommends "${missing[@]}"
+fi
+
+# Check what the tests will actually run, not only what dpkg says.
+for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig ip ps pgrep killall python3 g++ make; do
+  if ! command -v "$cmd" >/dev/null; then
+    echo "test-deps: $cmd still missing after installing" >&2
+    exit 1
+  fi
+done
+if [[ ! -x /usr/lib/systemd/systemd && ! -x /lib/systemd/systemd ]]; then
+  echo "test-deps: no /usr/lib/systemd/systemd for the nspawn containers to boot" >&2
+  exit 1
+fi
+if ! command -v node >/dev/null || (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
+  echo "test-deps: Node.js >= 20 is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+echo "test-deps: ok"

@@ -1,0 +1,26 @@
+// A backend driver knows how to launch and stop one kind of backend. It does not decide
+// when: that is the lifecycle's job (./lifecycle.ts).
+
+export interface BackendDriver {
+  /** Human-readable name for logs and STATUS= (e.g. "jellyfin.service", "python3"). */
+  readonly description: string;
+  /**
+   * Launch the backend. Resolves once it is launched (process spawned, `systemctl start`
+   * returned), not once it accepts connections — readiness is probed separately.
+   * Rejects with an Error whose message says why. Aborting `signal` abandons the launch.
+   */
+  start(signal: AbortSignal): Promise<void>;
+  /** Stop the backend and wait until it is gone. Problems are reported, never thrown. */
+  stop(): Promise<void>;
+  /** Set by the lifecycle: called when the backend ends without being asked to. */
+  onUnexpectedExit?: (status: string) => void;
+  /** Set by the lifecycle: non-fatal problems while stopping (escalation, failed command). */
+  onStopProblem?: (problem: string) => void;
+  /** The backend's main process id, when there is one. */
+  readonly pid?: number | undefined;
+}
+
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `killed by ${signal}`;
+  return `exit status ${code ?? 'unknown'}`;
+}

@@ -1,0 +1,68 @@
+// `mrsocko check`: validate a config exactly as `run` would, and print the effective
+// settings. Problems are thrown as ConfigError; main.ts prints them and exits 78.
+import { parseArgs } from 'node:util';
+import type { Command } from './command.js';
+import { UsageError } from '../errors.js';
+import { describeConfig } from '../config/describe.js';
+import { findUnimplemented } from '../config/unimplemented.js';
+import { loadConfig } from '../config/load.js';
+import { resolveConfigPath } from '../config/paths.js';
+
+const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
+
+Validate a config without starting anything, then print the settings mrsocko will
+use: every key with its effective value, defaults filled in. The output is itself
+a valid config file.
+
+On a problem it prints one line, FILE:LINE: [section] key: what is wrong, and
+exits 78 (EX_CONFIG), so it also fits in scripts before a restart.
+
+Options:
+  -i, --instance NAME  check /etc/mrsocko/NAME.conf ($MRSOCKO_CONFIG_DIR/NAME.conf)
+  -c, --config FILE    check FILE
+  -h, --help           show this help
+
+Exit status: 0 valid, 2 usage error, 78 invalid config.
+
+Examples:
+  mrsocko check --instance jellyfin
+  mrsocko check --config ./jellyfin.conf && sudo cp jellyfin.conf /etc/mrsocko/
+`;
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'validate a config and print the effective settings',
+  help: HELP,
+  async run(args, io) {
+    let values: { instance?: string | undefined; config?: string | undefined };
+    try {
+      ({ values } = parseArgs({
+        args: [...args],
+        options: {
+          instance: { type: 'string', short: 'i' },
+          config: { type: 'string', short: 'c' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (err) {
+      throw new UsageError(explainArgError(err));
+    }
+    const file = resolveConfigPath(values, io.env);
+    const config = loadConfig(file);
+    io.out(describeConfig(config));
+    const unimplemented = findUnimplemented(file);
+    if (unimplemented) io.err(`mrsocko: warning: ${unimplemented.message}\n`);
+    return 0;
+  },
+};
+
+/** parseArgs' message, plus the likely intent for `mrsocko check jellyfin`. */
+function explainArgError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const positional = /^Unexpected argument '(.*)'/.exec(message)?.[1];
+  if ((err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional !== undefined) {
+    return `unexpected argument "${positional}"; did you mean --instance ${positional} or --config ${positional}?`;
+  }
+  return message;
+}

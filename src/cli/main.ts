@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// mrsocko's command line: dispatch to one file per subcommand. `main()` is exported and
+// runs only when this module is the entry point, so tests can import it.
+import { realpathSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CliIO, Command } from './command.js';
+import { MrsockoError, UsageError, exitCodeFor, EXIT_USAGE } from '../errors.js';
+import { runCommand } from './run.js';
+import { checkCommand } from './check.js';
+
+const COMMANDS: readonly Command[] = [runCommand, checkCommand];
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: mrsocko COMMAND [OPTIONS]',
+    '',
+    'Start a backend when a client connects, proxy to it, stop it when idle.',
+    'systemd owns the ports (mrsocko@NAME.socket) and hands them to mrsocko@NAME.service.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show this help (or `mrsocko COMMAND --help`)',
+    '  -V, --version  print the version',
+    '',
+    'Config: /etc/mrsocko/NAME.conf (directory overridable with MRSOCKO_CONFIG_DIR).',
+    'Exit status: 0 ok, 1 runtime failure, 2 usage error, 78 configuration error.',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    if (first === 'help' && rest[0] !== undefined) return main([rest[0], '--help'], io);
+    io.out(usage() + '\n');
+    return first === undefined ? EXIT_USAGE : 0;
+  }
+  if (first === '-V' || first === '--version') {
+    io.out(`mrsocko ${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  try {
+    if (!command) throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (rest.includes('-h') || rest.includes('--help')) {
+      io.out(command.help.trimEnd() + '\n');
+      return 0;
+    }
+    return await command.run(rest, io);
+  } catch (err) {
+    // Under systemd, stderr goes to the journal: give errors their priority there too.
+    const prefix = io.env.JOURNAL_STREAM ? '<3>' : '';
+    if (err instanceof MrsockoError) {
+      io.err(`${prefix}mrsocko: ${err.message}\n`);
+      if (err instanceof UsageError) io.err(`Try 'mrsocko ${command ? `${command.name} ` : ''}--help'.\n`);
+      return exitCodeFor(err);
+    }
+    io.err(`${prefix}mrsocko: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const io: CliIO = {
+    env: process.env,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+  main(process.argv.slice(2), io).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (err: unknown) => {
+      process.stderr.write(`mrsocko: internal error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+export { EXIT_USAGE };

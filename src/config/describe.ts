@@ -1,0 +1,116 @@
+// The effective settings, written as a config file: every key with the value mrsocko will
+// use, defaults filled in, spans in systemd's notation, command lines re-quoted. Unset
+// optional keys appear commented out with what happens instead. The text is itself a
+// valid config that loads to the same settings.
+
+import { quoteArgv } from './argv.js';
+import { DUAL_STACK_HOST } from './address.js';
+import { formatTimespan } from './timespan.js';
+import type { Config, IdleConfig, AccessConfig, LogConfig, ServiceConfig, SocketConfig } from './types.js';
+
+/** Column where trailing `; …` explanations start. */
+const COMMENT_COLUMN = 34;
+
+type Line = string;
+
+export function describeConfig(config: Config): string {
+  const blocks: Line[][] = [
+    [`# mrsocko: effective settings of ${config.file}`, '# (defaults filled in; ";key =" lines are not set)'],
+    describeService(config.service),
+    ...config.sockets.map(describeSocket),
+    describeIdle(config.idle),
+    describeAccess(config.access),
+    describeLog(config.log),
+  ];
+  return blocks.map((lines) => lines.join('\n')).join('\n\n') + '\n';
+}
+
+function describeService(s: ServiceConfig): Line[] {
+  const lines = ['[service]'];
+  if (s.mode === 'unit') {
+    lines.push(set('unit', s.unit));
+  } else {
+    lines.push(
+      set('exec', quoteArgv(s.exec)),
+      optional('user', s.user, 'same user as mrsocko'),
+      optional('group', s.group, s.user !== undefined ? `primary group of ${s.user}` : 'same group as mrsocko'),
+      optional('directory', s.directory, "mrsocko's working directory"),
+      optional('pidfile', s.pidfile, 'the exec process itself is the backend'),
+    );
+  }
+  const defaultStop = s.mode === 'unit'
+    ? `systemctl stop ${s.unit}`
+    : 'SIGTERM to its process group, SIGKILL after stop_timeout';
+  lines.push(
+    optional('stop', s.stop && quoteArgv(s.stop), defaultStop),
+    set('start_timeout', formatTimespan(s.startTimeoutMs)),
+    set('stop_timeout', formatTimespan(s.stopTimeoutMs)),
+  );
+  return lines;
+}
+
+function describeSocket(s: SocketConfig): Line[] {
+  const dualStack = s.listen.kind === 'inet' && s.listen.host === DUAL_STACK_HOST && !s.listen.text.startsWith('[')
+    ? `[::]:${s.listen.port}, IPv6 and IPv4 (dual-stack)`
+    : undefined;
+  const lines = [
+    `[socket.${s.name}]`,
+    set('listen', s.listen.text, dualStack),
+    set('protocol', s.protocol),
+    set('backend', s.backend.text),
+  ];
+  if (s.protocol === 'udp') lines.push(set('flow_timeout', formatTimespan(s.flowTimeoutMs)));
+  return lines;
+}
+
+function describeIdle(i: IdleConfig): Line[] {
+  return [
+    '[idle]',
+    set('timeout', formatTimespan(i.timeoutMs), i.timeoutMs === Infinity ? 'never stopped for inactivity' : undefined),
+    set('max_runtime', formatTimespan(i.maxRuntimeMs)),
+    set('min_runtime', formatTimespan(i.minRuntimeMs)),
+    optional('keepalive', list(i.keepalive), "every admitted client's activity counts"),
+    set('connections_count', yesNo(i.connectionsCount)),
+    set('exit', yesNo(i.exit)),
+  ];
+}
+
+function describeAccess(a: AccessConfig): Line[] {
+  return [
+    '[access]',
+    optional('allow', list(a.allow), 'anyone may connect'),
+    optional('deny', list(a.deny), 'no address is refused'),
+    optional('wake', list(a.wake), 'any admitted client may start the backend'),
+    set('max_connections', String(a.maxConnections)),
+    set('max_per_source', String(a.maxPerSource)),
+  ];
+}
+
+function describeLog(l: LogConfig): Line[] {
+  const lines = ['[log]', set('level', l.level), optional('file', l.file, 'journal (stdout/stderr) only')];
+  if (l.file !== undefined) {
+    lines.push(optional('max_size', l.maxSize, 'no size limit'), optional('max_files', l.maxFiles, 'all kept'));
+  }
+  return lines;
+}
+
+function set(key: string, value: string, note?: string): Line {
+  return withNote(`${key} = ${value}`, note);
+}
+
+/** An unset key is printed commented out, with what happens instead. */
+function optional(key: string, value: string | undefined, whenUnset: string): Line {
+  return value !== undefined ? set(key, value) : withNote(`;${key} =`, `not set: ${whenUnset}`);
+}
+
+function withNote(text: string, note: string | undefined): Line {
+  return note === undefined ? text : `${text.padEnd(COMMENT_COLUMN - 1)} ; ${note}`;
+}
+
+function list(items: readonly string[]): string | undefined {
+  return items.length > 0 ? items.join(', ') : undefined;
+}
+
+function yesNo(value: boolean): string {
+  return value ? 'yes' : 'no';
+}

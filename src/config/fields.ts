@@ -1,0 +1,131 @@
+// Typed reading of one config section's keys. Every failure becomes a ConfigError naming
+// the file, the key's line (the header's line when the key is absent), section and key.
+// Values are decoded by `ini` (quotes, `\;` escapes, inline comments); the argv keys are
+// read from the raw line instead, because `ini` cuts `sh -c "a; b"` at the `;`.
+
+import ini from 'ini';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { splitArgv, stripInlineComment } from './argv.js';
+import type { RawEntry, RawSection } from './locate.js';
+import { parseTimespan } from './timespan.js';
+import { ValueError } from './value-error.js';
+
+const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ['yes', true], ['true', true], ['on', true], ['1', true],
+  ['no', false], ['false', false], ['off', false], ['0', false],
+]);
+
+export class Fields {
+  constructor(
+    readonly file: string,
+    /** The section as located; undefined when the file has no such section (all defaults). */
+    private readonly section: RawSection | undefined,
+    readonly name: string,
+  ) {}
+
+  has(key: string): boolean {
+    return this.entry(key) !== undefined;
+  }
+
+  /** The key's line, else the section header's, else 0. */
+  line(key?: string): number {
+    return (key !== undefined ? this.entry(key)?.line : undefined) ?? this.section?.line ?? 0;
+  }
+
+  fail(key: string | undefined, detail: string): never {
+    const where = { file: this.file, line: this.line(key), section: this.name };
+    throw new ConfigError(key !== undefined ? { ...where, key } : where, detail);
+  }
+
+  /** Runs a value parser, turning its ValueError into a located ConfigError. */
+  parse<T>(key: string, text: string, parser: (text: string) => T): T {
+    try {
+      return parser(text);
+    } catch (err) {
+      if (err instanceof ValueError) this.fail(key, err.message);
+      throw err;
+    }
+  }
+
+  /** The decoded value, or undefined when the key is absent. Empty values are errors:
+   * `expected` says what to write instead. */
+  text(key: string, expected: string, required = false): string | undefined {
+    const entry = this.entry(key);
+    if (entry === undefined) return undefined;
+    return this.nonEmpty(entry, ini.unsafe(entry.raw), expected, required);
+  }
+
+  required(key: string, expected: string): string {
+    return this.text(key, expected, true) ?? this.fail(key, `missing; expected ${key} = ${expected}`);
+  }
+
+  span(key: string, fallback: number, opts: { positive?: boolean } = {}): number {
+    const text = this.text(key, 'a time span such as 90s, 15min, 1h 30min or infinity');
+    if (text === undefined) return fallback;
+    const ms = this.parse(key, text, parseTimespan);
+    if (opts.positive === true && ms === 0) this.fail(key, 'must be longer than 0 (use infinity for "no limit")');
+    return ms;
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    const text = this.text(key, 'yes or no');
+    if (text === undefined) return fallback;
+    const value = BOOLEANS.get(text.toLowerCase());
+    return value ?? this.fail(key, `"${text}" is not a boolean; expected yes or no (also true/false, on/off, 1/0)`);
+  }
+
+  positiveInt(key: string, fallback: number): number {
+    const text = this.text(key, 'a whole number above 0');
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+      this.fail(key, `"${text}" is not a whole number above 0`);
+    }
+    return n;
+  }
+
+  choice<T extends string>(key: string, choices: readonly T[], fallback: T): T {
+    const text = this.text(key, choices.join(' or '));
+    if (text === undefined) return fallback;
+    const found = choices.find((c) => c === text);
+    return found ?? this.fail(key, `"${text}" is not one of: ${choices.join(', ')}`);
+  }
+
+  /** A comma-separated list, entries trimmed and kept as written; absent = []. */
+  list(key: string): string[] {
+    const text = this.text(key, 'a comma-separated list');
+    if (text === undefined) return [];
+    const items = text.split(',').map((item) => item.trim());
+    if (items.includes('')) this.fail(key, `empty entry in "${text}" (two commas in a row, or a comma at an end?)`);
+    return items;
+  }
+
+  absolutePath(key: string): string | undefined {
+    const text = this.text(key, 'an absolute path');
+    if (text !== undefined && !path.isAbsolute(text)) this.fail(key, `"${text}" must be an absolute path (start with /)`);
+    return text;
+  }
+
+  /** A command line, from the raw line: see the header comment. */
+  argv(key: string): string[] | undefined {
+    const entry = this.entry(key);
+    if (entry === undefined) return undefined;
+    const text = this.nonEmpty(entry, stripInlineComment(entry.raw), 'a command line such as /usr/bin/foo --bar', false);
+    const argv = this.parse(key, text, splitArgv);
+    if (argv.length === 0 || argv[0] === '') this.fail(key, 'the command line has no program to run');
+    return argv;
+  }
+
+  private entry(key: string): RawEntry | undefined {
+    return this.section?.entries.get(key);
+  }
+
+  private nonEmpty(entry: RawEntry, value: string, expected: string, required: boolean): string {
+    if (value.trim() !== '') return value.trim();
+    // systemd would read an empty value as "reset to default"; here that is more likely a
+    // half-edited line, so it is refused with what to write.
+    const otherwise = required ? '' : ' (or delete the line for the default)';
+    return this.fail(entry.key, `empty value; expected ${expected}${otherwise}`);
+  }
+}

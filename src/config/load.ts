@@ -1,0 +1,336 @@
+// The one validator: config file text → the frozen, typed Config (./types.ts).
+// Structure and line numbers come from the locator (./locate.ts), values from `ini`
+// (./fields.ts), checks that span keys or sections are here. The first problem found is
+// thrown as a ConfigError naming file, line, section and key.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { backendLoopsToListen, listenAddressesOverlap, parseBackend, parseListen } from './address.js';
+import { Fields } from './fields.js';
+import { locate, type RawConfig, type RawSection } from './locate.js';
+import type {
+  AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
+} from './types.js';
+import { ValueError } from './value-error.js';
+
+export const DEFAULTS = {
+  startTimeoutMs: 90_000,
+  stopTimeoutMs: 30_000,
+  protocol: 'tcp',
+  flowTimeoutMs: 60_000,
+  idleTimeoutMs: 15 * 60_000,
+  maxRuntimeMs: Infinity,
+  minRuntimeMs: 0,
+  maxConnections: 1024,
+  maxPerSource: 64,
+  logLevel: 'info',
+} as const;
+
+/** Keys per section kind; `socket` stands for every [socket.NAME]. */
+const KEYS = {
+  service: ['unit', 'exec', 'user', 'group', 'directory', 'pidfile', 'stop', 'start_timeout', 'stop_timeout'],
+  socket: ['listen', 'protocol', 'backend', 'flow_timeout'],
+  idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit'],
+  access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
+  log: ['level', 'file', 'max_size', 'max_files'],
+} as const;
+type SectionKind = keyof typeof KEYS;
+
+const EXEC_ONLY_KEYS = ['user', 'group', 'directory', 'pidfile'] as const;
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
+const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
+
+/** Like systemd's FileDescriptorName=, minus what LISTEN_FDNAMES cannot carry (":" separates
+ * names there) and what would not survive a section header or a unit file. */
+const SOCKET_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError({ file, line: 0 }, `cannot read the config: ${describeReadError(err)}`);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): Config {
+  const raw = locate(text, file);
+  const kinds = new Map(raw.sections.map((s) => [s, sectionKind(s, file)] as const));
+  for (const [section, kind] of kinds) checkKeys(section, kind, file);
+
+  const fields = (kind: SectionKind): Fields => {
+    const section = raw.sections.find((s) => kinds.get(s) === kind);
+    return new Fields(file, section, kind);
+  };
+  // Read in the order of a typical file, so the first problem reported is the topmost one.
+  const service = readService(requireSection(raw, 'service', file), file);
+  const sockets = readSockets(raw, kinds, file);
+  return deepFreeze({
+    file: path.resolve(file),
+    service,
+    sockets,
+    idle: readIdle(fields('idle')),
+    access: readAccess(fields('access')),
+    log: readLog(fields('log')),
+  });
+}
+
+function requireSection(raw: RawConfig, name: 'service', file: string): RawSection {
+  const section = raw.sections.find((s) => s.name === name);
+  if (section !== undefined) return section;
+  throw new ConfigError({ file, line: raw.lastLine, section: name },
+    'missing section; add [service] with unit = NAME.service or exec = COMMAND');
+}
+
+function sectionKind(section: RawSection, file: string): SectionKind {
+  const { name, line } = section;
+  const fail: (detail: string) => never = (detail) => { throw new ConfigError({ file, line, section: name }, detail); };
+  if (name === 'service' || name === 'idle' || name === 'access' || name === 'log') return name;
+  if (name === 'socket') fail('a socket section needs a name: [socket.NAME], e.g. [socket.web]');
+  if (name.startsWith('socket.')) {
+    const socketName = name.slice('socket.'.length);
+    if (!SOCKET_NAME.test(socketName)) {
+      fail(`socket name "${socketName}" may only use letters, digits, "_", "." and "-" (1-255 characters), ` +
+        'as it becomes FileDescriptorName= (":" separates names in LISTEN_FDNAMES)');
+    }
+    return 'socket';
+  }
+  const dot = name.indexOf('.');
+  const guess = dot > 0 && closeEnough(name.slice(0, dot), 'socket')
+    ? `socket${name.slice(dot)}`
+    : suggest(name, ['service', 'idle', 'access', 'log', 'socket.NAME']);
+  fail(`unknown section${guess !== undefined ? `; did you mean [${guess}]?` : ''} ` +
+    '(sections: [service], [socket.NAME], [idle], [access], [log])');
+}
+
+function checkKeys(section: RawSection, kind: SectionKind, file: string): void {
+  const allowed: readonly string[] = KEYS[kind];
+  for (const entry of section.entries.values()) {
+    if (allowed.includes(entry.key)) continue;
+    const guess = suggest(entry.key, allowed);
+    const home = (Object.keys(KEYS) as SectionKind[]).find((k) => (KEYS[k] as readonly string[]).includes(entry.key));
+    const hint = guess !== undefined ? `did you mean ${guess}?`
+      : home !== undefined ? `${entry.key} belongs in [${home === 'socket' ? 'socket.NAME' : home}]`
+      : `[${kind === 'socket' ? 'socket.NAME' : kind}] takes: ${allowed.join(', ')}`;
+    throw new ConfigError({ file, line: entry.line, section: section.name, key: entry.key }, `unknown key; ${hint}`);
+  }
+}
+
+function readService(section: RawSection, file: string): ServiceConfig {
+  const f: Fields = new Fields(file, section, 'service');
+  const common = {
+    stop: f.argv('stop'),
+    startTimeoutMs: f.span('start_timeout', DEFAULTS.startTimeoutMs, { positive: true }),
+    stopTimeoutMs: f.span('stop_timeout', DEFAULTS.stopTimeoutMs, { positive: true }),
+  };
+  if (f.has('unit') && f.has('exec')) {
+    const later = f.line('unit') > f.line('exec') ? 'unit' : 'exec';
+    const other = later === 'unit' ? 'exec' : 'unit';
+    f.fail(later, `cannot be used together with ${other} = (line ${f.line(other)}): ` +
+      'unit = starts a systemd unit, exec = runs a command; keep one');
+  }
+  if (f.has('unit')) {
+    for (const key of EXEC_ONLY_KEYS) {
+      if (f.has(key)) f.fail(key, `only applies to exec = backends; with unit =, set it in the unit file instead`);
+    }
+    const text = f.required('unit', 'a systemd service name such as jellyfin.service');
+    return { mode: 'unit', unit: f.parse('unit', text, normalizeUnitName), ...common };
+  }
+  const exec = f.argv('exec');
+  if (exec === undefined) f.fail(undefined, 'needs unit = NAME.service (a systemd unit) or exec = COMMAND (run directly)');
+  return {
+    mode: 'exec',
+    exec,
+    user: accountName(f, 'user'),
+    group: accountName(f, 'group'),
+    directory: f.absolutePath('directory'),
+    pidfile: f.absolutePath('pidfile'),
+    ...common,
+  };
+}
+
+const UNIT_TYPES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
+
+/** "jellyfin" → "jellyfin.service", as systemctl reads it; other unit types are refused. */
+export function normalizeUnitName(text: string): string {
+  if (text.includes('/')) throw new ValueError(`"${text}" is a path; expected a unit name such as jellyfin.service`);
+  if (!/^[A-Za-z0-9:_.\\@-]+$/.test(text)) {
+    throw new ValueError(`"${text}" is not a unit name (letters, digits and : _ . \\ @ - only)`);
+  }
+  const suffix = text.slice(text.lastIndexOf('.') + 1);
+  const isTyped = text.includes('.') && UNIT_TYPES.includes(suffix);
+  if (isTyped && suffix !== 'service') {
+    throw new ValueError(`"${text}" is a .${suffix} unit; mrsocko starts and stops .service units`);
+  }
+  const unit = isTyped ? text : `${text}.service`;
+  if (unit === '.service') throw new ValueError('the unit name is empty');
+  if (unit.endsWith('@.service')) throw new ValueError(`"${unit}" is a template; name an instance, e.g. ${unit.replace('@.', '@NAME.')}`);
+  if (unit.length > 255) throw new ValueError('unit names are limited to 255 characters');
+  return unit;
+}
+
+function accountName(f: Fields, key: 'user' | 'group'): string | undefined {
+  const text = f.text(key, `a ${key} name or numeric id`);
+  if (text !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(text)) {
+    f.fail(key, `"${text}" is not a valid ${key} name or numeric id`);
+  }
+  return text;
+}
+
+function readSockets(raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>, file: string): SocketConfig[] {
+  const read: Array<{ socket: SocketConfig; f: Fields }> = [];
+  for (const section of raw.sections) {
+    if (kinds.get(section) !== 'socket') continue;
+    const f: Fields = new Fields(file, section, section.name);
+    const socket = readSocket(f, section);
+    const clash = read.find((r) => clashes(r.socket, socket));
+    if (clash !== undefined) {
+      f.fail('listen', `"${socket.listen.text}" clashes with [${clash.f.name}] listen = ${clash.socket.listen.text} ` +
+        `(line ${clash.f.line('listen')}); two ${socket.protocol} sockets cannot bind the same address and port`);
+    }
+    read.push({ socket, f });
+  }
+  if (read.length === 0) {
+    throw new ConfigError({ file, line: raw.lastLine, section: 'socket.NAME' },
+      'no sockets; add at least one [socket.NAME] section with listen = and backend =');
+  }
+  for (const { socket, f } of read) {
+    const loop = read.find((r) => r.socket.protocol === socket.protocol && backendLoopsToListen(socket.backend, r.socket.listen));
+    if (loop !== undefined) {
+      f.fail('backend', `"${socket.backend.text}" is mrsocko's own listen address ([${loop.f.name}] listen = ` +
+        `${loop.socket.listen.text}); the backend must listen on another address or port`);
+    }
+  }
+  return read.map((r) => r.socket);
+}
+
+/** TCP and UDP may share a port; unix paths may never be shared. */
+function clashes(a: SocketConfig, b: SocketConfig): boolean {
+  const bothUnix = a.listen.kind === 'unix' && b.listen.kind === 'unix';
+  return (bothUnix || a.protocol === b.protocol) && listenAddressesOverlap(a.listen, b.listen);
+}
+
+function readSocket(f: Fields, section: RawSection): SocketConfig {
+  const listen = f.parse('listen', f.required('listen', 'PORT, IPV4:PORT, [IPV6]:PORT or /path/to.sock'), parseListen);
+  const protocol = f.choice('protocol', PROTOCOLS, DEFAULTS.protocol);
+  const backend = f.parse('backend', f.required('backend', 'HOST:PORT, [IPV6]:PORT or /path/to.sock'), parseBackend);
+  if (protocol === 'udp' && listen.kind === 'unix') {
+    f.fail('protocol', `udp cannot listen on a unix socket path (${listen.text}): unix datagram sockets are not supported`);
+  }
+  if (protocol === 'udp' && backend.kind === 'unix') {
+    f.fail('backend', `udp cannot forward to a unix socket path (${backend.text}): unix datagram sockets are not supported`);
+  }
+  if (protocol === 'tcp' && f.has('flow_timeout')) {
+    f.fail('flow_timeout', 'only applies to protocol = udp (a TCP connection ends when it is closed)');
+  }
+  return {
+    name: section.name.slice('socket.'.length),
+    listen,
+    protocol,
+    backend,
+    flowTimeoutMs: f.span('flow_timeout', DEFAULTS.flowTimeoutMs, { positive: true }),
+    line: section.line,
+  };
+}
+
+function readIdle(f: Fields): IdleConfig {
+  const maxRuntimeMs = f.span('max_runtime', DEFAULTS.maxRuntimeMs, { positive: true });
+  const minRuntimeMs = f.span('min_runtime', DEFAULTS.minRuntimeMs);
+  if (minRuntimeMs > maxRuntimeMs) {
+    f.fail('min_runtime', `is longer than max_runtime (line ${f.line('max_runtime')}); the backend could never be stopped in time`);
+  }
+  return {
+    timeoutMs: f.span('timeout', DEFAULTS.idleTimeoutMs),
+    maxRuntimeMs,
+    minRuntimeMs,
+    keepalive: f.list('keepalive'),
+    connectionsCount: f.bool('connections_count', false),
+    exit: f.bool('exit', false),
+  };
+}
+
+function readAccess(f: Fields): AccessConfig {
+  return {
+    allow: f.list('allow'),
+    deny: f.list('deny'),
+    wake: f.list('wake'),
+    maxConnections: f.positiveInt('max_connections', DEFAULTS.maxConnections),
+    maxPerSource: f.positiveInt('max_per_source', DEFAULTS.maxPerSource),
+  };
+}
+
+function readLog(f: Fields): LogConfig {
+  const file = f.absolutePath('file');
+  for (const key of ['max_size', 'max_files']) {
+    if (file === undefined && f.has(key)) f.fail(key, 'only applies with file = (the extra log file it rotates)');
+  }
+  // The forms winston-daily-rotate-file understands; a bare number of bytes would be
+  // silently ignored by it, so a unit is required.
+  const maxSize = f.text('max_size', 'a size such as 500k, 20m or 1g');
+  if (maxSize !== undefined && !/^[1-9]\d*[kmg]$/i.test(maxSize)) {
+    f.fail('max_size', `"${maxSize}" is not a size; expected a number with k, m or g, such as 500k, 20m or 1g`);
+  }
+  const maxFiles = f.text('max_files', 'a count such as 14, or days such as 14d');
+  if (maxFiles !== undefined && !/^[1-9]\d*d?$/.test(maxFiles)) {
+    f.fail('max_files', `"${maxFiles}" is neither a number of files (14) nor of days (14d)`);
+  }
+  return {
+    level: f.choice('level', LOG_LEVELS, DEFAULTS.logLevel),
+    file,
+    maxSize: maxSize?.toLowerCase(),
+    maxFiles,
+  };
+}
+
+function describeReadError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied (check the file mode, or run as root)';
+  if (code === 'EISDIR') return 'it is a directory, not a file';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The closest candidate within edit distance 2, for "did you mean" hints. */
+function suggest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function closeEnough(word: string, target: string): boolean {
+  return editDistance(word.toLowerCase(), target) <= 2;
+}
+
+/** Levenshtein distance, counting a swap of two neighbours as one edit. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** Freezes the whole tree, dropping keys whose value is undefined so that an unset
+ * optional setting is absent rather than present-but-undefined. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (record[key] === undefined) delete record[key];
+      else deepFreeze(record[key]);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,86 @@
+// The one typed, frozen configuration that `run`, `check` and `gen-unit` all use.
+// Produced only by `loadConfig()` in ./load.ts; every duration is in milliseconds
+// (Infinity for `infinity`).
+
+export type Protocol = 'tcp' | 'udp';
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+
+/** A systemd Listen-style address as written in `listen =`. */
+export type ListenAddress =
+  /** `PORT` (dual-stack `[::]`, as systemd does), `IPV4:PORT` or `[IPV6]:PORT`. */
+  | { kind: 'inet'; host: string; port: number; family: 4 | 6; text: string }
+  /** `/path/to.sock` (filesystem unix socket). */
+  | { kind: 'unix'; path: string; text: string };
+
+/** Where the backend listens: `HOST:PORT`, `[V6]:PORT` or `/path.sock`. HOST may be a name. */
+export type BackendAddress =
+  | { kind: 'inet'; host: string; port: number; text: string }
+  | { kind: 'unix'; path: string; text: string };
+
+export interface SocketConfig {
+  /** The NAME of `[socket.NAME]`; matches FileDescriptorName= / LISTEN_FDNAMES. */
+  readonly name: string;
+  readonly listen: ListenAddress;
+  readonly protocol: Protocol;
+  readonly backend: BackendAddress;
+  /** udp only. */
+  readonly flowTimeoutMs: number;
+  /** 1-based line of the section header, for errors found later (e.g. fd type mismatch). */
+  readonly line: number;
+}
+
+export type ServiceConfig =
+  | (ServiceCommon & { readonly mode: 'unit'; readonly unit: string })
+  | (ServiceCommon & {
+      readonly mode: 'exec';
+      /** argv, already split (quotes honoured, no shell). */
+      readonly exec: readonly string[];
+      readonly user?: string;
+      readonly group?: string;
+      readonly directory?: string;
+      readonly pidfile?: string;
+    });
+
+interface ServiceCommon {
+  /** Custom stop command argv, run instead of the default stop. */
+  readonly stop?: readonly string[];
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+}
+
+export interface IdleConfig {
+  readonly timeoutMs: number;
+  readonly maxRuntimeMs: number;
+  readonly minRuntimeMs: number;
+  /** Address rules (as written); empty = every admitted client counts. */
+  readonly keepalive: readonly string[];
+  readonly connectionsCount: boolean;
+  readonly exit: boolean;
+}
+
+export interface AccessConfig {
+  /** Address rules as written; empty = anyone. */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+  /** Empty = anyone admitted may wake the backend. */
+  readonly wake: readonly string[];
+  readonly maxConnections: number;
+  readonly maxPerSource: number;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  readonly file?: string;
+  readonly maxSize?: string;
+  readonly maxFiles?: string;
+}
+
+export interface Config {
+  /** Absolute path of the file this was read from. */
+  readonly file: string;
+  readonly service: ServiceConfig;
+  readonly sockets: readonly SocketConfig[];
+  readonly idle: IdleConfig;
+  readonly access: AccessConfig;
+  readonly log: LogConfig;
+}

@@ -1,0 +1,69 @@
+// Activity-based stop. Traffic only records a timestamp (`touch()` runs once per chunk on
+// the proxy's hot path, so it must stay a single assignment); one timer, armed for the
+// earliest moment the backend could be idle, re-checks when it fires.
+
+/** Node's timers overflow above 2^31-1 ms (~24.8 days); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class IdleTimer {
+  private lastActivity: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private timeoutMs: number,
+    private readonly onIdle: (idleForMs: number) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.lastActivity = now();
+  }
+
+  /** Counted activity happened now. */
+  touch(): void {
+    this.lastActivity = this.now();
+  }
+
+  /** Start counting down from now (the backend just became running). */
+  start(): void {
+    this.lastActivity = this.now();
+    this.arm(this.timeoutMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Milliseconds until the backend counts as idle if nothing happens (Infinity: never). */
+  remainingMs(): number {
+    return Math.max(0, this.lastActivity + this.timeoutMs - this.now());
+  }
+
+  idleForMs(): number {
+    return this.now() - this.lastActivity;
+  }
+
+  setTimeoutMs(timeoutMs: number): void {
+    this.timeoutMs = timeoutMs;
+    if (this.timer) this.arm(this.remainingMs());
+  }
+
+  private arm(delayMs: number): void {
+    this.stop();
+    if (!Number.isFinite(this.timeoutMs)) return;
+    this.timer = setTimeout(() => this.check(), Math.min(Math.ceil(delayMs), MAX_TIMER_MS));
+  }
+
+  private check(): void {
+    this.timer = undefined;
+    const remaining = this.remainingMs();
+    if (remaining > 0) {
+      this.arm(remaining);
+      return;
+    }
+    this.onIdle(this.idleForMs());
+  }
+}

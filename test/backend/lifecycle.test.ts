@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { transition, INITIAL_STATE, type LifecycleEvent, type LifecycleState, type BackendPhase } from '../../src/backend/lifecycle.js';
+
+const run = (events: LifecycleEvent[], from: LifecycleState = INITIAL_STATE) => {
+  let state = from;
+  const effects: string[] = [];
+  for (const e of events) {
+    const t = transition(state, e);
+    state = t.next;
+    effects.push(...t.effects.map((x) => x.type));
+  }
+  return { state, effects };
+};
+const demand: LifecycleEvent = { type: 'demand', trigger: '127.0.0.1:5000' };
+const idle: LifecycleEvent = { type: 'idle', reason: 'no traffic' };
+
+test('a client starts a stopped backend, and it is released when ready', () => {
+  const { state, effects } = run([demand, demand, { type: 'ready' }]);
+  assert.equal(state.phase, 'running');
+  assert.deepEqual(effects, ['launch', 'release-held']);
+});
+
+test('only one launch however many clients arrive while starting', () => {
+  const { effects } = run([demand, demand, demand, demand]);
+  assert.deepEqual(effects, ['launch']);
+});
+
+test('idle stop closes the remaining clients and returns to stopped', () => {
+  const { state, effects } = run([demand, { type: 'ready' }, idle, { type: 'stopped' }]);
+  assert.equal(state.phase, 'stopped');
+  assert.deepEqual(effects, ['launch', 'release-held', 'close-clients', 'stop']);
+});
+
+test('a client arriving while stopping is served after a restart', () => {
+  const { state, effects } = run([demand, { type: 'ready' }, idle, demand, { type: 'stopped' }, { type: 'ready' }]);
+  assert.equal(state.phase, 'running');
+  assert.equal(state.restartWanted, false);
+  assert.deepEqual(effects, ['launch', 'release-held', 'close-clients', 'stop', 'launch', 'release-held']);
+});
+
+test('a failed start closes held clients, cleans up, and the next client tries again', () => {
+  const { state, effects } = run([demand, { type: 'start-failed', reason: 'timeout' }, { type: 'stopped' }, demand]);
+  assert.equal(state.phase, 'starting');
+  assert.deepEqual(effects, ['launch', 'fail-held', 'log-start-failed', 'stop', 'launch']);
+});
+
+test('a backend that exits while starting fails the held clients', () => {
+  const { state, effects } = run([demand, { type: 'exited', status: 'exit status 1' }]);
+  assert.equal(state.phase, 'stopping');
+  assert.deepEqual(effects, ['launch', 'fail-held', 'log-start-failed', 'stop']);
+});
+
+test('a backend that exits while running closes its clients and is cleaned up', () => {
+  const { state, effects } = run([demand, { type: 'ready' }, { type: 'exited', status: 'killed by SIGKILL' }, { type: 'stopped' }]);
+  assert.equal(state.phase, 'stopped');
+  assert.deepEqual(effects, ['launch', 'release-held', 'close-clients', 'log-exited', 'stop']);
+});
+
+test('shutdown from each phase stops what runs and finishes exactly once', () => {
+  const cases: [LifecycleEvent[], string[]][] = [
+    [[], ['fail-held', 'finished']],
+    [[demand], ['launch', 'fail-held', 'stop', 'finished']],
+    [[demand, { type: 'ready' }], ['launch', 'release-held', 'close-clients', 'stop', 'finished']],
+    [[demand, { type: 'ready' }, idle], ['launch', 'release-held', 'close-clients', 'stop', 'fail-held', 'finished']],
+  ];
+  for (const [before, expected] of cases) {
+    const { state, effects } = run([...before, { type: 'shutdown' }, { type: 'shutdown' }, { type: 'stopped' }, demand]);
+    assert.equal(state.phase, 'stopped', `after ${before.map((e) => e.type).join(',')}`);
+    assert.deepEqual(effects.filter((e) => e !== 'fail-held' || expected.includes('fail-held')).slice(0, expected.length), expected);
+    assert.equal(effects.filter((e) => e === 'finished').length, 1);
+    assert.equal(effects.filter((e) => e === 'launch').length, before.length > 0 ? 1 : 0, 'no launch after shutdown');
+  }
+});
+
+test('events that do not apply to a phase change nothing', () => {
+  const phases: BackendPhase[] = ['stopped', 'starting', 'running', 'stopping'];
+  const ignored: Record<BackendPhase, LifecycleEvent['type'][]> = {
+    stopped: ['ready', 'start-failed', 'idle', 'stopped', 'exited'],
+    starting: ['demand', 'idle', 'stopped'],
+    running: ['demand', 'ready', 'start-failed', 'stopped'],
+    stopping: ['ready', 'start-failed', 'idle', 'exited'],
+  };
+  const sample: Record<LifecycleEvent['type'], LifecycleEvent> = {
+    demand, idle, ready: { type: 'ready' }, 'start-failed': { type: 'start-failed', reason: 'x' },
+    stopped: { type: 'stopped' }, exited: { type: 'exited', status: 'x' }, shutdown: { type: 'shutdown' },
+  };
+  for (const phase of phases) {
+    const state: LifecycleState = { phase, restartWanted: false, shuttingDown: false };
+    for (const type of ignored[phase]) {
+      const t = transition(state, sample[type]);
+      assert.deepEqual(t.next, state, `${phase} + ${type}`);
+      assert.deepEqual(t.effects, [], `${phase} + ${type}`);
+    }
+  }
+});

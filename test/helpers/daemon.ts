@@ -1,0 +1,51 @@
+// In-process daemons for tests: a real Daemon with a real exec backend, a logger writing
+// into memory, and a notifier that records what it was asked to send.
+import { PassThrough } from 'node:stream';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log/logger.js';
+import { Daemon } from '../../src/daemon.js';
+import type { Notifier } from '../../src/systemd/notify.js';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  lines: string[];
+  notices: string[];
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'mrsocko-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function recordingNotifier(into: string[]): Notifier {
+  return {
+    transport: 'none',
+    ready: () => into.push('READY=1'),
+    status: (text) => into.push(`STATUS=${text}`),
+    stopping: () => into.push('STOPPING=1'),
+    reloading: () => into.push('RELOADING=1'),
+    watchdog: () => into.push('WATCHDOG=1'),
+    watchdogIntervalMs: () => 0,
+    flush: async () => undefined,
+  };
+}
+
+/** Starts a daemon from config text; `env` has no LISTEN_* so it binds (standalone). */
+export async function startDaemon(configText: string, dir = tempDir()): Promise<TestDaemon> {
+  const file = path.join(dir, 'test.conf');
+  fs.writeFileSync(file, configText);
+  const config = parseConfig(configText, file);
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+  const logger = createLogger({}, { stream, level: 'debug', journal: false });
+  await logger.configure(config.log);
+  const notices: string[] = [];
+  const daemon = new Daemon({ config, logger, notifier: recordingNotifier(notices), env: { PATH: process.env.PATH } });
+  await daemon.start();
+  return { daemon, lines, notices, dir, stop: () => daemon.stop() };
+}

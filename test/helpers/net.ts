@@ -1,0 +1,72 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Connect, send `payload`, half-close, and collect everything until the server closes.
+ * Resolves with the bytes received.
+ */
+export function echoRoundTrip(options: net.NetConnectOpts, payload: Buffer, timeoutMs = 30_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(options);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete echo within ${timeoutMs} ms (got ${Buffer.concat(chunks).length} bytes)`));
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('end', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(Buffer.concat(chunks));
+    });
+    socket.end(payload);
+  });
+}
+
+/** `count` clients at once, each with its own random payload; resolves with how many were echoed byte-exact. */
+export async function concurrentEchoes(
+  options: net.NetConnectOpts,
+  count: number,
+  size: number,
+  timeoutMs = 60_000,
+): Promise<{ exact: number; failures: string[] }> {
+  const payloads = Array.from({ length: count }, () => randomBytes(size));
+  const results = await Promise.allSettled(payloads.map((p) => echoRoundTrip(options, p, timeoutMs)));
+  const failures: string[] = [];
+  let exact = 0;
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') failures.push(`client ${i}: ${String(r.reason)}`);
+    else if (r.value.equals(payloads[i] as Buffer)) exact += 1;
+    else failures.push(`client ${i}: got ${r.value.length} bytes, not its own ${size}`);
+  });
+  return { exact, failures };
+}
+
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return predicate();
+}

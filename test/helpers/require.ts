@@ -1,0 +1,21 @@
+// Tests that need root, a binary or a Debian package skip locally with a printed reason,
+// but under CI=true a missing prerequisite is a failure: CI installs everything.
+import type { TestContext } from 'node:test';
+import { spawnSync } from 'node:child_process';
+
+export const inCI = process.env.CI === 'true';
+
+/** Returns true when the test may go on; otherwise skips (locally) or throws (in CI). */
+export function prerequisite(t: TestContext, ok: boolean, reason: string): boolean {
+  if (ok) return true;
+  if (inCI) throw new Error(`prerequisite missing in CI: ${reason}`);
+  console.log(`# skipped: ${reason}`);
+  t.skip(reason);
+  return false;
+}
+
+export function haveCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+export const isRoot = process.getuid?.() === 0;
