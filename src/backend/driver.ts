@@ -2,20 +2,21 @@
 // when: that is the lifecycle's job (./lifecycle.ts).
 
 export interface BackendDriver {
-  /** Human-readable name for logs and STATUS= (e.g. "jellyfin.service", "python3"). */
+  /** Human-readable name for logs and STATUS= (e.g. "jellyfin.service", "http.server"). */
   readonly description: string;
   /**
-   * Launch the backend. Resolves once it is launched (process spawned, `systemctl start`
-   * returned), not once it accepts connections — readiness is probed separately.
-   * Rejects with an Error whose message says why. Aborting `signal` abandons the launch.
+   * Launch the backend. Resolves once it is launched (process spawned, forking daemon's
+   * pidfile read, `systemctl start` returned), not once it accepts connections — readiness
+   * is probed separately. Rejects with an Error whose message says why. Aborting `signal`
+   * abandons the launch.
    */
   start(signal: AbortSignal): Promise<void>;
   /** Stop the backend and wait until it is gone. Problems are reported, never thrown. */
   stop(): Promise<void>;
   /** Set by the lifecycle: called when the backend ends without being asked to. */
   onUnexpectedExit?: (status: string) => void;
-  /** Set by the lifecycle: non-fatal problems while stopping (escalation, failed command). */
-  onStopProblem?: (problem: string) => void;
+  /** Set by the lifecycle: things worth a log line (stop command results, escalation). */
+  onReport?: (level: 'info' | 'warning', message: string) => void;
   /** The backend's main process id, when there is one. */
   readonly pid?: number | undefined;
 }

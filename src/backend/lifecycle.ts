@@ -1,7 +1,14 @@
 // The backend lifecycle: stopped → starting → running → stopping → stopped.
 // `transition()` is the whole state machine as a pure function (tested on its own);
 // `BackendLifecycle` carries out the effects it asks for.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendDriver } from './driver.js';
+
+/** A backend that ran this long before crashing was not crash-looping. */
+const STABLE_RUN_MS = 10_000;
+/** Delay before the third consecutive attempt; doubles after each further failure. */
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
 
 export type BackendPhase = 'stopped' | 'starting' | 'running' | 'stopping';
 
@@ -143,8 +150,9 @@ export interface LifecycleHooks {
     startFailed(reason: string, closed: number): void;
     stop(reason: string): void;
     stopped(ms: number): void;
-    stopProblem(problem: string): void;
+    report(level: 'info' | 'warning', message: string): void;
     exited(status: string, closed: number): void;
+    backoff(failures: number, delayMs: number): void;
   };
 }
 
@@ -165,6 +173,9 @@ export class BackendLifecycle {
   private lastFailed = 0;
   private lastClosed = 0;
   private launchStartedAt = 0;
+  /** Consecutive failed starts or early crashes (see countFailures). */
+  private failures = 0;
+  private backoffEnds: number | undefined;
   /** performance.now() when the current phase began. */
   private phaseSince = performance.now();
 
@@ -175,7 +186,7 @@ export class BackendLifecycle {
   ) {
     this.done = new Promise((resolve) => (this.finished = resolve));
     driver.onUnexpectedExit = (status) => this.dispatch({ type: 'exited', status });
-    driver.onStopProblem = (problem) => hooks.log.stopProblem(problem);
+    driver.onReport = (level, message) => hooks.log.report(level, message);
   }
 
   get phase(): BackendPhase {
@@ -199,6 +210,16 @@ export class BackendLifecycle {
     this.dispatch({ type: 'idle', reason });
   }
 
+  /** The backend stopped accepting connections while it was supposed to run. */
+  gone(status: string): void {
+    this.dispatch({ type: 'exited', status });
+  }
+
+  /** While a start is delayed after repeated failures: when it will go ahead (Date.now() ms). */
+  get backoffUntil(): number | undefined {
+    return this.backoffEnds !== undefined && this.backoffEnds > Date.now() ? this.backoffEnds : undefined;
+  }
+
   /** Stops the backend if mrsocko started it; resolves once nothing of it is left. */
   shutdown(): Promise<void> {
     this.dispatch({ type: 'shutdown' });
@@ -207,6 +228,7 @@ export class BackendLifecycle {
 
   private dispatch(event: LifecycleEvent): void {
     const before = this.state.phase;
+    this.countFailures(before, event);
     const { next, effects } = transition(this.state, event);
     this.state = next;
     if (next.phase !== before) {
@@ -248,10 +270,38 @@ export class BackendLifecycle {
     }
   }
 
+  /**
+   * Consecutive failures: failed starts, and crashes soon after start. A backend that fails
+   * on every start is retried with a growing delay, never in a hot loop.
+   */
+  private countFailures(phase: BackendPhase, event: LifecycleEvent): void {
+    if (phase === 'starting' && (event.type === 'start-failed' || event.type === 'exited')) this.failures += 1;
+    else if (phase === 'running' && event.type === 'exited') {
+      this.failures = this.phaseAgeMs < STABLE_RUN_MS ? this.failures + 1 : 1;
+    } else if (phase === 'running' && event.type === 'idle') this.failures = 0;
+  }
+
+  private backoffDelayMs(): number {
+    if (this.failures < 2) return 0;
+    return Math.min(FIRST_BACKOFF_MS * 2 ** (this.failures - 2), MAX_BACKOFF_MS);
+  }
+
   private async launch(trigger: string): Promise<void> {
     const launch = ++this.launches;
     const abort = new AbortController();
     this.launchAbort = abort;
+    const delay = this.backoffDelayMs();
+    if (delay > 0) {
+      this.hooks.log.backoff(this.failures, delay);
+      this.backoffEnds = Date.now() + delay;
+      try {
+        await sleep(delay, undefined, { signal: abort.signal });
+      } catch {
+        return; // stopped or shut down while waiting
+      } finally {
+        this.backoffEnds = undefined;
+      }
+    }
     this.launchStartedAt = performance.now();
     this.hooks.log.start(trigger);
     const timer = setTimeout(() => {

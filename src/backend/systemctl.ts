@@ -1,12 +1,19 @@
 // `unit =` backends: a systemd unit started and stopped with systemctl. `systemctl start`
 // returns once the unit itself reports started (for Type=notify units, after READY=1);
-// whether it accepts connections is then probed like any other backend.
+// whether it accepts connections is then probed like any other backend. While it runs,
+// systemd's own messages about it are followed so a stop or crash from outside is noticed.
 import { spawn } from 'node:child_process';
 import type { BackendDriver } from './driver.js';
+import { runStopCommand } from './stop-command.js';
+import { isActive, watchUnit, type UnitWatch } from './unit-watch.js';
 
 export interface SystemctlOptions {
   unit: string;
   env: NodeJS.ProcessEnv;
+  /** Run instead of `systemctl stop`; `systemctl stop` follows if the unit is still up. */
+  stopCommand?: readonly string[] | undefined;
+  stopTimeoutMs: number;
+  output: (line: string) => void;
   /** The systemctl binary; tests and odd installs may point elsewhere. */
   systemctl?: string;
 }
@@ -14,24 +21,40 @@ export interface SystemctlOptions {
 export class SystemctlBackend implements BackendDriver {
   readonly description: string;
   onUnexpectedExit?: (status: string) => void;
-  onStopProblem?: (problem: string) => void;
+  onReport?: (level: 'info' | 'warning', message: string) => void;
   readonly pid = undefined;
+  private watch: UnitWatch | undefined;
 
   constructor(private readonly options: SystemctlOptions) {
     this.description = options.unit;
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const result = await this.systemctl(['start', this.options.unit], signal);
+    const { unit, env, systemctl } = this.options;
+    // Watch before starting, so a unit that fails right after `start` returns is seen.
+    this.watch?.close();
+    this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
+    const result = await this.systemctl(['start', unit], signal);
     if (result.status !== 0) {
-      throw new Error(`systemctl start ${this.options.unit} failed (${result.status}): ${result.output || 'no output'}`);
+      this.watch?.close();
+      throw new Error(`systemctl start ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
   }
 
   async stop(): Promise<void> {
-    const result = await this.systemctl(['stop', this.options.unit]);
+    const { unit, env, stopCommand, stopTimeoutMs, output, systemctl } = this.options;
+    this.watch?.close();
+    this.watch = undefined;
+    if (stopCommand !== undefined) {
+      const result = await runStopCommand(stopCommand, { env, timeoutMs: stopTimeoutMs, output });
+      this.onReport?.(result.ok ? 'info' : 'warning', `stop command: ${result.status}`);
+      const state = isActive(unit, env, systemctl);
+      if (state !== 'active' && state !== 'activating' && state !== 'deactivating') return;
+      this.onReport?.('warning', `${unit} is still ${state} after the stop command; running systemctl stop`);
+    }
+    const result = await this.systemctl(['stop', unit]);
     if (result.status !== 0) {
-      this.onStopProblem?.(`systemctl stop ${this.options.unit} failed (${result.status}): ${result.output || 'no output'}`);
+      this.onReport?.('warning', `systemctl stop ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
   }
 

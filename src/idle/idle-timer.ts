@@ -46,6 +46,11 @@ export class IdleTimer {
     return this.now() - this.lastActivity;
   }
 
+  /** Look again in `delayMs` without counting it as activity (e.g. min_runtime not reached). */
+  recheckIn(delayMs: number): void {
+    this.arm(delayMs);
+  }
+
   setTimeoutMs(timeoutMs: number): void {
     this.timeoutMs = timeoutMs;
     if (this.timer) this.arm(this.remainingMs());

@@ -1,14 +1,18 @@
 // Everything mrsocko reports about its work is one of these events. Each kind has exactly
 // one formatter and one priority, so a new kind cannot be added without deciding both.
 import type { LogLevel } from '../config/types.js';
+import { formatTimespan } from '../config/timespan.js';
 
 export type LogEvent =
-  | { kind: 'listening'; socket: string; address: string; adopted: boolean; backlog?: number }
+  | { kind: 'listening'; socket: string; address: string; adopted: boolean; backlog?: number; protocol?: 'udp' }
   | { kind: 'ready'; sockets: number; mode: 'socket-activated' | 'standalone' }
   | { kind: 'client-held'; socket: string; client: string; held: number }
   | { kind: 'client-open'; socket: string; client: string }
   | { kind: 'client-closed'; socket: string; client: string; bytesIn: number; bytesOut: number; ms: number }
   | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
+  | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsIn: number; bytesIn: number; datagramsOut: number; bytesOut: number; ms: number }
+  | { kind: 'flow-dropped'; socket: string; client: string; datagrams: number; bytes: number; why: string }
+  | { kind: 'socket-error'; socket: string; error: string }
   | { kind: 'backend-connect-failed'; socket: string; client: string; backend: string; error: string }
   | { kind: 'backend-start'; backend: string; trigger: string }
   | { kind: 'backend-launched'; backend: string; pid?: number }
@@ -16,9 +20,15 @@ export type LogEvent =
   | { kind: 'backend-start-failed'; backend: string; reason: string; closed: number }
   | { kind: 'backend-stop'; backend: string; reason: string }
   | { kind: 'backend-stopped'; backend: string; ms: number }
-  | { kind: 'backend-stop-problem'; backend: string; problem: string }
+  | { kind: 'backend-report'; backend: string; level: 'info' | 'warning'; message: string }
+  | { kind: 'backend-backoff'; backend: string; failures: number; delayMs: number }
+  | { kind: 'backend-idle-exit' }
   | { kind: 'backend-exited'; backend: string; status: string; closed: number }
-  | { kind: 'backend-output'; backend: string; stream: 'stdout' | 'stderr'; line: string }
+  | { kind: 'backend-output'; backend: string; stream: 'stdout' | 'stderr' | 'stop'; line: string }
+  | { kind: 'client-refused'; socket: string; client: string; traffic: 'connection' | 'datagram'; reason: string; source: string; windowMs: number }
+  | { kind: 'refusals-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | { kind: 'refusals-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | { kind: 'control-socket'; path: string; problem?: string }
   | { kind: 'shutdown'; signal: string }
   | { kind: 'reload'; ok: boolean; detail: string };
 
@@ -29,14 +39,35 @@ export interface FormattedEvent {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+const refusedTraffic = (e: { connections: number; datagrams: number }): string =>
+  [e.connections > 0 || e.datagrams === 0 ? plural(e.connections, 'connection') : '', e.datagrams > 0 ? plural(e.datagrams, 'datagram') : '']
+    .filter(Boolean)
+    .join(' and ');
+
+const roundSeconds = (ms: number): number => (ms >= 1000 ? Math.round(ms / 1000) * 1000 : Math.max(1, Math.round(ms)));
+
 export function formatEvent(e: LogEvent): FormattedEvent {
   switch (e.kind) {
     case 'listening':
       return {
         level: 'info',
         message: `socket ${e.socket}: ${e.adopted ? 'adopted from systemd' : 'listening'} on ${e.address}` +
+          (e.protocol === 'udp' ? ' (udp)' : '') +
           (e.backlog !== undefined ? ` (backlog ${e.backlog})` : ''),
       };
+    case 'flow-closed':
+      return {
+        level: 'debug',
+        message: `${e.socket}: udp flow ${e.client} ended (${e.reason}) after ${e.ms} ms, ` +
+          `${plural(e.datagramsIn, 'datagram')} (${e.bytesIn} bytes) in, ${plural(e.datagramsOut, 'datagram')} (${e.bytesOut} bytes) out`,
+      };
+    case 'flow-dropped':
+      return {
+        level: 'warning',
+        message: `${e.socket}: ${e.client}: dropped ${plural(e.datagrams, 'datagram')} (${e.bytes} bytes): ${e.why}`,
+      };
+    case 'socket-error':
+      return { level: 'warning', message: `socket ${e.socket}: ${e.error}` };
     case 'ready':
       return { level: 'notice', message: `ready: ${plural(e.sockets, 'socket')} (${e.mode})` };
     case 'client-held':
@@ -73,15 +104,46 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       return { level: 'notice', message: `stopping backend ${e.backend}: ${e.reason}` };
     case 'backend-stopped':
       return { level: 'notice', message: `backend ${e.backend} stopped after ${e.ms} ms` };
-    case 'backend-stop-problem':
-      return { level: 'warning', message: `backend ${e.backend}: ${e.problem}` };
+    case 'backend-report':
+      return { level: e.level, message: `backend ${e.backend}: ${e.message}` };
+    case 'backend-backoff':
+      return {
+        level: 'warning',
+        message: `backend ${e.backend} failed ${e.failures} times in a row; next start in ${Math.round(e.delayMs / 1000)} s`,
+      };
+    case 'backend-idle-exit':
+      return { level: 'notice', message: 'backend stopped and no client connected: exiting ([idle] exit = yes)' };
     case 'backend-exited':
       return {
         level: 'warning',
         message: `backend ${e.backend} exited on its own (${e.status}); closed ${plural(e.closed, 'client')}`,
       };
     case 'backend-output':
-      return { level: 'info', message: `${e.backend}${e.stream === 'stderr' ? ' (stderr)' : ''}: ${e.line}` };
+      return {
+        level: 'info',
+        message: `${e.backend}${e.stream === 'stdout' ? '' : ` (${e.stream === 'stop' ? 'stop command' : 'stderr'})`}: ${e.line}`,
+      };
+    case 'client-refused':
+      return {
+        level: 'notice',
+        message: `${e.socket}: refused ${e.traffic === 'connection' ? 'connection' : 'datagram'} from ${e.client}: ${e.reason} ` +
+          `(further refusals of ${e.source} are summed up every ${formatTimespan(e.windowMs)})`,
+      };
+    case 'refusals-summary':
+      return {
+        level: 'notice',
+        message: `refused another ${refusedTraffic(e)} from ${e.source} in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons})`,
+      };
+    case 'refusals-other':
+      return {
+        level: 'notice',
+        message: `refused ${refusedTraffic(e)} from ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
+          `in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}; too many sources to log each)`,
+      };
+    case 'control-socket':
+      return e.problem === undefined
+        ? { level: 'info', message: `status: control socket ${e.path} (mrsocko status)` }
+        : { level: 'warning', message: `status: no control socket at ${e.path}: ${e.problem}; mrsocko status will not work` };
     case 'shutdown':
       return { level: 'notice', message: `${e.signal}: shutting down` };
     case 'reload':

@@ -35,7 +35,11 @@ export function recordingNotifier(into: string[]): Notifier {
 }
 
 /** Starts a daemon from config text; `env` has no LISTEN_* so it binds (standalone). */
-export async function startDaemon(configText: string, dir = tempDir()): Promise<TestDaemon> {
+export async function startDaemon(
+  configText: string,
+  dir = tempDir(),
+  extra: { onExitRequest?: () => void; controlSocket?: string; name?: string } = {},
+): Promise<TestDaemon> {
   const file = path.join(dir, 'test.conf');
   fs.writeFileSync(file, configText);
   const config = parseConfig(configText, file);
@@ -45,7 +49,7 @@ export async function startDaemon(configText: string, dir = tempDir()): Promise<
   const logger = createLogger({}, { stream, level: 'debug', journal: false });
   await logger.configure(config.log);
   const notices: string[] = [];
-  const daemon = new Daemon({ config, logger, notifier: recordingNotifier(notices), env: { PATH: process.env.PATH } });
+  const daemon = new Daemon({ config, logger, notifier: recordingNotifier(notices), env: { PATH: process.env.PATH }, ...extra });
   await daemon.start();
   return { daemon, lines, notices, dir, stop: () => daemon.stop() };
 }

@@ -1,0 +1,52 @@
+// `user =` / `group =`: resolved once at start through the system's name service (getent),
+// so users from LDAP/sssd work as they do for systemd's User=.
+import { spawnSync } from 'node:child_process';
+import { MrsockoError } from '../errors.js';
+
+export interface Credentials {
+  readonly user?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly home?: string;
+}
+
+function getent(database: 'passwd' | 'group', key: string): string[] | undefined {
+  const result = spawnSync('getent', [database, key], { encoding: 'utf8' });
+  if (result.error) throw new MrsockoError('MRSOCKO_RUNTIME', `cannot look up ${database} entry "${key}": ${result.error.message}`);
+  if (result.status !== 0) return undefined;
+  return result.stdout.trim().split('\n')[0]?.split(':');
+}
+
+/**
+ * uid/gid for the backend. The group defaults to the user's primary group. Supplementary
+ * groups are never passed on (Node's spawn drops them when it switches ids).
+ */
+export function resolveCredentials(user: string | undefined, group: string | undefined, myUid: number): Credentials {
+  if (user === undefined && group === undefined) return {};
+  if (myUid !== 0) {
+    const what = [user !== undefined ? `user = ${user}` : '', group !== undefined ? `group = ${group}` : ''].filter(Boolean).join(' and ');
+    throw new MrsockoError('MRSOCKO_RUNTIME', `[service] ${what} needs mrsocko to run as root (it runs as uid ${myUid})`);
+  }
+  let uid: number | undefined;
+  let gid: number | undefined;
+  let home: string | undefined;
+  if (user !== undefined) {
+    const entry = getent('passwd', user);
+    if (!entry) throw new MrsockoError('MRSOCKO_RUNTIME', `[service] user = ${user}: no such user`);
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+    home = entry[5];
+  }
+  if (group !== undefined) {
+    const entry = getent('group', group);
+    if (!entry) throw new MrsockoError('MRSOCKO_RUNTIME', `[service] group = ${group}: no such group`);
+    gid = Number(entry[2]);
+  }
+  return { user, uid, gid, home };
+}
+
+/** The environment a program expects when it runs as `credentials.user`. */
+export function environmentFor(env: NodeJS.ProcessEnv, credentials: Credentials): NodeJS.ProcessEnv {
+  if (credentials.user === undefined) return env;
+  return { ...env, USER: credentials.user, LOGNAME: credentials.user, HOME: credentials.home ?? '/' };
+}

@@ -1,0 +1,81 @@
+// Process facts from /proc (Linux). Zombies count as gone: a double-forked daemon's
+// remains are reparented to PID 1, which reaps them whenever it likes (in some
+// containers, never), but they hold no ports, files or memory.
+import fs from 'node:fs';
+
+interface Stat {
+  state: string;
+  ppid: number;
+  pgrp: number;
+}
+
+/** Fields of /proc/PID/stat; the command name may contain spaces and parentheses. */
+export function parseStat(text: string): Stat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = text.slice(close + 2).split(' ');
+  const [state, ppid, pgrp] = [fields[0], Number(fields[1]), Number(fields[2])];
+  if (state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp)) return undefined;
+  return { state, ppid, pgrp };
+}
+
+function stat(pid: number): Stat | undefined {
+  try {
+    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function signalable(target: number): boolean {
+  try {
+    process.kill(target, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * The process exists and is not a zombie. A process that exists but whose /proc entry is
+ * hidden (systemd's ProtectProc=invisible hides other users' processes) counts as alive.
+ */
+export function isAlive(pid: number): boolean {
+  if (!signalable(pid)) return false;
+  const s = stat(pid);
+  return s === undefined || (s.state !== 'Z' && s.state !== 'X');
+}
+
+export function processGroupOf(pid: number): number | undefined {
+  return stat(pid)?.pgrp;
+}
+
+/** Processes of group `pgid` visible in /proc, and which of them are live (not zombies). */
+function scanGroup(pgid: number): { seen: number; live: number[] } {
+  const live: number[] = [];
+  let seen = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const s = stat(pid);
+    if (!s || s.pgrp !== pgid) continue;
+    seen += 1;
+    if (s.state !== 'Z' && s.state !== 'X') live.push(pid);
+  }
+  return { seen, live };
+}
+
+/** Live (non-zombie) processes in process group `pgid`. Reads /proc: only for stopping. */
+export function liveGroupMembers(pgid: number): number[] {
+  return scanGroup(pgid).live;
+}
+
+/**
+ * No live process is left in the group. The kernel says whether the group has members;
+ * /proc tells zombies apart — unless it hides them all, and then they count as live.
+ */
+export function groupGone(pgid: number): boolean {
+  if (!signalable(-pgid)) return true;
+  const { seen, live } = scanGroup(pgid);
+  return seen > 0 && live.length === 0;
+}

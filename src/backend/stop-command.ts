@@ -1,0 +1,57 @@
+// `stop =`: a custom stop command (e.g. `docker compose down`), run with its arguments and
+// no shell, bounded by a deadline. Its output and exit status are reported line by line.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { describeExit } from './driver.js';
+
+export interface StopCommandResult {
+  ok: boolean;
+  /** "exit status 0", "killed by SIGKILL", "timed out after 30000 ms", "cannot run …". */
+  status: string;
+}
+
+export function runStopCommand(
+  argv: readonly string[],
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string | undefined;
+    uid?: number | undefined;
+    gid?: number | undefined;
+    timeoutMs: number;
+    output: (line: string) => void;
+  },
+): Promise<StopCommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      env: options.env,
+      cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, Math.min(options.timeoutMs, 2 ** 31 - 1));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ ok: false, status: `cannot run ${argv[0]}: ${err.code === 'ENOENT' ? 'no such file' : err.message}` });
+    });
+    child.once('spawn', () => {
+      for (const stream of [child.stdout, child.stderr]) {
+        createInterface({ input: stream, crlfDelay: Infinity }).on('line', options.output);
+      }
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ ok: false, status: `timed out after ${options.timeoutMs} ms (killed)` });
+      else resolve({ ok: code === 0, status: describeExit(code, signal) });
+    });
+  });
+}
