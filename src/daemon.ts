@@ -5,16 +5,33 @@ import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
 import type { Notifier } from './systemd/notify.js';
 import { withoutListenEnv, withoutNotifyEnv } from './systemd/listen-fds.js';
+import { environmentFor, resolveCredentials } from './backend/credentials.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
 import { ExecBackend } from './backend/exec.js';
 import { SystemctlBackend } from './backend/systemctl.js';
-import { waitUntilAccepting } from './backend/readiness.js';
+import { waitUntilAccepting, waitUntilUdpBound } from './backend/readiness.js';
 import { IdleTimer } from './idle/idle-timer.js';
-import { TcpConnection, type ConnectionHooks } from './proxy/tcp.js';
-import { openListeners, type Listener } from './proxy/listeners.js';
+import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
+import { formatInet, openListeners, type DatagramListener, type Listener } from './proxy/listeners.js';
+import { UdpProxy, type UdpProxyHooks } from './proxy/udp.js';
+import { DatagramQueues, DEFAULT_QUEUE_LIMITS, type FlowCloseReason, type UdpFlow } from './proxy/udp-flow.js';
 import { formatTimespan } from './config/timespan.js';
 import { formatStatus } from './status-line.js';
+import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/address.js';
+import { AccessPolicy, Admission } from './access/admission.js';
+import { RefusalLog } from './access/refusal-log.js';
+import { ClientTable, type FlowKind } from './session/clients.js';
+import { ControlServer } from './control/server.js';
+import { STATUS_VERSION, type IdleState, type StatusReport } from './control/report.js';
+
+/** Why UDP datagrams are dropped while the backend starts (the queue bounds of ./proxy/udp-flow.ts). */
+const QUEUE_FULL =
+  `queue full while waiting for the backend (${DEFAULT_QUEUE_LIMITS.flowDatagrams} datagrams or ` +
+  `${DEFAULT_QUEUE_LIMITS.flowBytes / 1024} KiB per client, ${DEFAULT_QUEUE_LIMITS.totalBytes / 1024 / 1024} MiB in all)`;
+
+/** Connect errors that mean nobody listens at the backend address (any more). */
+const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
 
 export interface DaemonOptions {
   config: Config;
@@ -23,6 +40,12 @@ export interface DaemonOptions {
   /** The environment to read LISTEN_* from and to build the backend's environment from. */
   env?: NodeJS.ProcessEnv;
   pid?: number;
+  /** `[idle] exit = yes`: called once the backend is stopped and no client is connected. */
+  onExitRequest?: () => void;
+  /** The instance name, for `mrsocko status` (default: the config file's name). */
+  name?: string;
+  /** Serve `mrsocko status` on this unix socket path (see control/paths.ts); none if unset. */
+  controlSocket?: string;
 }
 
 export class Daemon {
@@ -39,8 +62,24 @@ export class Daemon {
   private readonly held = new Set<TcpConnection>();
   /** Every connection not yet released, held ones included. */
   private readonly connections = new Set<TcpConnection>();
+  /** One per UDP socket: its flow table. */
+  private readonly udp: UdpProxy[] = [];
+  /** UDP flows waiting for the backend (their datagrams queued), in arrival order. */
+  private readonly heldFlows = new Set<UdpFlow>();
+  /** What all UDP flows together may queue while the backend starts. */
+  private readonly udpQueues = new DatagramQueues();
   private closing: Promise<void> | undefined;
   private statusQueued = false;
+  private maxRuntimeTimer: NodeJS.Timeout | undefined;
+  private exitRequested = false;
+  private readonly onExitRequest: (() => void) | undefined;
+  private readonly name: string;
+  /** Per-client accounting: open connections/flows, bytes, last activity, counted or not. */
+  private readonly clients: ClientTable;
+  /** [access] and [idle] keepalive, decided per connection or flow at accept. */
+  private readonly admission: Admission;
+  private readonly refusals: RefusalLog;
+  private readonly control: ControlServer | undefined;
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
@@ -48,15 +87,31 @@ export class Daemon {
     this.notifier = options.notifier;
     this.env = options.env ?? process.env;
     this.pid = options.pid ?? process.pid;
+    this.onExitRequest = options.onExitRequest;
     this.driver = this.createDriver();
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
+    this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
+    const policy = new AccessPolicy(this.config.access, this.config.idle);
+    this.clients = new ClientTable({
+      counts: (address) => this.admission.policy.keepsAlive(address),
+      activity: () => this.idle.touch(),
+    });
+    this.admission = new Admission(policy, this.clients);
+    this.refusals = new RefusalLog({
+      emit: (event) => this.log.event(event),
+      explain: (refusal, address) => this.admission.policy.explain(refusal, address),
+    });
+    this.control = options.controlSocket !== undefined
+      ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))
+      : undefined;
     this.lifecycle = new BackendLifecycle(
       this.driver,
       { startTimeoutMs: this.config.service.startTimeoutMs, probe: (signal) => this.probe(signal) },
       {
         releaseHeld: () => this.releaseHeld(),
-        failHeld: () => this.closeAll(this.held, true),
-        closeClients: () => this.closeAll(this.connections),
+        failHeld: () => this.closeAll(this.held, true) + this.closeHeldFlows(),
+        closeClients: () =>
+          this.closeAll(new Set([...this.connections].filter((c) => !this.held.has(c)))) + this.closeOpenFlows('backend-gone'),
         phaseChanged: (phase) => this.phaseChanged(phase),
         log: this.lifecycleLog(),
       },
@@ -65,15 +120,23 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, mode, notes } = await openListeners(this.config, this.env, this.pid, (listener, socket) =>
-      this.accept(listener, socket),
+    const { listeners, datagram, mode, notes } = await openListeners(
+      this.config,
+      this.env,
+      this.pid,
+      (listener, socket) => this.accept(listener, socket),
+      (listener) => this.addDatagramSocket(listener),
     );
     this.listeners = listeners;
     for (const note of notes) this.log.warning(note);
     for (const l of listeners) {
       this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
     }
-    this.log.event({ kind: 'ready', sockets: listeners.length, mode });
+    for (const d of datagram) {
+      this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
+    }
+    await this.control?.start();
+    this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.queueStatus();
   }
@@ -83,8 +146,12 @@ export class Daemon {
     this.closing ??= (async () => {
       this.notifier.stopping();
       for (const l of this.listeners) l.server.close();
+      for (const u of this.udp) u.close();
       this.closeAll(this.connections);
+      this.refusals.shutdown();
+      this.control?.close();
       this.idle.stop();
+      clearTimeout(this.maxRuntimeTimer);
       await this.lifecycle.shutdown();
       this.notifier.status('Stopped');
     })();
@@ -92,15 +159,21 @@ export class Daemon {
   }
 
   /**
-   * Apply a re-read configuration. [idle] and [log] apply at once (the caller reconfigures
-   * the logger); sockets and [service] need a restart. Returns a summary for the log.
+   * Apply a re-read configuration. [idle], [access] and [log] apply at once (the caller
+   * reconfigures the logger); sockets and [service] need a restart. Returns a summary for
+   * the log. Connections already admitted stay open even if the new rules would refuse
+   * them; the limits and rules apply to new connections, and `keepalive` is re-evaluated
+   * for every client, connected or not.
    */
   reload(next: Config): string {
+    const policy = new AccessPolicy(next.access, next.idle); // first: nothing changes if it throws
     const restartNeeded: string[] = [];
     if (JSON.stringify(next.sockets) !== JSON.stringify(this.config.sockets)) restartNeeded.push('[socket.*]');
     if (JSON.stringify(next.service) !== JSON.stringify(this.config.service)) restartNeeded.push('[service]');
     this.config = { ...next, sockets: this.config.sockets, service: this.config.service };
     this.idle.setTimeoutMs(next.idle.timeoutMs);
+    this.admission.update(policy);
+    this.clients.recount((address) => this.admission.policy.keepsAlive(address));
     this.queueStatus();
     return restartNeeded.length === 0
       ? 'idle, access and log settings applied'
@@ -109,7 +182,10 @@ export class Daemon {
 
   /** Where each socket listens (bound addresses resolved, e.g. port 0). */
   get addresses(): { name: string; address: string }[] {
-    return this.listeners.map((l) => ({ name: l.config.name, address: l.address }));
+    return [
+      ...this.listeners.map((l) => ({ name: l.config.name, address: l.address })),
+      ...this.udp.map((u) => ({ name: u.name, address: u.listener.address })),
+    ];
   }
 
   get backendPhase(): BackendPhase {
@@ -125,12 +201,37 @@ export class Daemon {
     return this.driver.pid;
   }
 
+  /** UDP figures since start: flows now (held ones too), datagrams queued now, and dropped. */
+  get udpStats(): { flows: number; heldFlows: number; queued: number; queuedBytes: number; dropped: number; droppedBytes: number } {
+    return {
+      flows: this.udp.reduce((n, u) => n + u.size, 0),
+      heldFlows: this.heldFlows.size,
+      queued: this.udpQueues.datagrams,
+      queuedBytes: this.udpQueues.bytes,
+      dropped: this.udpQueues.dropped,
+      droppedBytes: this.udpQueues.droppedBytes,
+    };
+  }
+
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks);
+    const unix = listener.config.listen.kind === 'unix';
+    // A TCP socket without a remote address was reset before we got to it: nothing to admit.
+    const address = unix ? LOCAL_CLIENT : socket.remoteAddress === undefined ? undefined : clientAddress(socket.remoteAddress);
+    const accounting = address !== undefined && this.admit(listener.config.name, address, socket, 'connection')
+      ? this.clients.open(address, 'connection')
+      : undefined;
+    if (accounting === undefined) {
+      // Refused (or gone already): close at once, unread; an RST tells a TCP client it was refused.
+      socket.on('error', () => undefined);
+      if (unix) socket.destroy();
+      else socket.resetAndDestroy();
+      return;
+    }
+    const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting);
     this.connections.add(connection);
     if (this.lifecycle.phase === 'running') {
       connection.connect();
@@ -142,16 +243,32 @@ export class Daemon {
     this.queueStatus();
   }
 
+  /**
+   * Admission of one new connection or UDP flow, before it is held and before the backend
+   * is demanded ([access], src/access/admission.ts). A refusal is logged (rate-limited) and
+   * counted. When admitted, the caller opens the client's accounting at once
+   * (`this.clients.open(address, kind)`), in the same turn, so the limits see it.
+   */
+  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
+    const phase = this.lifecycle.phase;
+    const refusal = this.admission.decide(address, phase === 'running' || phase === 'starting');
+    if (refusal === undefined) return true;
+    const client = typeof peer === 'string' ? peer : describePeer(peer);
+    this.refusals.refused(address, socketName, client, refusal, kind === 'connection' ? 'connection' : 'datagram');
+    return false;
+  }
+
   private readonly connectionHooks: ConnectionHooks = {
-    activity: () => this.idle.touch(),
     connectFailed: (c, error) => {
-      this.log.event({
-        kind: 'backend-connect-failed',
-        socket: c.socketName,
-        client: c.peer,
-        backend: this.config.sockets.find((s) => s.name === c.socketName)?.backend.text ?? '?',
-        error: error.message,
-      });
+      const backend = this.config.sockets.find((s) => s.name === c.socketName)?.backend.text ?? '?';
+      this.log.event({ kind: 'backend-connect-failed', socket: c.socketName, client: c.peer, backend, error: error.message });
+      if (this.closing || !BACKEND_GONE_ERRORS.has(error.code ?? '')) return 'close';
+      // The backend stopped listening behind our back (crashed, stopped from outside):
+      // keep this client waiting and start it again.
+      this.held.add(c);
+      if (this.lifecycle.phase === 'running') this.lifecycle.gone(`not accepting connections on ${backend}`);
+      this.lifecycle.demand(c.peer);
+      return 'hold';
     },
     error: (c, side, error) => {
       this.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
@@ -169,7 +286,8 @@ export class Daemon {
           ms: Math.round(performance.now() - c.openedAt),
         });
       }
-      if (this.config.idle.connectionsCount) this.idle.touch();
+      if (this.config.idle.connectionsCount && c.accounting.counted) this.idle.touch();
+      this.maybeExitWhenIdle();
       this.queueStatus();
     },
   };
@@ -178,7 +296,111 @@ export class Daemon {
     const count = this.held.size;
     for (const c of this.held) c.connect();
     this.held.clear();
-    return count;
+    return count + this.releaseHeldFlows();
+  }
+
+  /** Called by openListeners for each UDP socket, before it is bound. */
+  private addDatagramSocket(listener: DatagramListener): void {
+    this.udp.push(new UdpProxy(listener, this.udpQueues, this.flowHooks));
+  }
+
+  private readonly flowHooks: UdpProxyHooks = {
+    // [access] per datagram source, once per new flow; a refused datagram is dropped.
+    admit: (proxy, remoteAddress, port) => {
+      if (this.closing || this.exitRequested) return false;
+      const address = clientAddress(remoteAddress);
+      return address !== undefined && this.admit(proxy.name, address, formatInet(remoteAddress, port), 'flow');
+    },
+    opened: (flow) => {
+      // admit() said yes in this same turn: account for the flow before anything else
+      flow.accounting = this.clients.open(clientAddress(flow.address) ?? LOCAL_CLIENT, 'flow');
+      this.openFlow(flow);
+    },
+    // Activity is counted through flow.accounting: only counted clients ([idle] keepalive) touch the idle timer.
+    traffic: () => undefined,
+    error: (flow, side, error) => {
+      this.log.event({ kind: 'client-error', socket: flow.socketName, client: flow.peer, side, error: error.message });
+    },
+    released: (flow, reason) => {
+      this.heldFlows.delete(flow);
+      this.flowReleased(flow, reason);
+    },
+    socketError: (proxy, error) => this.log.event({ kind: 'socket-error', socket: proxy.name, error: error.message }),
+  };
+
+  /** A datagram from a new client: like a new connection, served at once or held (queued) while the backend starts. */
+  private openFlow(flow: UdpFlow): void {
+    if (this.lifecycle.phase === 'running') {
+      flow.connect();
+    } else {
+      this.heldFlows.add(flow);
+      this.log.event({ kind: 'client-held', socket: flow.socketName, client: flow.peer, held: this.held.size + this.heldFlows.size });
+      this.lifecycle.demand(flow.peer);
+    }
+    this.queueStatus();
+  }
+
+  private releaseHeldFlows(): number {
+    const flows = [...this.heldFlows];
+    this.heldFlows.clear();
+    for (const f of flows) f.connect();
+    this.logDrops(flows, (f) => f.takeDropped(), QUEUE_FULL);
+    return flows.length;
+  }
+
+  /** The backend will not come up for the held flows: forget them and what they queued. */
+  private closeHeldFlows(): number {
+    const flows = [...this.heldFlows];
+    for (const f of flows) f.close('start-failed');
+    this.logDrops(flows, (f) => f.takeDropped(), QUEUE_FULL);
+    this.logDrops(flows, (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), 'queued for a backend that did not start');
+    return flows.length;
+  }
+
+  private closeOpenFlows(reason: FlowCloseReason): number {
+    return this.udp.reduce((n, u) => n + u.closeFlows(reason), 0);
+  }
+
+  private flowReleased(flow: UdpFlow, reason: FlowCloseReason): void {
+    if (reason !== 'start-failed') {
+      this.logDrops([flow], (f) => f.takeDropped(), QUEUE_FULL);
+      this.logDrops([flow], (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), `queued when the flow ended (${reason})`);
+    }
+    if (this.log.isEnabled('debug')) {
+      this.log.event({
+        kind: 'flow-closed',
+        socket: flow.socketName,
+        client: flow.peer,
+        reason,
+        datagramsIn: flow.datagramsIn,
+        bytesIn: flow.bytesIn,
+        datagramsOut: flow.datagramsOut,
+        bytesOut: flow.bytesOut,
+        ms: Math.round(performance.now() - flow.openedAt),
+      });
+    }
+    this.maybeExitWhenIdle();
+    this.queueStatus();
+  }
+
+  /** One warning line for the drops of many flows (one client: its address; several: how many). */
+  private logDrops(flows: readonly UdpFlow[], take: (f: UdpFlow) => { datagrams: number; bytes: number }, why: string): void {
+    let datagrams = 0;
+    let bytes = 0;
+    let clients = 0;
+    let first: UdpFlow | undefined;
+    for (const f of flows) {
+      const d = take(f);
+      if (d.datagrams === 0) continue;
+      datagrams += d.datagrams;
+      bytes += d.bytes;
+      clients += 1;
+      first ??= f;
+    }
+    if (first === undefined) return;
+    const socket = new Set(flows.map((f) => f.socketName)).size === 1 ? first.socketName : 'udp';
+    const client = clients === 1 ? first.peer : `${clients} clients`;
+    this.log.event({ kind: 'flow-dropped', socket, client, datagrams, bytes, why });
   }
 
   private closeAll(set: Set<TcpConnection>, reset = false): number {
@@ -189,14 +411,17 @@ export class Daemon {
 
   private onIdle(idleForMs: number): void {
     const { idle } = this.config;
-    const open = this.connections.size - this.held.size;
+    // connections and flows of clients whose activity counts ([idle] keepalive)
+    const open = this.clients.countedOpen;
     if (idle.connectionsCount && open > 0) {
-      this.idle.start();
+      // open connections count as activity: check again a full timeout from now
+      this.idle.touch();
+      this.idle.recheckIn(idle.timeoutMs);
       return;
     }
     const runningFor = this.lifecycle.phaseAgeMs;
     if (runningFor < idle.minRuntimeMs) {
-      this.idle.start();
+      this.idle.recheckIn(idle.minRuntimeMs - runningFor);
       return;
     }
     const rounded = idleForMs >= 1000 ? Math.round(idleForMs / 1000) * 1000 : Math.round(idleForMs);
@@ -204,29 +429,82 @@ export class Daemon {
   }
 
   private phaseChanged(phase: BackendPhase): void {
-    if (phase === 'running') this.idle.start();
-    else this.idle.stop();
+    clearTimeout(this.maxRuntimeTimer);
+    this.maxRuntimeTimer = undefined;
+    if (phase === 'running') {
+      this.idle.start();
+      const { maxRuntimeMs } = this.config.idle;
+      if (Number.isFinite(maxRuntimeMs)) {
+        this.maxRuntimeTimer = setTimeout(
+          () => this.lifecycle.idle(`max_runtime (${formatTimespan(maxRuntimeMs)}) reached`),
+          Math.min(maxRuntimeMs, 2 ** 31 - 1),
+        );
+      }
+    } else this.idle.stop();
+    if (phase === 'stopped') this.maybeExitWhenIdle();
     this.queueStatus();
   }
 
+  /** `[idle] exit = yes`: leave once nothing runs and nobody is connected; systemd keeps listening. */
+  private maybeExitWhenIdle(): void {
+    if (!this.config.idle.exit || this.closing || this.exitRequested) return;
+    if (this.lifecycle.phase !== 'stopped' || this.connections.size > 0 || this.lifecycle.launchCount === 0) return;
+    if (this.udp.some((u) => u.size > 0)) return;
+    this.exitRequested = true;
+    this.log.event({ kind: 'backend-idle-exit' });
+    // Stop accepting now, in this same turn, so no connection slips in between; datagrams
+    // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
+    for (const l of this.listeners) l.server.close();
+    for (const u of this.udp) u.close();
+    this.onExitRequest?.();
+  }
+
   private probe(signal: AbortSignal): Promise<void> {
-    // Every TCP backend must accept; the first socket's backend is the one we wait for
-    // before releasing anyone, and the others are checked in parallel.
-    const backends = new Map(this.config.sockets.filter((s) => s.protocol === 'tcp').map((s) => [s.backend.text, s.backend]));
-    return Promise.all([...backends.values()].map((b) => waitUntilAccepting(b, signal))).then(() => undefined);
+    // Every backend address must be up before anyone is released — TCP ones accept, UDP
+    // ones no longer refuse datagrams (see readiness.ts) — checked in parallel: a mixed
+    // instance (TCP and UDP to one backend) waits for both.
+    const backends = new Map(this.config.sockets.map((s) => [`${s.protocol} ${s.backend.text}`, s]));
+    return Promise.all(
+      [...backends.values()].map((s) =>
+        s.protocol === 'udp' ? waitUntilUdpBound(s.backend, signal) : waitUntilAccepting(s.backend, signal),
+      ),
+    ).then(() => undefined);
+  }
+
+  /** UDP flows connected through to the backend (not held). */
+  private openFlowCount(): number {
+    return this.udp.reduce((n, u) => n + u.size, 0) - this.heldFlows.size;
   }
 
   private createDriver(): BackendDriver {
     const { service } = this.config;
     const env = withoutNotifyEnv(withoutListenEnv(this.env));
-    if (service.mode === 'unit') return new SystemctlBackend({ unit: service.unit, env });
+    const output = (stream: 'stdout' | 'stderr' | 'stop', line: string, pid?: number): void =>
+      this.log.event({
+        kind: 'backend-output',
+        backend: pid ? `${this.driver.description}[${pid}]` : this.driver.description,
+        stream,
+        line,
+      });
+    if (service.mode === 'unit') {
+      return new SystemctlBackend({
+        unit: service.unit,
+        env,
+        stopCommand: service.stop,
+        stopTimeoutMs: service.stopTimeoutMs,
+        output: (line) => output('stop', line),
+      });
+    }
+    const credentials = resolveCredentials(service.user, service.group, process.getuid?.() ?? 0);
     return new ExecBackend({
       argv: service.exec,
-      env,
+      env: environmentFor(env, credentials),
       cwd: service.directory,
+      credentials,
+      pidfile: service.pidfile,
+      stopCommand: service.stop,
       stopTimeoutMs: service.stopTimeoutMs,
-      output: (stream, line, pid) =>
-        this.log.event({ kind: 'backend-output', backend: `${this.driver.description}[${pid}]`, stream, line }),
+      output,
     });
   }
 
@@ -240,7 +518,10 @@ export class Daemon {
         this.log.event({ kind: 'backend-start-failed', backend: backend(), reason, closed }),
       stop: (reason: string) => this.log.event({ kind: 'backend-stop', backend: backend(), reason }),
       stopped: (ms: number) => this.log.event({ kind: 'backend-stopped', backend: backend(), ms }),
-      stopProblem: (problem: string) => this.log.event({ kind: 'backend-stop-problem', backend: backend(), problem }),
+      report: (level: 'info' | 'warning', message: string) =>
+        this.log.event({ kind: 'backend-report', backend: backend(), level, message }),
+      backoff: (failures: number, delayMs: number) =>
+        this.log.event({ kind: 'backend-backoff', backend: backend(), failures, delayMs }),
       exited: (status: string, closed: number) => this.log.event({ kind: 'backend-exited', backend: backend(), status, closed }),
     } as const;
   }
@@ -256,11 +537,99 @@ export class Daemon {
         formatStatus({
           backend: this.driver.description,
           phase: this.lifecycle.phase,
-          held: this.held.size,
-          open: this.connections.size - this.held.size,
+          held: this.held.size + this.heldFlows.size,
+          open: this.connections.size - this.held.size + this.openFlowCount(),
+          clients: this.clients.activeClients,
           idleTimeoutMs: this.config.idle.timeoutMs,
+          keepalive: this.config.idle.keepalive.length > 0,
+          holdingConnections: this.config.idle.connectionsCount ? this.clients.countedOpen : 0,
         }),
       );
     });
   }
+
+  /** What `mrsocko status` shows (control/report.ts documents the fields). */
+  statusReport(): StatusReport {
+    const now = performance.now();
+    const wall = (t: number): string => new Date(performance.timeOrigin + t).toISOString();
+    const clients = this.clients.snapshot();
+    let connections = 0;
+    let flows = 0;
+    for (const c of clients) {
+      connections += c.connections;
+      flows += c.flows;
+    }
+    const { idle } = this.config;
+    return {
+      version: STATUS_VERSION,
+      instance: this.name,
+      pid: this.pid,
+      time: new Date().toISOString(),
+      backend: {
+        name: this.driver.description,
+        state: this.lifecycle.phase,
+        stateForMs: Math.round(this.lifecycle.phaseAgeMs),
+        pid: this.driver.pid ?? null,
+        starts: this.lifecycle.launchCount,
+      },
+      idle: {
+        ...this.idleFacts(),
+        timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
+        keepalive: [...idle.keepalive],
+      },
+      totals: {
+        clients: this.clients.activeClients,
+        connections,
+        flows,
+        held: this.held.size + this.heldFlows.size,
+        refused: this.refusals.total,
+      },
+      clients: clients.map((c) => ({
+        address: c.address,
+        connections: c.connections,
+        flows: c.flows,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        firstSeen: wall(c.firstSeen),
+        lastActivity: wall(c.lastActivity),
+        idleMs: Math.max(0, Math.round(now - c.lastActivity)),
+        counted: c.counted,
+      })),
+    };
+  }
+
+  /** The idle countdown as `status` explains it. */
+  private idleFacts(): { state: IdleState; stopInMs: number | null; reason: string } {
+    const { idle } = this.config;
+    const phase = this.lifecycle.phase;
+    if (phase !== 'running') return { state: 'not-running', stopInMs: null, reason: `nothing to count down: the backend is ${phase}` };
+    const runningFor = this.lifecycle.phaseAgeMs;
+    const maxLeft = idle.maxRuntimeMs - runningFor;
+    const anyway = Number.isFinite(maxLeft) ? `; stops in ${formatSpan(maxLeft)} anyway (max_runtime)` : '';
+    if (!Number.isFinite(idle.timeoutMs)) {
+      const stopInMs = Number.isFinite(maxLeft) ? Math.round(maxLeft) : null;
+      return { state: 'off', stopInMs, reason: `idle stop off (timeout = infinity)${anyway}` };
+    }
+    const holding = this.clients.countedOpen;
+    if (idle.connectionsCount && holding > 0) {
+      const whose = idle.keepalive.length > 0 ? ' of keepalive clients' : '';
+      return {
+        state: 'held-up',
+        stopInMs: null,
+        reason: `held up by ${holding} open connection${holding === 1 ? '' : 's'}${whose} (connections_count = yes)${anyway}`,
+      };
+    }
+    const stopIn = Math.min(Math.max(this.idle.remainingMs(), idle.minRuntimeMs - runningFor), maxLeft);
+    const traffic = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
+    return {
+      state: 'counting',
+      stopInMs: Math.round(stopIn),
+      reason: `stops in ${formatSpan(stopIn)} without ${traffic} (timeout = ${formatTimespan(idle.timeoutMs)})`,
+    };
+  }
+}
+
+/** A duration for people: whole seconds above one second. */
+function formatSpan(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : formatTimespan(Math.round(ms / 1000) * 1000);
 }

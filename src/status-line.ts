@@ -1,4 +1,8 @@
-// The one-line summary sent as STATUS= (shown by `systemctl status`).
+// The one-line summary sent as STATUS= (shown by `systemctl status`): the backend's state,
+// who is connected, and the idle countdown's rule or what holds it up. It is sent on
+// every change of state or of the connected clients, not on every byte, so it names the
+// rule ("stops after 15min without traffic") rather than a countdown that would go stale;
+// `mrsocko status NAME` has the live figures.
 import type { BackendPhase } from './backend/lifecycle.js';
 import { formatTimespan } from './config/timespan.js';
 
@@ -6,23 +10,36 @@ export interface StatusFacts {
   backend: string;
   phase: BackendPhase;
   held: number;
+  /** Open connections and flows, held ones excluded. */
   open: number;
+  /** Distinct client addresses with something open. */
+  clients: number;
   idleTimeoutMs: number;
+  /** `[idle] keepalive` is set: only some clients' traffic counts. */
+  keepalive: boolean;
+  /** With `connections_count = yes`: open connections of counted clients, which hold the countdown. */
+  holdingConnections: number;
 }
 
-const clients = (n: number): string => `${n} client${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function formatStatus(f: StatusFacts): string {
   switch (f.phase) {
     case 'stopped':
       return `Backend ${f.backend} stopped; waiting for clients`;
     case 'starting':
-      return `Starting ${f.backend} for ${clients(f.held)}`;
+      return `Starting ${f.backend} for ${plural(f.held, 'client')}`;
     case 'running': {
-      const idle = Number.isFinite(f.idleTimeoutMs) ? `stops after ${formatTimespan(f.idleTimeoutMs)} without traffic` : 'idle stop off';
-      return `Backend ${f.backend} running; ${clients(f.open)} connected; ${idle}`;
+      const who = f.open === 0 ? 'no clients' : `${plural(f.open, 'connection')} from ${plural(f.clients, 'client')}`;
+      const traffic = f.keepalive ? 'traffic from keepalive clients' : 'traffic';
+      const idle = !Number.isFinite(f.idleTimeoutMs)
+        ? 'idle stop off'
+        : f.holdingConnections > 0
+          ? `idle stop held up by ${plural(f.holdingConnections, 'open connection')}`
+          : `stops after ${formatTimespan(f.idleTimeoutMs)} without ${traffic}`;
+      return `Backend ${f.backend} running; ${who}; ${idle}`;
     }
     case 'stopping':
-      return `Stopping ${f.backend}${f.held > 0 ? `; ${clients(f.held)} waiting for the restart` : ''}`;
+      return `Stopping ${f.backend}${f.held > 0 ? `; ${plural(f.held, 'client')} waiting for the restart` : ''}`;
   }
 }

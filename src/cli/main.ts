@@ -7,8 +7,10 @@ import type { CliIO, Command } from './command.js';
 import { MrsockoError, UsageError, exitCodeFor, EXIT_USAGE } from '../errors.js';
 import { runCommand } from './run.js';
 import { checkCommand } from './check.js';
+import { statusCommand } from './status.js';
+import { genUnitCommand } from './gen-unit.js';
 
-const COMMANDS: readonly Command[] = [runCommand, checkCommand];
+const COMMANDS: readonly Command[] = [runCommand, checkCommand, genUnitCommand, statusCommand];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -3,11 +3,14 @@ import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { resolveConfigPath } from '../config/paths.js';
+import { checkInstanceName, resolveConfigPath } from '../config/paths.js';
 import { findUnimplemented } from '../config/unimplemented.js';
 import { createLogger } from '../log/logger.js';
 import { createNotifier } from '../systemd/notify.js';
+import { installBlockHook, startWatchdog } from '../systemd/watchdog.js';
+import { formatTimespan } from '../config/timespan.js';
 import { Daemon } from '../daemon.js';
+import { daemonControlSocketPath, instanceNameOf } from '../control/paths.js';
 
 const HELP = `Usage: mrsocko run (--instance NAME | --config FILE)
 
@@ -22,6 +25,9 @@ Options:
 
 Signals: SIGTERM or SIGINT stop (the backend too, if mrsocko started it);
 SIGHUP re-reads the configuration ([idle], [access] and [log] apply at once).
+
+\`mrsocko status NAME\` shows what it is doing; NAME is the instance, or for
+--config FILE the file's name without .conf.
 
 Example:
   mrsocko run --config demo/demo.conf
@@ -50,7 +56,13 @@ export const runCommand: Command = {
     const logger = createLogger(io.env, { level: config.log.level });
     await logger.configure(config.log);
     const notifier = createNotifier(io.env, (level, message) => logger[level](message));
-    const daemon = new Daemon({ config, logger, notifier, env: io.env });
+    let requestStop: (reason: string) => void = () => undefined;
+    // `mrsocko status NAME` finds this instance's control socket (control/paths.ts).
+    const name = values.instance !== undefined ? checkInstanceName(values.instance) : instanceNameOf(file);
+    const controlSocket = daemonControlSocketPath(name, { env: io.env, uid: process.getuid?.() ?? 0 });
+    const daemon = new Daemon({
+      config, logger, notifier, env: io.env, name, controlSocket, onExitRequest: () => requestStop('idle exit'),
+    });
 
     const stopped = new Promise<number>((resolve) => {
       const stop = (signal: string): void => {
@@ -60,6 +72,7 @@ export const runCommand: Command = {
           resolve(1);
         });
       };
+      requestStop = stop;
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
@@ -76,15 +89,24 @@ export const runCommand: Command = {
       notifier.ready();
     });
 
+    const removeBlockHook = installBlockHook(io.env, (level, message) => logger[level](message));
     try {
       await daemon.start();
     } catch (err) {
       // main() reports it on stderr (with a journal priority under systemd)
+      removeBlockHook();
       await daemon.stop().catch(() => undefined);
       await logger.close();
       throw err;
     }
+    // Fed from the event loop until the very end, so a stuck shutdown is caught too.
+    const watchdog = startWatchdog(notifier);
+    if (watchdog) {
+      logger.info(`watchdog: WATCHDOG=1 every ${formatTimespan(watchdog.periodMs)} (WatchdogSec=${formatTimespan(notifier.watchdogIntervalMs())})`);
+    }
     const status = await stopped;
+    watchdog?.stop();
+    removeBlockHook();
     await logger.close();
     return status;
   },

@@ -13,6 +13,7 @@ import type {
   AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
 import { ValueError } from './value-error.js';
+import { parseAddressRule } from '../access/rules.js';
 
 export const DEFAULTS = {
   startTimeoutMs: 90_000,
@@ -245,7 +246,7 @@ function readIdle(f: Fields): IdleConfig {
     timeoutMs: f.span('timeout', DEFAULTS.idleTimeoutMs),
     maxRuntimeMs,
     minRuntimeMs,
-    keepalive: f.list('keepalive'),
+    keepalive: addressRules(f, 'keepalive'),
     connectionsCount: f.bool('connections_count', false),
     exit: f.bool('exit', false),
   };
@@ -253,12 +254,19 @@ function readIdle(f: Fields): IdleConfig {
 
 function readAccess(f: Fields): AccessConfig {
   return {
-    allow: f.list('allow'),
-    deny: f.list('deny'),
-    wake: f.list('wake'),
+    allow: addressRules(f, 'allow'),
+    deny: addressRules(f, 'deny'),
+    wake: addressRules(f, 'wake'),
     maxConnections: f.positiveInt('max_connections', DEFAULTS.maxConnections),
     maxPerSource: f.positiveInt('max_per_source', DEFAULTS.maxPerSource),
   };
+}
+
+/** A list of address rules (../access/rules.ts), kept as written once each entry parses. */
+function addressRules(f: Fields, key: string): string[] {
+  const items = f.list(key);
+  for (const item of items) f.parse(key, item, parseAddressRule);
+  return items;
 }
 
 function readLog(f: Fields): LogConfig {

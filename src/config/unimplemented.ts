@@ -6,10 +6,10 @@ import { ConfigError } from '../errors.js';
 import { locate } from './locate.js';
 
 const NOT_YET: Readonly<Record<string, readonly string[]>> = {
-  service: ['user', 'group', 'pidfile', 'stop'],
+  service: [],
   socket: [],
-  idle: ['max_runtime', 'keepalive', 'exit'],
-  access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
+  idle: [],
+  access: [],
   log: [],
 };
 

@@ -2,6 +2,9 @@
 // each line carries an sd-daemon priority prefix (`<5>…`) so `journalctl -p` filters work
 // and journald adds the timestamp; otherwise lines are plain and timestamped.
 // The optional `[log] file` is a second, rotated sink (loaded only when configured).
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
 import winston from 'winston';
 import type Transport from 'winston-transport';
 import type { LogConfig, LogLevel } from '../config/types.js';
@@ -85,10 +88,26 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
         fileSink.transport.close?.();
         fileSink = undefined;
       }
-      if (config.file !== undefined) {
-        const transport = await rotatingFile(config);
+      if (config.file === undefined) return;
+      const file = config.file;
+      let failed = false;
+      // A file that cannot be written is reported and dropped; mrsocko keeps serving.
+      const fail = (err: unknown): void => {
+        if (failed) return;
+        failed = true;
+        if (fileSink?.key === key) {
+          w.remove(fileSink.transport);
+          fileSink = undefined;
+        }
+        log('error', fileProblem(file, err));
+      };
+      try {
+        const transport = await rotatingFile(config, fail);
+        if (failed) return;
         w.add(transport);
         fileSink = { transport, key };
+      } catch (err) {
+        fail(err);
       }
     },
     close() {
@@ -103,19 +122,44 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
   };
 }
 
-async function rotatingFile(config: LogConfig): Promise<Transport> {
+/**
+ * The `[log] file` sink: /var/log/mrsocko/x.log is written as x-2026-11-25.log (x-….log.1,
+ * .2, … once it reaches max_size), with x.log a symlink to the current one, so `tail -F`
+ * works on the configured name. max_files counts every file, or days with a `d`; the
+ * audit file beside them records which are ours to remove.
+ */
+async function rotatingFile(config: LogConfig, onError: (err: unknown) => void): Promise<Transport> {
   const { default: DailyRotateFile } = await import('winston-daily-rotate-file');
   const file = config.file as string;
+  // Fail here, with the cause, rather than in an 'error' event of the stream opened later.
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.accessSync(path.dirname(file), fs.constants.W_OK);
   const dot = file.lastIndexOf('.');
   const slash = file.lastIndexOf('/');
   // /var/log/mrsocko/x.log → /var/log/mrsocko/x-2026-11-25.log (%DATE% before the extension)
   const filename = dot > slash + 1 ? `${file.slice(0, dot)}-%DATE%${file.slice(dot)}` : `${file}-%DATE%`;
-  return new DailyRotateFile({
+  const transport = new DailyRotateFile({
     filename,
     datePattern: 'YYYY-MM-DD',
     maxSize: config.maxSize,
     maxFiles: config.maxFiles,
     auditFile: `${file}.audit.json`,
+    createSymlink: true,
+    symlinkName: path.basename(file),
     format: timestamped,
   });
+  transport.on('error', onError);
+  // file-stream-rotator's errors (EROFS, ENOSPC, ...) arrive on the transport's inner stream.
+  (transport as unknown as { logStream?: EventEmitter }).logStream?.on('error', onError);
+  return transport;
+}
+
+function fileProblem(file: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code !== undefined ? `${e.code}${e.path !== undefined ? ` (${e.path})` : ''}` : String(e?.message ?? err);
+  const sandbox = e.code === 'EROFS' || e.code === 'EACCES' || e.code === 'EPERM'
+    ? '; under systemd, the sandbox lets mrsocko write only /var/log/mrsocko and the paths in ' +
+      'mrsocko@NAME.service.d/50-sandbox.conf: run `mrsocko gen-unit NAME` after changing [log] file'
+    : '';
+  return `[log] file ${file}: cannot write it: ${why}${sandbox}; logging without it`;
 }

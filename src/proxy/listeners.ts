@@ -1,9 +1,11 @@
 // The listening side: adopt the sockets systemd passed (matched to `[socket.NAME]` by
-// address, then by a FileDescriptorName no other fd has, then — one and one — as the only
-// pair), or, in
-// standalone mode, bind the `listen` addresses. Either way the result is one net.Server
-// per TCP socket section, not yet accepting until the caller attaches its handler.
+// address and type, then by a FileDescriptorName no other fd has, then — one and one — as
+// the only pair), or, in standalone mode, bind the `listen` addresses. Either way the
+// result is one net.Server per TCP socket section, not yet accepting until the caller
+// attaches its handler, and one bound dgram socket per UDP section, whose handlers the
+// caller attaches before it is bound (so the datagram that woke mrsocko is not lost).
 import net from 'node:net';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import type { Config, ListenAddress, SocketConfig } from '../config/types.js';
 import { ConfigError, MrsockoError } from '../errors.js';
@@ -19,6 +21,17 @@ export interface Listener {
   readonly backlog?: number | undefined;
 }
 
+/** A bound datagram socket for a `protocol = udp` section. */
+export interface DatagramListener {
+  readonly config: SocketConfig;
+  readonly socket: dgram.Socket;
+  /** Where it is bound, for logs ("127.0.0.1:53", "[::]:7359"); set once bound. */
+  address: string;
+  readonly adopted: boolean;
+  /** The socket's family: `[::]` sockets (dual-stack) are inet6, and IPv4 clients on them appear as ::ffff:a.b.c.d. */
+  readonly family: 'inet' | 'inet6';
+}
+
 /** With no known backlog, ask for the most: the kernel clamps it to net.core.somaxconn, as systemd's default does. */
 const MAX_BACKLOG = 2 ** 31 - 1;
 /** Standalone sockets: the same as systemd's default Backlog= once clamped. */
@@ -26,21 +39,46 @@ const STANDALONE_BACKLOG = MAX_BACKLOG;
 
 export interface OpenListenersResult {
   listeners: Listener[];
+  /** UDP sections; empty when openListeners() was given no onDatagramSocket. */
+  datagram: DatagramListener[];
   mode: 'socket-activated' | 'standalone';
   /** Things worth a log line (ignored variables, unused fds). */
   notes: string[];
 }
 
+/**
+ * `onDatagramSocket` is called for each UDP section's socket before it is bound: attach
+ * the 'message' and 'error' handlers there. Without it, UDP sections are left alone
+ * (neither adopted nor bound).
+ */
 export async function openListeners(
   config: Config,
   env: Env,
   pid: number,
   onConnection: (listener: Listener, socket: net.Socket) => void,
+  onDatagramSocket?: (listener: DatagramListener) => void,
 ): Promise<OpenListenersResult> {
   const passed = readListenFds(env, pid);
   const notes: string[] = passed.ignored ? [passed.ignored] : [];
   const tcpSockets = config.sockets.filter((s) => s.protocol === 'tcp');
+  const udpSockets = onDatagramSocket ? config.sockets.filter((s) => s.protocol === 'udp') : [];
   const listeners: Listener[] = [];
+  const datagram: DatagramListener[] = [];
+  const makeDatagram = (sc: SocketConfig, family: 'inet' | 'inet6', info: SocketInfo | undefined): DatagramListener => {
+    // The type must match the socket's real family: a [::] socket adopted as udp4
+    // receives, but every reply fails with EINVAL (shared/NOTES.md).
+    const socket = dgram.createSocket({ type: family === 'inet6' ? 'udp6' : 'udp4', ipv6Only: false });
+    const listener: DatagramListener = {
+      config: sc,
+      socket,
+      address: info?.local ?? sc.listen.text,
+      adopted: info !== undefined,
+      family,
+    };
+    datagram.push(listener);
+    onDatagramSocket?.(listener);
+    return listener;
+  };
   const make = (sc: SocketConfig, info: SocketInfo | undefined): Listener => {
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
     const listener: Listener = {
@@ -57,13 +95,23 @@ export async function openListeners(
     if (passed.fds.length > 0) {
       const pairs = matchFds(config, passed.fds, notes);
       for (const { socket: sc, fd, info } of pairs) {
-        if (sc.protocol !== 'tcp') continue; // datagram sockets are handled by the UDP proxy
+        if (sc.protocol === 'udp') {
+          if (!onDatagramSocket) continue;
+          const listener = makeDatagram(sc, info.family === 'inet6' ? 'inet6' : 'inet', info);
+          try {
+            await bindDatagram(listener, { fd });
+            raiseReceiveBuffer(listener.socket);
+          } catch (err) {
+            throw new MrsockoError('MRSOCKO_SOCKET', `socket ${sc.name}: cannot adopt fd ${fd} (${info.local}): ${(err as Error).message}`, { cause: err });
+          }
+          continue;
+        }
         const listener = make(sc, info);
         listeners.push(listener);
         // Node calls listen() again on the fd; pass systemd's backlog so Backlog= is kept.
         await listen(listener.server, (cb) => listener.server.listen({ fd }, info.backlog ?? MAX_BACKLOG, cb));
       }
-      return { listeners, mode: 'socket-activated', notes };
+      return { listeners, datagram, mode: 'socket-activated', notes };
     }
     for (const sc of tcpSockets) {
       const listener = make(sc, undefined);
@@ -74,9 +122,25 @@ export async function openListeners(
         listener.address = formatInet(bound.address, bound.port);
       }
     }
-    return { listeners, mode: 'standalone', notes };
+    for (const sc of udpSockets) {
+      if (sc.listen.kind !== 'inet') throw new Error(`udp socket ${sc.name}: ${sc.listen.text} is not an IP address`); // load.ts refuses it
+      const { host, port } = sc.listen;
+      const listener = makeDatagram(sc, sc.listen.family === 6 ? 'inet6' : 'inet', undefined);
+      try {
+        await bindDatagram(listener, { address: host, port, exclusive: true });
+        raiseReceiveBuffer(listener.socket);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        throw new MrsockoError('MRSOCKO_SOCKET', `socket ${sc.name}: cannot bind udp ${sc.listen.text}: ${why}`, { cause: err });
+      }
+      const bound = listener.socket.address();
+      listener.address = formatInet(bound.address, bound.port);
+    }
+    return { listeners, datagram, mode: 'standalone', notes };
   } catch (err) {
     for (const l of listeners) l.server.close();
+    for (const d of datagram) closeQuietly(d.socket);
     throw err;
   }
 }
@@ -99,12 +163,17 @@ function matchFds(config: Config, fds: readonly ListenFd[], notes: string[]): Pa
   // FileDescriptorName= (the last one set), so names only tell sockets of different units apart.
   const remaining: SocketConfig[] = [];
   for (const sc of config.sockets) {
-    const byAddress = inspected.find((f) => unmatched.has(f) && sameAddress(sc.listen, f.info.local));
+    // TCP and UDP may share an address and port (DNS on 53/tcp and 53/udp): match the type too.
+    const byAddress = inspected.find(
+      (f) => unmatched.has(f) && f.info.type === socketTypeFor(sc) && sameAddress(sc.listen, f.info.local),
+    );
     if (byAddress) take(sc, byAddress);
     else remaining.push(sc);
   }
   for (const sc of [...remaining]) {
-    const named = [...unmatched].filter((f) => f.name === sc.name);
+    let named = [...unmatched].filter((f) => f.name === sc.name);
+    // One socket unit gives all its fds the same name: prefer the one of the right type.
+    if (named.length > 1) named = named.filter((f) => f.info.type === socketTypeFor(sc));
     if (named.length === 1) {
       take(sc, named[0] as (typeof inspected)[number]);
       remaining.splice(remaining.indexOf(sc), 1);
@@ -130,8 +199,12 @@ function matchFds(config: Config, fds: readonly ListenFd[], notes: string[]): Pa
   return pairs;
 }
 
+function socketTypeFor(sc: SocketConfig): 'stream' | 'dgram' {
+  return sc.protocol === 'tcp' ? 'stream' : 'dgram';
+}
+
 function checkType(config: Config, sc: SocketConfig, fd: number, info: SocketInfo): void {
-  const wanted = sc.protocol === 'tcp' ? 'stream' : 'dgram';
+  const wanted = socketTypeFor(sc);
   const problem =
     info.type !== wanted
       ? `${sc.protocol} needs a ${wanted} socket, but systemd passed a ${info.type} socket (fd ${fd}, ${info.local}); ` +
@@ -159,6 +232,52 @@ function listen(server: net.Server, start: (onListening: () => void) => void): P
       resolve();
     });
   });
+}
+
+function bindDatagram(listener: DatagramListener, options: dgram.BindOptions): Promise<void> {
+  const { socket } = listener;
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      socket.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      socket.off('error', onError);
+      resolve();
+    };
+    socket.once('error', onError);
+    socket.once('listening', onListening);
+    socket.bind(options);
+  });
+}
+
+/**
+ * What a UDP listening socket asks for as its receive buffer. While the backend starts,
+ * mrsocko is busy (spawning it, logging) and clients keep sending; the kernel's default
+ * (208 KiB) holds only about 256 small datagrams. SO_RCVBUF is capped at net.core.rmem_max
+ * (Debian's default is that same 208 KiB; raise it, or set ReceiveBuffer= in the socket
+ * unit, which systemd forces past the cap). A buffer already larger is left alone.
+ */
+export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+function raiseReceiveBuffer(socket: dgram.Socket): void {
+  try {
+    // The kernel keeps twice what is asked for, after capping the request at rmem_max; a
+    // larger buffer (systemd's ReceiveBuffer= may force one) would shrink, so leave it.
+    const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const wouldGet = 2 * Math.min(UDP_RECEIVE_BUFFER, Number.isFinite(rmemMax) ? rmemMax : 0);
+    if (wouldGet > socket.getRecvBufferSize()) socket.setRecvBufferSize(UDP_RECEIVE_BUFFER);
+  } catch {
+    // not fatal: the default buffer still works, with less room for bursts
+  }
+}
+
+function closeQuietly(socket: dgram.Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // not bound or already closed
+  }
 }
 
 async function bindStandalone(server: net.Server, sc: SocketConfig): Promise<void> {

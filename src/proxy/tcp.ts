@@ -4,14 +4,16 @@
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
+import type { ClientAccounting } from '../session/clients.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 
 export interface ConnectionHooks {
-  /** Bytes went through (counted per chunk: keep it cheap). */
-  activity(connection: TcpConnection): void;
-  /** The upstream connection could not be made. */
-  connectFailed(connection: TcpConnection, error: Error): void;
+  /**
+   * The upstream connection could not be made. 'hold' keeps the client waiting (still
+   * unread) for a later connect(); 'close' closes it.
+   */
+  connectFailed(connection: TcpConnection, error: NodeJS.ErrnoException): 'hold' | 'close';
   error(connection: TcpConnection, side: 'client' | 'backend', error: Error): void;
   /** Both sides are closed; called exactly once. */
   released(connection: TcpConnection): void;
@@ -32,6 +34,8 @@ export class TcpConnection {
     readonly client: net.Socket,
     private readonly backend: BackendAddress,
     private readonly hooks: ConnectionHooks,
+    /** The client's accounting (bytes per chunk, the hot path); closed on release. */
+    readonly accounting: ClientAccounting,
   ) {
     this.peer = describePeer(client);
     client.on('error', (err) => this.fail('client', err));
@@ -51,19 +55,22 @@ export class TcpConnection {
       this.client.setNoDelay(true);
       pump(this.client, upstream, (n) => {
         this.bytesIn += n;
-        this.hooks.activity(this);
+        this.accounting.addIn(n);
       });
       pump(upstream, this.client, (n) => {
         this.bytesOut += n;
-        this.hooks.activity(this);
+        this.accounting.addOut(n);
       });
       this.client.resume();
     });
     upstream.on('error', (err) => {
-      if (this.phase === 'connecting') {
-        this.hooks.connectFailed(this, err);
-        this.close();
-      } else this.fail('backend', err);
+      if (this.phase !== 'connecting') return this.fail('backend', err);
+      if (this.hooks.connectFailed(this, err) === 'close') return this.close();
+      upstream.removeAllListeners();
+      upstream.on('error', () => undefined);
+      upstream.destroy();
+      this.upstream = undefined;
+      this.phase = 'held';
     });
     upstream.once('close', () => this.sideClosed());
   }
@@ -92,6 +99,7 @@ export class TcpConnection {
     const upstream = this.upstream;
     if (this.client.destroyed && (upstream === undefined || upstream.destroyed)) {
       this.phase = 'closed';
+      this.accounting.close();
       this.hooks.released(this);
       return;
     }

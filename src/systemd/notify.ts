@@ -135,6 +135,12 @@ interface SdNotifyAddon {
   sendState(state: string): void;
 }
 
+/** Why the sd-notify addon cannot be used here, or undefined when it can (for gen-unit's NotifyAccess=). */
+export function notifyAddonProblem(): string | undefined {
+  const addon = loadAddon();
+  return typeof addon === 'string' ? addon : undefined;
+}
+
 /** The addon, or why it could not be loaded. */
 function loadAddon(): SdNotifyAddon | string {
   try {

@@ -26,6 +26,9 @@ ${socketSection}
 backend = ${backend}
 [idle]
 timeout = ${timeout}
+[access]
+; 100 clients from 127.0.0.1 at once, above the default of 64 per source
+max_per_source = 200
 [log]
 level = debug
 `,

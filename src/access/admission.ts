@@ -1,0 +1,88 @@
+// Who may connect, who may wake the backend, whose traffic keeps it up: `[access]` and
+// `[idle] keepalive`, decided once per TCP connection or UDP flow, at accept, before the
+// client is held and before the backend is demanded.
+import type { AccessConfig, IdleConfig } from '../config/types.js';
+import type { ClientTable } from '../session/clients.js';
+import type { ClientAddress } from './address.js';
+import { AddressRules } from './rules.js';
+
+export type Refusal =
+  /** Matches `deny` (deny wins over allow). */
+  | 'denied'
+  /** `allow` is set and does not match. */
+  | 'not-allowed'
+  /** The backend is down, `wake` is set and does not match. */
+  | 'no-wake'
+  | 'max-connections'
+  | 'max-per-source';
+
+/** The rules and limits, compiled. Built from a validated Config, so parsing cannot fail here. */
+export class AccessPolicy {
+  readonly allow: AddressRules;
+  readonly deny: AddressRules;
+  readonly wake: AddressRules;
+  readonly keepalive: AddressRules;
+  readonly maxConnections: number;
+  readonly maxPerSource: number;
+
+  constructor(access: AccessConfig, idle: Pick<IdleConfig, 'keepalive'>) {
+    this.allow = AddressRules.parse(access.allow);
+    this.deny = AddressRules.parse(access.deny);
+    this.wake = AddressRules.parse(access.wake);
+    this.keepalive = AddressRules.parse(idle.keepalive);
+    this.maxConnections = access.maxConnections;
+    this.maxPerSource = access.maxPerSource;
+  }
+
+  /** Whether the client's traffic counts as activity: empty `keepalive` = every admitted client. */
+  keepsAlive(address: ClientAddress): boolean {
+    return this.keepalive.empty || this.keepalive.matches(address);
+  }
+
+  /** Why a refusal happened, for the log line. */
+  explain(refusal: Refusal, address: ClientAddress): string {
+    switch (refusal) {
+      case 'denied':
+        return `matches deny = ${this.deny.firstMatch(address) ?? '?'}`;
+      case 'not-allowed':
+        return 'not in allow';
+      case 'no-wake':
+        return 'not in wake, and the backend is not running';
+      case 'max-connections':
+        return `max_connections = ${this.maxConnections} reached`;
+      case 'max-per-source':
+        return `max_per_source = ${this.maxPerSource} reached`;
+    }
+  }
+}
+
+export class Admission {
+  constructor(
+    private policyNow: AccessPolicy,
+    private readonly clients: ClientTable,
+  ) {}
+
+  get policy(): AccessPolicy {
+    return this.policyNow;
+  }
+
+  /** A reload: new decisions use `policy`; connections already admitted are kept. */
+  update(policy: AccessPolicy): void {
+    this.policyNow = policy;
+  }
+
+  /**
+   * May this client open one more connection or flow? undefined = yes. `backendUp` is
+   * true while the backend is running or already starting (someone else woke it): then
+   * `wake` does not apply.
+   */
+  decide(address: ClientAddress, backendUp: boolean): Refusal | undefined {
+    const p = this.policyNow;
+    if (!p.deny.empty && p.deny.matches(address)) return 'denied';
+    if (!p.allow.empty && !p.allow.matches(address)) return 'not-allowed';
+    if (!backendUp && !p.wake.empty && !p.wake.matches(address)) return 'no-wake';
+    if (this.clients.openCount >= p.maxConnections) return 'max-connections';
+    if (this.clients.openFor(address) >= p.maxPerSource) return 'max-per-source';
+    return undefined;
+  }
+}

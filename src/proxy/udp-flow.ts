@@ -1,0 +1,313 @@
+// One UDP client flow, from its first datagram to its release: the datagrams of one client
+// address:port on one listening socket. The flow has a connected upstream socket of its
+// own, so the backend's replies are told apart by the socket they arrive on and go back
+// to the right client through the listening socket (the downstream side). Until that
+// upstream socket is connected (the backend is stopped or starting, or the connect is
+// under way) the client's datagrams wait in a bounded queue; once connected, the queue is
+// released in order, paced with every other flow's (DatagramQueues).
+//
+//   held ──connect()──▶ connecting ──▶ open ──▶ closed
+//     └──────────────────close()──────────────────┘
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { BackendAddress } from '../config/types.js';
+
+export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
+
+/** Why a flow ended. */
+export type FlowCloseReason =
+  /** No datagram either way for flow_timeout. */
+  | 'expired'
+  /** The backend stopped or exited. */
+  | 'backend-gone'
+  /** The backend could not be started for this held flow. */
+  | 'start-failed'
+  /** The listening socket closed (mrsocko is shutting down). */
+  | 'shutdown'
+  /** The upstream socket failed (e.g. ECONNREFUSED: nothing listens on the backend port). */
+  | 'error';
+
+/** How much may wait for the backend: per flow and for all flows of the daemon together. */
+export interface QueueLimits {
+  readonly flowDatagrams: number;
+  readonly flowBytes: number;
+  readonly totalDatagrams: number;
+  readonly totalBytes: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
+  flowDatagrams: 64,
+  flowBytes: 256 * 1024,
+  totalDatagrams: 16 * 1024,
+  totalBytes: 4 * 1024 * 1024,
+});
+
+/**
+ * Past this many datagrams not yet handed to the kernel on one socket (Node queues sends
+ * while a socket would block), new ones are dropped rather than buffered without bound.
+ */
+export const MAX_PENDING_SENDS = 1024;
+
+/**
+ * Queued datagrams are released to the backend at most this many at a time, then the
+ * release waits RELEASE_INTERVAL_MS: about 64 000 datagrams/s. A backend's socket with the
+ * kernel's default receive buffer (208 KiB) holds only about 256 small datagrams, so
+ * handing it a thousand queued at once would lose most of them (measured with dnsmasq:
+ * 589 of 1000 answered at once, 1000 of 1000 paced like this).
+ */
+export const RELEASE_BATCH = 64;
+export const RELEASE_INTERVAL_MS = 1;
+
+/**
+ * The queues of all flows together: the daemon-wide limits and counts, and the paced,
+ * round-robin release of what was queued (one datagram per flow in turn, so no client
+ * waits behind another's whole queue).
+ */
+export class DatagramQueues {
+  datagrams = 0;
+  bytes = 0;
+  /** Datagrams dropped since start because a queue was full (per flow or overall). */
+  dropped = 0;
+  droppedBytes = 0;
+  /** Flows with queued datagrams to release, next in turn first. */
+  private readonly releasing = new Set<UdpFlow>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly limits: QueueLimits = DEFAULT_QUEUE_LIMITS) {}
+
+  /** Reserve room for one datagram of `size` bytes for a flow holding `flowDatagrams`/`flowBytes`. */
+  take(flowDatagrams: number, flowBytes: number, size: number): boolean {
+    const l = this.limits;
+    if (
+      flowDatagrams >= l.flowDatagrams ||
+      flowBytes + size > l.flowBytes ||
+      this.datagrams >= l.totalDatagrams ||
+      this.bytes + size > l.totalBytes
+    ) {
+      this.dropped += 1;
+      this.droppedBytes += size;
+      return false;
+    }
+    this.datagrams += 1;
+    this.bytes += size;
+    return true;
+  }
+
+  give(datagrams: number, bytes: number): void {
+    this.datagrams -= datagrams;
+    this.bytes -= bytes;
+  }
+
+  /** Flows still releasing what they queued. */
+  get releasingFlows(): number {
+    return this.releasing.size;
+  }
+
+  /** `flow` is connected and has datagrams queued: release them in turn with the others. */
+  release(flow: UdpFlow): void {
+    this.releasing.add(flow);
+    if (this.timer === undefined) this.pump();
+  }
+
+  private pump(): void {
+    this.timer = undefined;
+    let sent = 0;
+    while (sent < RELEASE_BATCH && this.releasing.size > 0) {
+      const flow = this.releasing.values().next().value as UdpFlow;
+      this.releasing.delete(flow);
+      if (flow.releaseOne()) {
+        sent += 1;
+        if (flow.queued > 0) this.releasing.add(flow); // to the back of the line
+      }
+    }
+    if (this.releasing.size > 0) this.timer = setTimeout(() => this.pump(), RELEASE_INTERVAL_MS);
+  }
+}
+
+/**
+ * Per-client accounting for one flow (the session table's handle): told every datagram's
+ * size, closed once when the flow ends. Optional: a flow without one only calls its hooks.
+ */
+export interface FlowAccounting {
+  addIn(bytes: number): void;
+  addOut(bytes: number): void;
+  close(): void;
+}
+
+export interface FlowHooks {
+  /** A datagram went through: `in` client → backend, `out` backend → client. Hot path. */
+  traffic(flow: UdpFlow, direction: 'in' | 'out', bytes: number): void;
+  error(flow: UdpFlow, side: 'client' | 'backend', error: Error): void;
+  /** The flow is closed; called exactly once. */
+  released(flow: UdpFlow, reason: FlowCloseReason): void;
+}
+
+export class UdpFlow {
+  phase: FlowPhase = 'held';
+  /** client → backend, delivered */
+  bytesIn = 0;
+  datagramsIn = 0;
+  /** backend → client */
+  bytesOut = 0;
+  datagramsOut = 0;
+  /** Datagrams of this flow dropped for want of room: its queue (or all flows' queues
+   *  together) was full, or too many sends were pending on a socket. */
+  dropped = 0;
+  droppedBytes = 0;
+  /** Datagrams still queued when the flow was closed (the backend never came up for them). */
+  undelivered = 0;
+  undeliveredBytes = 0;
+  private reportedDrops = 0;
+  private reportedDropBytes = 0;
+  readonly openedAt = performance.now();
+  /** performance.now() of the last datagram either way; flows expire from here. */
+  lastActivity = this.openedAt;
+  /** "127.0.0.1:5353", "[::ffff:127.0.0.1]:5353", "[::1]:5353". */
+  readonly peer: string;
+  /** Set by whoever admitted the flow (UdpProxyHooks.opened); closed with the flow. */
+  accounting: FlowAccounting | undefined;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private upstream: dgram.Socket | undefined;
+  /** One callback per flow for replies sent downstream (none allocated per datagram). */
+  private readonly replySent: (error: Error | null) => void;
+
+  constructor(
+    readonly socketName: string,
+    /** The client as the listening socket saw it (rinfo.address, not normalised). */
+    readonly address: string,
+    readonly port: number,
+    private readonly downstream: dgram.Socket,
+    private readonly backend: BackendAddress,
+    private readonly queues: DatagramQueues,
+    private readonly hooks: FlowHooks,
+  ) {
+    this.peer = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    this.replySent = (error) => {
+      if (error) this.fail('client', error);
+    };
+  }
+
+  /** Datagrams waiting for the upstream socket. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Drops not yet reported (see `dropped`); marks them reported. */
+  takeDropped(): { datagrams: number; bytes: number } {
+    const datagrams = this.dropped - this.reportedDrops;
+    const bytes = this.droppedBytes - this.reportedDropBytes;
+    this.reportedDrops = this.dropped;
+    this.reportedDropBytes = this.droppedBytes;
+    return { datagrams, bytes };
+  }
+
+  /** A datagram from the client, in arrival order. */
+  fromClient(datagram: Buffer, now: number): void {
+    this.lastActivity = now;
+    // While earlier datagrams are still being released, later ones queue behind them.
+    if (this.phase === 'open' && this.queue.length === 0) this.sendUpstream(datagram);
+    else if (this.phase !== 'closed') this.enqueue(datagram);
+  }
+
+  /** The backend is up: connect upstream, then deliver what was queued, in order. */
+  connect(): void {
+    if (this.phase !== 'held') return;
+    this.phase = 'connecting';
+    const { host, port } = inetBackend(this.backend);
+    const upstream = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    this.upstream = upstream;
+    upstream.on('message', (reply: Buffer) => this.fromBackend(reply));
+    upstream.on('error', (err) => this.fail('backend', err));
+    upstream.connect(port, host, () => {
+      if (this.phase !== 'connecting') return;
+      this.phase = 'open';
+      if (this.queue.length > 0) this.queues.release(this);
+    });
+  }
+
+  /** Send the oldest queued datagram upstream (DatagramQueues' paced release). False when there was none to send. */
+  releaseOne(): boolean {
+    if (this.phase !== 'open') return false;
+    const datagram = this.queue.shift();
+    if (datagram === undefined) return false;
+    this.queues.give(1, datagram.length);
+    this.queuedBytes -= datagram.length;
+    this.sendUpstream(datagram);
+    return true;
+  }
+
+  /** Forget the flow: drop what is queued, close the upstream socket. Idempotent. */
+  close(reason: FlowCloseReason): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    if (this.queue.length > 0) {
+      this.queues.give(this.queue.length, this.queuedBytes);
+      this.undelivered = this.queue.length;
+      this.undeliveredBytes = this.queuedBytes;
+      this.queue = [];
+      this.queuedBytes = 0;
+    }
+    if (this.upstream) {
+      try {
+        this.upstream.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.accounting?.close();
+    this.hooks.released(this, reason);
+  }
+
+  private enqueue(datagram: Buffer): void {
+    if (this.queues.take(this.queue.length, this.queuedBytes, datagram.length)) {
+      this.queue.push(datagram);
+      this.queuedBytes += datagram.length;
+    } else {
+      this.dropped += 1;
+      this.droppedBytes += datagram.length;
+    }
+  }
+
+  private sendUpstream(datagram: Buffer): void {
+    const upstream = this.upstream as dgram.Socket;
+    if (upstream.getSendQueueCount() >= MAX_PENDING_SENDS) {
+      this.dropped += 1;
+      this.droppedBytes += datagram.length;
+      return;
+    }
+    this.bytesIn += datagram.length;
+    this.datagramsIn += 1;
+    // No callback: a failed send is an 'error' event on the upstream socket.
+    upstream.send(datagram);
+    this.accounting?.addIn(datagram.length);
+    this.hooks.traffic(this, 'in', datagram.length);
+  }
+
+  private fromBackend(reply: Buffer): void {
+    if (this.phase !== 'open') return;
+    this.lastActivity = performance.now();
+    if (this.downstream.getSendQueueCount() >= MAX_PENDING_SENDS) {
+      this.dropped += 1;
+      this.droppedBytes += reply.length;
+      return;
+    }
+    this.bytesOut += reply.length;
+    this.datagramsOut += 1;
+    this.downstream.send(reply, this.port, this.address, this.replySent);
+    this.accounting?.addOut(reply.length);
+    this.hooks.traffic(this, 'out', reply.length);
+  }
+
+  private fail(side: 'client' | 'backend', err: Error): void {
+    if (this.phase === 'closed') return;
+    this.hooks.error(this, side, err);
+    this.close('error');
+  }
+}
+
+function inetBackend(backend: BackendAddress): { host: string; port: number } {
+  // The config refuses unix datagram backends (load.ts); this is an internal invariant.
+  if (backend.kind !== 'inet') throw new Error(`udp backend ${backend.text} is not HOST:PORT`);
+  return backend;
+}

@@ -1,0 +1,212 @@
+// Per-client accounting, keyed by the normalised client address (../access/address.ts):
+// open TCP connections and UDP flows, bytes each way, first seen and last activity, and
+// whether the client's traffic counts as activity for the idle countdown (`keepalive`).
+//
+// One ClientHandle per connection or flow; the proxies call `addIn(n)`/`addOut(n)` for
+// every chunk or datagram. That is the hot path: two additions, a timestamp, and — for a
+// counted client only — the idle timer's touch(). No allocation, closure or timer.
+import type { ClientAddress } from '../access/address.js';
+
+export type FlowKind = 'connection' | 'flow';
+
+/** What a proxy needs per connection or flow (a ClientHandle; UDP's FlowAccounting has the same shape). */
+export interface ClientAccounting {
+  /** `n` bytes (one chunk or datagram) from the client to the backend. */
+  addIn(n: number): void;
+  /** `n` bytes from the backend to the client. */
+  addOut(n: number): void;
+  /** The connection or flow ended. Idempotent. */
+  close(): void;
+  /** Whether this client's traffic counts as activity (`[idle] keepalive`; re-evaluated on reload). */
+  readonly counted: boolean;
+}
+
+/** A client's figures, as `mrsocko status` shows them. Times are performance.now() values. */
+export interface ClientStats {
+  readonly address: string;
+  readonly connections: number;
+  readonly flows: number;
+  /** client → backend */
+  readonly bytesIn: number;
+  /** backend → client */
+  readonly bytesOut: number;
+  readonly firstSeen: number;
+  /** The last byte either way, or the last open if nothing went through yet. */
+  readonly lastActivity: number;
+  /** Its traffic counts for the idle countdown. */
+  readonly counted: boolean;
+}
+
+export interface ClientTableOptions {
+  /** Whether an address's traffic counts (the `keepalive` rules); asked once per new client and on recount(). */
+  counts(address: ClientAddress): boolean;
+  /** Counted traffic happened (the idle timer's touch()). */
+  activity(): void;
+  /** Clients with nothing open that are remembered for `status`, most recent kept. */
+  maxIdleClients?: number;
+  now?: () => number;
+}
+
+const DEFAULT_MAX_IDLE_CLIENTS = 256;
+
+class ClientEntry {
+  connections = 0;
+  flows = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  lastActivity: number;
+  constructor(
+    readonly address: ClientAddress,
+    public counted: boolean,
+    readonly firstSeen: number,
+  ) {
+    this.lastActivity = firstSeen;
+  }
+
+  get open(): number {
+    return this.connections + this.flows;
+  }
+}
+
+/** One open connection or flow of a client. */
+export class ClientHandle implements ClientAccounting {
+  private closed = false;
+  constructor(
+    private readonly table: ClientTable,
+    private readonly entry: ClientEntry,
+    readonly kind: FlowKind,
+  ) {}
+
+  get address(): ClientAddress {
+    return this.entry.address;
+  }
+
+  /** Whether this client's traffic counts as activity (re-evaluated on reload). */
+  get counted(): boolean {
+    return this.entry.counted;
+  }
+
+  /** `n` bytes from the client to the backend. */
+  addIn(n: number): void {
+    const e = this.entry;
+    e.bytesIn += n;
+    e.lastActivity = this.table.now();
+    if (e.counted) this.table.activity();
+  }
+
+  /** `n` bytes from the backend to the client. */
+  addOut(n: number): void {
+    const e = this.entry;
+    e.bytesOut += n;
+    e.lastActivity = this.table.now();
+    if (e.counted) this.table.activity();
+  }
+
+  /** The connection or flow ended. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.table.release(this.entry, this.kind);
+  }
+}
+
+export class ClientTable {
+  readonly now: () => number;
+  readonly activity: () => void;
+  private counts: (address: ClientAddress) => boolean;
+  private readonly maxIdleClients: number;
+  /** Every remembered client. */
+  private readonly entries = new Map<string, ClientEntry>();
+  /** Clients with nothing open, oldest first (insertion order). */
+  private readonly idle = new Map<string, ClientEntry>();
+  private openTotal = 0;
+  private countedOpenTotal = 0;
+
+  constructor(options: ClientTableOptions) {
+    this.counts = options.counts;
+    this.activity = options.activity;
+    this.maxIdleClients = options.maxIdleClients ?? DEFAULT_MAX_IDLE_CLIENTS;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** A connection or flow of `address` begins (after admission). */
+  open(address: ClientAddress, kind: FlowKind): ClientHandle {
+    let entry = this.entries.get(address.key);
+    if (entry === undefined) {
+      entry = new ClientEntry(address, this.counts(address), this.now());
+      this.entries.set(address.key, entry);
+    } else {
+      this.idle.delete(address.key);
+      entry.lastActivity = this.now();
+    }
+    if (kind === 'connection') entry.connections += 1;
+    else entry.flows += 1;
+    this.openTotal += 1;
+    if (entry.counted) this.countedOpenTotal += 1;
+    return new ClientHandle(this, entry, kind);
+  }
+
+  /** Open connections and flows, all clients together. */
+  get openCount(): number {
+    return this.openTotal;
+  }
+
+  /** Open connections and flows of clients whose traffic counts. */
+  get countedOpen(): number {
+    return this.countedOpenTotal;
+  }
+
+  /** Open connections and flows of one client. */
+  openFor(address: ClientAddress): number {
+    return this.entries.get(address.key)?.open ?? 0;
+  }
+
+  /** Clients with something open. */
+  get activeClients(): number {
+    return this.entries.size - this.idle.size;
+  }
+
+  /** Re-evaluate which clients count (after a reload changed `keepalive`). */
+  recount(counts: (address: ClientAddress) => boolean): void {
+    this.counts = counts;
+    this.countedOpenTotal = 0;
+    for (const entry of this.entries.values()) {
+      entry.counted = counts(entry.address);
+      if (entry.counted) this.countedOpenTotal += entry.open;
+    }
+  }
+
+  /** Every remembered client: those with something open, then the most recently active. */
+  snapshot(): ClientStats[] {
+    const list: ClientStats[] = [];
+    for (const e of this.entries.values()) {
+      list.push({
+        address: e.address.key,
+        connections: e.connections,
+        flows: e.flows,
+        bytesIn: e.bytesIn,
+        bytesOut: e.bytesOut,
+        firstSeen: e.firstSeen,
+        lastActivity: e.lastActivity,
+        counted: e.counted,
+      });
+    }
+    const open = (s: ClientStats): number => (s.connections + s.flows > 0 ? 1 : 0);
+    return list.sort((a, b) => open(b) - open(a) || b.lastActivity - a.lastActivity);
+  }
+
+  /** Called by ClientHandle.close(). */
+  release(entry: ClientEntry, kind: FlowKind): void {
+    if (kind === 'connection') entry.connections -= 1;
+    else entry.flows -= 1;
+    this.openTotal -= 1;
+    if (entry.counted) this.countedOpenTotal -= 1;
+    if (entry.open > 0) return;
+    this.idle.set(entry.address.key, entry);
+    while (this.idle.size > this.maxIdleClients) {
+      const oldest = this.idle.keys().next().value as string;
+      this.idle.delete(oldest);
+      this.entries.delete(oldest);
+    }
+  }
+}
