@@ -147,3 +147,25 @@ test('exit = yes: once the backend is stopped and nobody is connected, the daemo
     await d.stop();
   }
 });
+
+test('a client arriving while the backend is stopping is held and served after the restart', async () => {
+  const dir = tempDir();
+  const [port, backendPort] = [await freePort(), await freePort()];
+  const starts = path.join(dir, 'starts');
+  const d = await startDaemon(
+    `[service]\nexec = ${process.execPath} ${fixture('slow-echo.mjs')} ${backendPort} 0 ${starts}\n` +
+      `stop = /bin/sh -c "sleep 0.6; kill $MAINPID"\n` +
+      `[socket.main]\nlisten = 127.0.0.1:${port}\nbackend = 127.0.0.1:${backendPort}\n[idle]\ntimeout = 300ms\n`,
+    dir,
+  );
+  try {
+    await echoRoundTrip({ host: '127.0.0.1', port }, Buffer.from('first'));
+    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopping', 2000, 5));
+    const payload = Buffer.from('arrived while stopping');
+    assert.deepEqual(await echoRoundTrip({ host: '127.0.0.1', port }, payload), payload);
+    assert.equal(lineCount(starts), 2);
+    assert.ok(d.lines.some((l) => l.includes('clients that arrived while stopping')), d.lines.join('\n'));
+  } finally {
+    await d.stop();
+  }
+});
