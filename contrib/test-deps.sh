@@ -13,6 +13,9 @@ packages=(
   systemd systemd-container util-linux
   # clients, backends and inspection used by the tests
   socat curl dnsutils iproute2 procps psmisc
+  # a real UDP (and TCP) backend for the UDP tests: dnsmasq-base is the binary alone,
+  # without the dnsmasq package's system service
+  dnsmasq-base
 )
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
@@ -45,7 +48,7 @@ else
 fi
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig ip ps pgrep killall python3 g++ make; do
+for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

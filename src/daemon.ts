@@ -234,6 +234,9 @@ export class Daemon {
     const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting);
     this.connections.add(connection);
     if (this.lifecycle.phase === 'running') {
+      // A counted client's new connection is activity: its first bytes flow only once the
+      // upstream connection is made, and an idle stop in between would cut it off unserved.
+      if (accounting.counted) this.idle.touch();
       connection.connect();
     } else {
       this.held.add(connection);
@@ -318,6 +321,18 @@ export class Daemon {
     },
     // Activity is counted through flow.accounting: only counted clients ([idle] keepalive) touch the idle timer.
     traffic: () => undefined,
+    refused: (flow, error) => {
+      // Nothing is bound at the backend port any more (crashed, stopped from outside), as
+      // for a refused TCP connect: restart it and hold this client's next datagrams.
+      const backend = this.config.sockets.find((s) => s.name === flow.socketName)?.backend.text ?? '?';
+      this.log.event({ kind: 'backend-connect-failed', socket: flow.socketName, client: flow.peer, backend, error: error.message });
+      if (this.closing) return 'close';
+      this.heldFlows.add(flow);
+      if (this.lifecycle.phase === 'running') this.lifecycle.gone(`refusing datagrams on ${backend}`);
+      this.lifecycle.demand(flow.peer);
+      this.queueStatus();
+      return 'hold';
+    },
     error: (flow, side, error) => {
       this.log.event({ kind: 'client-error', socket: flow.socketName, client: flow.peer, side, error: error.message });
     },
@@ -358,12 +373,12 @@ export class Daemon {
   }
 
   private closeOpenFlows(reason: FlowCloseReason): number {
-    return this.udp.reduce((n, u) => n + u.closeFlows(reason), 0);
+    return this.udp.reduce((n, u) => n + u.closeFlows(reason, 'connected'), 0);
   }
 
   private flowReleased(flow: UdpFlow, reason: FlowCloseReason): void {
     if (reason !== 'start-failed') {
-      this.logDrops([flow], (f) => f.takeDropped(), QUEUE_FULL);
+      this.logDrops([flow], (f) => f.takeDropped(), 'no room to queue or send them (queue full, or sends piling up)');
       this.logDrops([flow], (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), `queued when the flow ended (${reason})`);
     }
     if (this.log.isEnabled('debug')) {

@@ -17,8 +17,11 @@ export type LifecycleEvent =
   | { type: 'demand'; trigger: string }
   /** The backend accepts connections. */
   | { type: 'ready' }
-  /** Launch failed or readiness not reached within start_timeout. */
-  | { type: 'start-failed'; reason: string }
+  /**
+   * Launch failed or readiness not reached within start_timeout. `launched: false`: the
+   * start_timeout ran out while waiting to retry a failing backend (not a new failure).
+   */
+  | { type: 'start-failed'; reason: string; launched?: boolean }
   /** The idle policy wants it stopped. */
   | { type: 'idle'; reason: string }
   /** The stop sequence finished: nothing of the backend is left. */
@@ -166,6 +169,8 @@ export interface LifecycleOptions {
 export class BackendLifecycle {
   private state: LifecycleState = INITIAL_STATE;
   private launchAbort: AbortController | undefined;
+  /** Start attempts (each may first wait out a back-off); identifies the current one. */
+  private attempts = 0;
   private launches = 0;
   private finished: (() => void) | undefined;
   private readonly done: Promise<void>;
@@ -175,6 +180,8 @@ export class BackendLifecycle {
   private launchStartedAt = 0;
   /** Consecutive failed starts or early crashes (see countFailures). */
   private failures = 0;
+  /** performance.now() of the last of those failures: the back-off counts from there. */
+  private lastFailureAt = 0;
   private backoffEnds: number | undefined;
   /** performance.now() when the current phase began. */
   private phaseSince = performance.now();
@@ -275,21 +282,37 @@ export class BackendLifecycle {
    * on every start is retried with a growing delay, never in a hot loop.
    */
   private countFailures(phase: BackendPhase, event: LifecycleEvent): void {
-    if (phase === 'starting' && (event.type === 'start-failed' || event.type === 'exited')) this.failures += 1;
+    const failed = (): void => {
+      this.failures += 1;
+      this.lastFailureAt = performance.now();
+    };
+    if (phase === 'starting' && event.type === 'start-failed' && event.launched !== false) failed();
+    else if (phase === 'starting' && event.type === 'exited') failed();
     else if (phase === 'running' && event.type === 'exited') {
-      this.failures = this.phaseAgeMs < STABLE_RUN_MS ? this.failures + 1 : 1;
+      if (this.phaseAgeMs >= STABLE_RUN_MS) this.failures = 0;
+      failed();
     } else if (phase === 'running' && event.type === 'idle') this.failures = 0;
   }
 
+  /**
+   * How long to wait before the next launch: none for the first two attempts, then 1 s,
+   * 2 s, 4 s, ... up to 60 s, counted from the last failure (not from each client's
+   * arrival, so clients that keep coming do not keep pushing the retry away).
+   */
   private backoffDelayMs(): number {
     if (this.failures < 2) return 0;
-    return Math.min(FIRST_BACKOFF_MS * 2 ** (this.failures - 2), MAX_BACKOFF_MS);
+    const delay = Math.min(FIRST_BACKOFF_MS * 2 ** (this.failures - 2), MAX_BACKOFF_MS);
+    return Math.max(0, this.lastFailureAt + delay - performance.now());
   }
 
   private async launch(trigger: string): Promise<void> {
-    const launch = ++this.launches;
+    const attempt = ++this.attempts;
     const abort = new AbortController();
     this.launchAbort = abort;
+    // start_timeout covers the back-off too: no client is held longer than that.
+    const timer = setTimeout(() => {
+      abort.abort(new Error(`not accepting connections within start_timeout (${this.options.startTimeoutMs} ms)`));
+    }, Math.min(this.options.startTimeoutMs, 2 ** 31 - 1));
     const delay = this.backoffDelayMs();
     if (delay > 0) {
       this.hooks.log.backoff(this.failures, delay);
@@ -297,23 +320,28 @@ export class BackendLifecycle {
       try {
         await sleep(delay, undefined, { signal: abort.signal });
       } catch {
-        return; // stopped or shut down while waiting
+        clearTimeout(timer);
+        // stopped or shut down while waiting: nothing to report; else start_timeout ran out
+        if (this.isCurrentLaunch(attempt)) {
+          const reason = `not retried within start_timeout (${this.options.startTimeoutMs} ms): ` +
+            `waiting ${Math.round(delay / 1000)} s after ${this.failures} failed starts in a row`;
+          this.dispatch({ type: 'start-failed', reason, launched: false });
+        }
+        return;
       } finally {
         this.backoffEnds = undefined;
       }
     }
+    this.launches += 1;
     this.launchStartedAt = performance.now();
     this.hooks.log.start(trigger);
-    const timer = setTimeout(() => {
-      abort.abort(new Error(`not accepting connections within start_timeout (${this.options.startTimeoutMs} ms)`));
-    }, Math.min(this.options.startTimeoutMs, 2 ** 31 - 1));
     try {
       await this.driver.start(abort.signal);
       this.hooks.log.launched(this.driver.pid);
       await this.options.probe(abort.signal);
-      if (this.isCurrentLaunch(launch)) this.dispatch({ type: 'ready' });
+      if (this.isCurrentLaunch(attempt)) this.dispatch({ type: 'ready' });
     } catch (err) {
-      if (this.isCurrentLaunch(launch)) {
+      if (this.isCurrentLaunch(attempt)) {
         const reason = abort.signal.aborted ? errorText(abort.signal.reason) : errorText(err);
         this.dispatch({ type: 'start-failed', reason });
       }
@@ -322,8 +350,8 @@ export class BackendLifecycle {
     }
   }
 
-  private isCurrentLaunch(launch: number): boolean {
-    return launch === this.launches && this.state.phase === 'starting';
+  private isCurrentLaunch(attempt: number): boolean {
+    return attempt === this.attempts && this.state.phase === 'starting';
   }
 
   private async stop(reason: string): Promise<void> {

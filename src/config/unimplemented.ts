@@ -19,12 +19,6 @@ export function findUnimplemented(file: string): ConfigError | undefined {
   for (const section of raw.sections) {
     const kind = section.name.startsWith('socket.') ? 'socket' : section.name;
     for (const entry of section.entries.values()) {
-      if (kind === 'socket' && entry.key === 'protocol' && /^\s*udp\b/.test(entry.raw)) {
-        return new ConfigError(
-          { file, line: entry.line, section: section.name, key: entry.key },
-          'udp sockets are not supported by this version of mrsocko yet',
-        );
-      }
       if (NOT_YET[kind]?.includes(entry.key)) {
         return new ConfigError(
           { file, line: entry.line, section: section.name, key: entry.key },

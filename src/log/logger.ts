@@ -63,6 +63,7 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
     exitOnError: false,
   });
   let fileSink: { transport: Transport; key: string } | undefined;
+  let closed = false;
 
   const log = (level: LogLevel, message: string): void => {
     w.log(level, message);
@@ -99,7 +100,7 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
           w.remove(fileSink.transport);
           fileSink = undefined;
         }
-        log('error', fileProblem(file, err));
+        if (!closed) log('error', fileProblem(file, err));
       };
       try {
         const transport = await rotatingFile(config, fail);
@@ -111,6 +112,7 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
       }
     },
     close() {
+      closed = true;
       return new Promise((resolve) => {
         if (fileSink) fileSink.transport.close?.();
         w.on('finish', () => resolve());
@@ -132,8 +134,10 @@ async function rotatingFile(config: LogConfig, onError: (err: unknown) => void):
   const { default: DailyRotateFile } = await import('winston-daily-rotate-file');
   const file = config.file as string;
   // Fail here, with the cause, rather than in an 'error' event of the stream opened later.
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.accessSync(path.dirname(file), fs.constants.W_OK);
+  const dir = path.dirname(file);
+  ensureDirectory(dir);
+  if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR', path: dir });
+  fs.accessSync(dir, fs.constants.W_OK);
   const dot = file.lastIndexOf('.');
   const slash = file.lastIndexOf('/');
   // /var/log/mrsocko/x.log → /var/log/mrsocko/x-2026-11-25.log (%DATE% before the extension)
@@ -152,6 +156,14 @@ async function rotatingFile(config: LogConfig, onError: (err: unknown) => void):
   // file-stream-rotator's errors (EROFS, ENOSPC, ...) arrive on the transport's inner stream.
   (transport as unknown as { logStream?: EventEmitter }).logStream?.on('error', onError);
   return transport;
+}
+
+/** mkdir -p, one level at a time: Node 20's recursive mkdirSync loops forever where mkdir
+ *  fails with ENOENT on an existing parent (under /proc, for one). */
+function ensureDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) fs.mkdirSync(d);
 }
 
 function fileProblem(file: string, err: unknown): string {

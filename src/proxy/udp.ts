@@ -11,7 +11,7 @@
 //                            flow.fromClient(): sent upstream when open, else queued
 import type dgram from 'node:dgram';
 import type { DatagramListener } from './listeners.js';
-import { UdpFlow, type FlowCloseReason, type DatagramQueues } from './udp-flow.js';
+import { UdpFlow, type FlowCloseReason, type FlowHooks, type DatagramQueues } from './udp-flow.js';
 
 export interface UdpProxyHooks {
   /**
@@ -26,6 +26,8 @@ export interface UdpProxyHooks {
   /** A datagram went through the flow: `in` client → backend, `out` backend → client. Hot path. */
   traffic(flow: UdpFlow, direction: 'in' | 'out', bytes: number): void;
   error(flow: UdpFlow, side: 'client' | 'backend', error: Error): void;
+  /** An open flow's datagram was refused by the backend port (see FlowHooks.refused). */
+  refused(flow: UdpFlow, error: Error): 'hold' | 'close';
   /** The flow is gone (expired, closed, failed); called exactly once per flow. */
   released(flow: UdpFlow, reason: FlowCloseReason): void;
   /** An error on the listening socket itself (not tied to a flow); it keeps serving. */
@@ -42,7 +44,7 @@ export class UdpProxy {
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly sweepMs: number;
-  private readonly flowHooks;
+  private readonly flowHooks: FlowHooks;
 
   constructor(
     readonly listener: DatagramListener,
@@ -54,6 +56,7 @@ export class UdpProxy {
     this.sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(timeout / 10)));
     this.flowHooks = {
       traffic: hooks.traffic,
+      refused: hooks.refused,
       error: hooks.error,
       released: (flow: UdpFlow, reason: FlowCloseReason) => {
         const key = flowKey(flow.address, flow.port);
@@ -81,11 +84,11 @@ export class UdpProxy {
     return [...this.flows.values()];
   }
 
-  /** Close every flow for `reason` (held ones only with `heldOnly`); returns how many. */
-  closeFlows(reason: FlowCloseReason, heldOnly = false): number {
+  /** Close flows for `reason`: all, only those waiting for the backend, or only those connected to it. Returns how many. */
+  closeFlows(reason: FlowCloseReason, which: 'all' | 'held' | 'connected' = 'all'): number {
     let n = 0;
     for (const flow of [...this.flows.values()]) {
-      if (heldOnly && flow.phase !== 'held') continue;
+      if (which !== 'all' && (flow.phase === 'held') !== (which === 'held')) continue;
       flow.close(reason);
       n += 1;
     }

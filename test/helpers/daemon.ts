@@ -38,7 +38,7 @@ export function recordingNotifier(into: string[]): Notifier {
 export async function startDaemon(
   configText: string,
   dir = tempDir(),
-  extra: { onExitRequest?: () => void; controlSocket?: string; name?: string } = {},
+  extra: { onExitRequest?: () => void; controlSocket?: string; name?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestDaemon> {
   const file = path.join(dir, 'test.conf');
   fs.writeFileSync(file, configText);
@@ -49,7 +49,7 @@ export async function startDaemon(
   const logger = createLogger({}, { stream, level: 'debug', journal: false });
   await logger.configure(config.log);
   const notices: string[] = [];
-  const daemon = new Daemon({ config, logger, notifier: recordingNotifier(notices), env: { PATH: process.env.PATH }, ...extra });
+  const daemon = new Daemon({ config, logger, notifier: recordingNotifier(notices), ...extra, env: extra.env ?? { PATH: process.env.PATH } });
   await daemon.start();
   return { daemon, lines, notices, dir, stop: () => daemon.stop() };
 }

@@ -15,14 +15,17 @@ export const DOMAIN = 'example.test';
 export const ANSWER = '10.9.8.7';
 
 /**
- * The argv of a dnsmasq answering *.example.test on 127.0.0.1:port, in the foreground,
- * as root, reading no system files; `delayMs` > 0 sleeps first (a slow cold start).
+ * The argv of a dnsmasq answering *.example.test on 127.0.0.1:port (UDP and TCP), in the
+ * foreground, reading no system files, logging to stderr; `delayMs` > 0 sleeps first (a
+ * slow cold start). Run as root it needs --user=root (else it switches to a user "dnsmasq"
+ * that may not exist); run as another user (`user =`), `root: false` leaves that out.
  */
-export function dnsmasqArgv(port: number, delayMs = 0): string {
-  const dnsmasq = `${DNSMASQ ?? 'dnsmasq'} --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts ` +
+export function dnsmasqArgv(port: number, delayMs = 0, o: { root?: boolean; binary?: string; fixtures?: string } = {}): string {
+  const dnsmasq = `${o.binary ?? DNSMASQ ?? 'dnsmasq'} --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts ` +
     `--port=${port} --listen-address=127.0.0.1 --bind-interfaces --address=/${DOMAIN}/${ANSWER} ` +
-    `--user=root --pid-file= --log-facility=-`;
-  return delayMs > 0 ? `/bin/sh ${path.join(repoRoot, 'test/fixtures/after-delay.sh')} ${delayMs / 1000} ${dnsmasq}` : dnsmasq;
+    `${o.root === false ? '' : '--user=root '}--pid-file= --log-facility=-`;
+  const fixtures = o.fixtures ?? path.join(repoRoot, 'test/fixtures');
+  return delayMs > 0 ? `/bin/sh ${fixtures}/after-delay.sh ${delayMs / 1000} ${dnsmasq}` : dnsmasq;
 }
 
 /** Whether `dnsmasq` runs here (it needs root for --user=root). */

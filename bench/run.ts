@@ -1,0 +1,902 @@
+// `npm run bench`: mrsocko against systemd-socket-proxyd, socat and a direct connection, on
+// this machine, in one run. Every proxy runs under systemd-socket-activate (as under a
+// .socket unit) in front of the same backend; runs alternate (direct, proxyd, socat,
+// mrsocko, direct, …) for several rounds and the table shows medians. Prints markdown on
+// stdout (paste it into README.md's "Performance" section), progress on stderr.
+//
+// Measures: bulk throughput (iperf3, 1 and 8 streams); small HTTP requests (wrk against
+// nginx) over keep-alive connections and with a new connection per request; mrsocko's
+// cold start overhead (connect → first byte with the backend stopped, minus the backend's
+// own start time); its idle footprint (RSS, CPU over 60 s); RSS per idle open connection.
+//
+// Environment (defaults fit a 2-core machine, about 8 minutes in all):
+//   BENCH_ROUNDS=3            rounds of alternating runs per measure
+//   BENCH_IPERF_SECONDS=3     per iperf3 run (plus 1 s omitted as warm-up)
+//   BENCH_WRK_SECONDS=5       per wrk run
+//   BENCH_WRK_CONNECTIONS=16  BENCH_WRK_THREADS=1
+//   BENCH_COLD_REPS=12        cold starts per mrsocko
+//   BENCH_IDLE_SECONDS=60     idle CPU window (shorter for quick runs)
+//   BENCH_IDLE_CONNECTIONS=5000
+//   BENCH_ONLY=throughput,http,cold,idle,conns   a subset
+//   BENCH_TARGETS=direct,proxyd,socat,mrsocko     a subset of the peers
+//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
+//   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         node options for every mrsocko
+//   BENCH_NO_INSTALL=1        do not run contrib/bench-deps.sh
+//   BENCH_OUT=FILE            also write the markdown there
+import fs from 'node:fs';
+import os from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  clockTicks, cpuNs, cpuTicks, establishedTo, freePorts, installCleanup, rememberGroup, rssBytes, run, sleep, start,
+  stopAll, waitForPort, waitListening, type Proc,
+} from './procs.js';
+import { fmt, fmt3, median, parseDurationMs, quantile, ratio } from './stats.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+const distBench = here; // dist/bench
+const mainCli = path.join(repoRoot, 'dist/src/cli/main.js');
+
+const num = (name: string, def: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${v}: expected a positive number`);
+  return n;
+};
+const S = {
+  rounds: num('BENCH_ROUNDS', 3),
+  iperfSeconds: num('BENCH_IPERF_SECONDS', 3),
+  wrkSeconds: num('BENCH_WRK_SECONDS', 5),
+  wrkConnections: num('BENCH_WRK_CONNECTIONS', 16),
+  wrkThreads: num('BENCH_WRK_THREADS', 1),
+  coldReps: num('BENCH_COLD_REPS', 12),
+  idleSeconds: num('BENCH_IDLE_SECONDS', 60),
+  idleConnections: num('BENCH_IDLE_CONNECTIONS', 5000),
+};
+const ALL_PHASES = ['throughput', 'http', 'cold', 'idle', 'conns'] as const;
+type Phase = (typeof ALL_PHASES)[number];
+const only = new Set((process.env.BENCH_ONLY ?? ALL_PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+for (const p of only) if (!(ALL_PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase ${p}`);
+const want = (p: Phase): boolean => only.has(p);
+
+const PROXYD = ['/lib/systemd/systemd-socket-proxyd', '/usr/lib/systemd/systemd-socket-proxyd'].find((p) => fs.existsSync(p)) ??
+  '/lib/systemd/systemd-socket-proxyd';
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** Open files for the proxies, nginx and the connection holder: 65536, or the hard limit when lower (raising it needs CAP_SYS_RESOURCE). */
+const NOFILE = (() => {
+  const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+  return hard === 'unlimited' || !/^\d+$/.test(hard) ? 65536 : Math.min(65536, Number(hard));
+})();
+
+// ---- targets ----
+
+type Kind = 'direct' | 'proxyd' | 'socat' | 'mrsocko';
+interface Target {
+  id: string;
+  label: string;
+  kind: Kind;
+  /** mrsocko builds: the CLI entry point. */
+  cli?: string;
+}
+
+function targets(): Target[] {
+  const base: Target[] = [
+    { id: 'direct', label: 'direct', kind: 'direct' },
+    { id: 'proxyd', label: 'systemd-socket-proxyd', kind: 'proxyd' },
+    { id: 'socat', label: 'socat', kind: 'socat' },
+    { id: 'mrsocko', label: 'mrsocko', kind: 'mrsocko', cli: mainCli },
+  ];
+  const pick = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
+  const list = pick ? base.filter((t) => pick.includes(t.id)) : base;
+  for (const spec of (process.env.BENCH_EXTRA_MRSOCKO ?? '').split(',').filter(Boolean)) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new Error(`BENCH_EXTRA_MRSOCKO: expected label=/path/to/main.js, got ${spec}`);
+    const cli = path.resolve(spec.slice(eq + 1));
+    if (!fs.existsSync(cli)) throw new Error(`BENCH_EXTRA_MRSOCKO: no ${cli}`);
+    list.push({ id: spec.slice(0, eq), label: spec.slice(0, eq), kind: 'mrsocko', cli });
+  }
+  return list;
+}
+
+// ---- shared setup ----
+
+let work = '';
+let notifySocket = '';
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+function writeMrsockoConfig(name: string, body: string): string {
+  const file = path.join(work, `${name}.conf`);
+  fs.writeFileSync(file, body);
+  return file;
+}
+
+/**
+ * argv as systemd runs a service: with SIGPIPE ignored (IgnoreSIGPIPE=yes, the default).
+ * systemd-socket-proxyd relies on it: with SIGPIPE at its default, the first splice() to a
+ * client that has gone kills it.
+ */
+function asService(argv: string[]): string[] {
+  return ['sh', '-c', 'trap "" PIPE; exec "$@"', 'sh', ...argv];
+}
+
+/** A mrsocko under systemd-socket-activate, listening on `port` (not yet activated: that takes a connection). */
+function startMrsocko(t: Target, name: string, port: number, config: string): Proc {
+  const argv = [
+    'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--',
+    'systemd-socket-activate', '-l', `127.0.0.1:${port}`, '--fdname=web',
+    '-E', `NOTIFY_SOCKET=${notifySocket}`, '-E', `MRSOCKO_RUNTIME_DIR=${work}/run-${name}`, '-E', `PATH=${process.env.PATH ?? ''}`,
+    process.execPath, ...NODE_ARGS, t.cli as string, 'run', '--config', config,
+  ];
+  return start(`${t.label} (${name})`, asService(argv));
+}
+
+/** The backend of the bulk and HTTP measures is already running: mrsocko's `exec` is a placeholder that lives as long as mrsocko. */
+const PLACEHOLDER_EXEC = `/bin/sh -c "exec tail --pid=$PPID -f /dev/null"`;
+
+function proxyConfig(port: number, backendPort: number): string {
+  return [
+    '[service]',
+    `exec = ${PLACEHOLDER_EXEC}`,
+    'start_timeout = 20s',
+    'stop_timeout = 5s',
+    '[socket.web]',
+    `listen = 127.0.0.1:${port}`,
+    `backend = 127.0.0.1:${backendPort}`,
+    '[idle]',
+    'timeout = infinity',
+    '[access]',
+    `max_connections = ${NOFILE}`,
+    `max_per_source = ${NOFILE}`,
+    '',
+  ].join('\n');
+}
+
+interface Instance {
+  target: Target;
+  port: number;
+  proc?: Proc;
+}
+
+/** One proxy of `t` in front of 127.0.0.1:backendPort; `direct` is the backend itself. */
+async function startProxy(t: Target, name: string, backendPort: number, port: number): Promise<Instance> {
+  const inst = proxyInstance(t, name, backendPort, port);
+  if (inst.proc) await waitListening(inst.port);
+  return inst;
+}
+
+function proxyInstance(t: Target, name: string, backendPort: number, port: number): Instance {
+  const backend = `127.0.0.1:${backendPort}`;
+  switch (t.kind) {
+    case 'direct':
+      return { target: t, port: backendPort };
+    case 'proxyd':
+      return {
+        target: t,
+        port,
+        proc: start(`proxyd (${name})`, asService([
+          'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--',
+          'systemd-socket-activate', '-l', `127.0.0.1:${port}`, PROXYD, `--connections-max=${NOFILE}`, backend,
+        ])),
+      };
+    case 'socat':
+      // Debian 12's socat (1.7.4) cannot take a listening fd (ACCEPT-FD came in 1.8), so under
+      // socket activation it runs inetd-style: one socat per connection (Accept=yes).
+      return {
+        target: t,
+        port,
+        proc: start(`socat (${name})`, asService([
+          'systemd-socket-activate', '--accept', '-l', `127.0.0.1:${port}`, 'socat', 'FD:3', `TCP:${backend}`,
+        ])),
+      };
+    case 'mrsocko':
+      return { target: t, port, proc: startMrsocko(t, `${name}-${t.id}`, port, writeMrsockoConfig(`${name}-${t.id}`, proxyConfig(port, backendPort))) };
+  }
+}
+
+/** The first connection activates the proxy; for mrsocko, wait until its backend counts as running. */
+async function activate(inst: Instance, poke: () => Promise<void>): Promise<void> {
+  await poke();
+  if (inst.target.kind === 'mrsocko' && inst.proc) await inst.proc.waitForLine(/backend .* ready after/, 20_000);
+}
+
+// ---- load tools ----
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function wrk(port: number, seconds: number, close: boolean): Promise<WrkResult> {
+  const argv = [
+    'wrk', `-t${S.wrkThreads}`, `-c${S.wrkConnections}`, `-d${seconds}s`, '--latency', '--timeout', '5s',
+    ...(close ? ['-H', 'Connection: close'] : []),
+    `http://127.0.0.1:${port}/small.txt`,
+  ];
+  const { output } = await run('wrk', argv, { timeoutMs: (seconds + 30) * 1000 });
+  const pct = (p: string): number => {
+    const m = new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(output);
+    return m ? parseDurationMs(m[1] as string) : NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
+  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  return { rps, p50: pct('50'), p99: pct('99'), errors, non2xx };
+}
+
+async function iperf(port: number, streams: number, seconds: number, reverse = false): Promise<number> {
+  const argv = ['iperf3', '-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-O', '1', '-P', String(streams), '-J', ...(reverse ? ['-R'] : [])];
+  for (let attempt = 0; ; attempt++) {
+    const { code, output } = await run('iperf3', argv, { timeoutMs: (seconds + 30) * 1000, allowFailure: true });
+    let json: { error?: string; end?: { sum_received?: { bits_per_second?: number } } } = {};
+    try {
+      json = JSON.parse(output) as typeof json;
+    } catch {
+      // not JSON: reported below
+    }
+    const bps = json.end?.sum_received?.bits_per_second;
+    if (code === 0 && bps !== undefined) return bps / 1e9;
+    // the server may still be finishing the previous test ("busy")
+    if (attempt < 3) {
+      await sleep(500);
+      continue;
+    }
+    throw new Error(`iperf3 through port ${port} failed: ${json.error ?? output.slice(-1000)}`);
+  }
+}
+
+function httpGet(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let got = '';
+    s.setTimeout(20_000, () => s.destroy(new Error(`no HTTP answer on port ${port} within 20 s`)));
+    s.on('connect', () => s.write('GET /small.txt HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n'));
+    s.on('data', (d) => (got += d.toString()));
+    s.on('end', () => (got.startsWith('HTTP/1.1 200') ? resolve() : reject(new Error(`bad answer on port ${port}: ${got.slice(0, 100)}`))));
+    s.on('error', reject);
+  });
+}
+
+// ---- the measures ----
+
+type Series = Map<string, number[]>; // target id → values of the runs
+
+interface Results {
+  /** client → backend (upload) */
+  tput1: Series;
+  tput8: Series;
+  /** backend → client (download: a media server's direction) */
+  tput1R: Series;
+  tput8R: Series;
+  kaRps: Series;
+  kaP50: Series;
+  kaP99: Series;
+  ncRps: Series;
+  ncP50: Series;
+  ncP99: Series;
+  errors: Map<string, number>;
+  cold: Map<string, ColdResult>;
+  idle: Map<string, IdleResult>;
+  conns: Map<string, ConnsResult>;
+}
+
+const push = (s: Series, id: string, v: number): void => {
+  const list = s.get(id) ?? [];
+  list.push(v);
+  s.set(id, list);
+};
+
+async function throughputPhase(ts: Target[], r: Results): Promise<void> {
+  const [iperfPort, ...ports] = await freePorts(ts.length + 1);
+  const server = start('iperf3 -s', ['iperf3', '-s', '-p', String(iperfPort), '-B', '127.0.0.1']);
+  await waitForPort(iperfPort as number);
+  await sleep(300);
+  const insts = await Promise.all(ts.map((t, i) => startProxy(t, 'iperf', iperfPort as number, ports[i] as number)));
+  for (const inst of insts) {
+    await activate(inst, async () => void (await iperf(inst.port, 1, 1)));
+    await iperf(inst.port, 8, 1); // warm-up
+  }
+  for (const reverse of [false, true]) {
+    for (const streams of [1, 8]) {
+      const series = reverse ? (streams === 1 ? r.tput1R : r.tput8R) : streams === 1 ? r.tput1 : r.tput8;
+      for (let round = 1; round <= S.rounds; round++) {
+        for (const inst of insts) {
+          const gbps = await iperf(inst.port, streams, S.iperfSeconds, reverse);
+          push(series, inst.target.id, gbps);
+          log(`throughput ${reverse ? 'backend → client' : 'client → backend'}, ${streams} stream${streams > 1 ? 's' : ''}, ` +
+            `round ${round}: ${inst.target.label} ${gbps.toFixed(2)} Gbit/s`);
+        }
+      }
+    }
+  }
+  await Promise.all(insts.map((i) => i.proc?.stop()));
+  await server.stop();
+}
+
+async function startNginx(port: number): Promise<Proc> {
+  const dir = path.join(work, 'nginx');
+  fs.mkdirSync(path.join(dir, 'html'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'html', 'small.txt'), 'x'.repeat(99) + '\n'); // a 100-byte file
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(conf, `
+worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+worker_rlimit_nofile ${NOFILE};
+events { worker_connections ${NOFILE}; }
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  client_header_timeout 300s;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    root ${dir}/html;
+  }
+}
+`);
+  const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p)) ?? 'nginx';
+  const p = start('nginx', ['prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--', nginx, '-e', `${dir}/error.log`, '-p', dir, '-c', conf]);
+  await waitForPort(port);
+  return p;
+}
+
+async function httpPhase(ts: Target[], r: Results): Promise<void> {
+  const [nginxPort, ...ports] = await freePorts(ts.length + 1);
+  const nginx = await startNginx(nginxPort as number);
+  const insts = await Promise.all(ts.map((t, i) => startProxy(t, 'http', nginxPort as number, ports[i] as number)));
+  for (const inst of insts) {
+    await activate(inst, () => httpGet(inst.port));
+    await wrk(inst.port, 1, false); // warm-up
+  }
+  for (const close of [false, true]) {
+    for (let round = 1; round <= S.rounds; round++) {
+      for (const inst of insts) {
+        const res = await wrk(inst.port, S.wrkSeconds, close);
+        const id = inst.target.id;
+        push(close ? r.ncRps : r.kaRps, id, res.rps);
+        push(close ? r.ncP50 : r.kaP50, id, res.p50);
+        push(close ? r.ncP99 : r.kaP99, id, res.p99);
+        const errs = res.errors + res.non2xx;
+        if (errs > 0) r.errors.set(`${close ? 'new-connection' : 'keep-alive'} ${inst.target.label}`, (r.errors.get(`${close ? 'new-connection' : 'keep-alive'} ${inst.target.label}`) ?? 0) + errs);
+        log(`http ${close ? 'new connection per request' : 'keep-alive'}, round ${round}: ${inst.target.label} ` +
+          `${Math.round(res.rps)} req/s, p50 ${fmt(res.p50, 3)} ms, p99 ${fmt(res.p99, 3)} ms${errs ? `, ${errs} errors` : ''}`);
+      }
+    }
+  }
+  await Promise.all(insts.map((i) => i.proc?.stop()));
+  await nginx.stop();
+}
+
+// ---- cold start ----
+
+interface ColdSample {
+  readyAtMs: number;
+  /** the client's connect → its first byte back */
+  totalMs: number;
+  /** the backend's own start: process creation + its start → listening */
+  ownMs: number;
+  /** the backend's own answer: the client's byte arrived → answer written */
+  answerMs: number;
+  /** total − own − answer: what mrsocko adds */
+  overheadMs: number;
+  /** connect → the backend's process began (less process creation) */
+  launchMs: number;
+  /** listening → the first connection accepted (mrsocko's readiness probe) */
+  detectMs: number;
+  /** that probe → the held client's connection accepted by the backend */
+  releaseMs: number;
+  /** accepted → the client's first byte arrived at the backend */
+  forwardMs: number;
+  /** answer written → first byte at the client */
+  returnMs: number;
+  /** probe connections the backend saw before the client's */
+  probes: number;
+}
+
+interface ColdResult {
+  samples: ColdSample[];
+  /** The very first connection: mrsocko itself not running yet (activated by it). */
+  first?: ColdSample;
+  execGapMs: number;
+}
+
+interface ColdInstance {
+  target: Target;
+  port: number;
+  backendPort: number;
+  proc: Proc;
+  delayFile: string;
+  reportFile: string;
+  stops: number;
+}
+
+/** How long process creation takes before the backend's own clock starts (spawn → performance.timeOrigin). */
+async function calibrateExecGap(backendPort: number): Promise<number> {
+  const gaps: number[] = [];
+  const delayFile = path.join(work, 'calibrate.delay');
+  const reportFile = path.join(work, 'calibrate.report');
+  fs.writeFileSync(delayFile, '0\n');
+  for (let i = 0; i < 7; i++) {
+    fs.writeFileSync(reportFile, '');
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [path.join(distBench, 'cold-backend.js'), String(backendPort), reportFile, delayFile], { stdio: 'ignore', detached: true });
+    rememberGroup(child.pid as number, 'cold-backend');
+    for (let k = 0; k < 500 && fs.readFileSync(reportFile, 'utf8') === ''; k++) await sleep(5);
+    const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8').trim().split('\n')[0] as string) as { start: string };
+    gaps.push(Number(BigInt(rep.start) - t0) / 1e6);
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // gone
+    }
+    await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('exit', res)));
+  }
+  return median(gaps.slice(1)); // the first one loads node from disk
+}
+
+function coldConfig(port: number, backendPort: number, reportFile: string, delayFile: string): string {
+  return [
+    '[service]',
+    `exec = ${process.execPath} ${path.join(distBench, 'cold-backend.js')} ${backendPort} ${reportFile} ${delayFile}`,
+    'start_timeout = 30s',
+    'stop_timeout = 5s',
+    '[socket.web]',
+    `listen = 127.0.0.1:${port}`,
+    `backend = 127.0.0.1:${backendPort}`,
+    '[idle]',
+    'timeout = 300ms',
+    '[access]',
+    `max_connections = ${NOFILE}`,
+    `max_per_source = ${NOFILE}`,
+    '',
+  ].join('\n');
+}
+
+/** One cold start: the backend (ready `readyAtMs` after its process starts) is stopped; connect, send a byte, time the first byte back. */
+async function coldCycle(ci: ColdInstance, readyAtMs: number, execGapMs: number): Promise<ColdSample> {
+  fs.writeFileSync(ci.delayFile, `${readyAtMs}\n`);
+  const reportedBefore = fs.readFileSync(ci.reportFile, 'utf8').split('\n').filter(Boolean).length;
+  const stoppedLines = (): number => (ci.proc.output().match(/backend .* stopped after/g) ?? []).length;
+  const t0 = process.hrtime.bigint();
+  const tFirst = await new Promise<bigint>((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port: ci.port });
+    s.setTimeout(30_000, () => s.destroy(new Error('cold start: no answer within 30 s')));
+    s.once('connect', () => s.write('x'));
+    s.once('data', () => {
+      const t = process.hrtime.bigint();
+      s.destroy();
+      resolve(t);
+    });
+    s.once('error', reject);
+  });
+  type Line = { type: 'listen'; pid: number; start: string; listen: string } |
+    { type: 'conn'; pid: number; accept: string; data: string; respond: string; firstAccept: string; probes: number };
+  let fresh: Line[] = [];
+  for (let k = 0; k < 100; k++) {
+    fresh = fs.readFileSync(ci.reportFile, 'utf8').split('\n').filter(Boolean).slice(reportedBefore).map((l) => JSON.parse(l) as Line);
+    if (fresh.some((l) => l.type === 'conn')) break;
+    await sleep(10);
+  }
+  const listenLine = fresh.find((l) => l.type === 'listen');
+  const conn = fresh.find((l) => l.type === 'conn');
+  if (fresh.length !== 2 || listenLine?.type !== 'listen' || conn?.type !== 'conn') {
+    throw new Error(`cold start: expected one backend start and one answered connection, the report has: ${JSON.stringify(fresh)}`);
+  }
+  rememberGroup(listenLine.pid, 'cold-backend');
+  const ms = (a: bigint, b: bigint): number => Number(a - b) / 1e6;
+  const start = BigInt(listenLine.start);
+  const listen = BigInt(listenLine.listen);
+  const accept = BigInt(conn.accept);
+  const data = BigInt(conn.data);
+  const respond = BigInt(conn.respond);
+  const totalMs = ms(tFirst, t0);
+  const ownMs = ms(listen, start) + execGapMs;
+  const answerMs = ms(respond, data);
+  // wait for mrsocko to stop the backend again (idle timeout 300 ms)
+  const until = Date.now() + 20_000;
+  while (stoppedLines() <= ci.stops) {
+    if (Date.now() > until) throw new Error(`cold start: the backend was not stopped; output:\n${ci.proc.output().slice(-2000)}`);
+    await sleep(20);
+  }
+  ci.stops = stoppedLines();
+  await sleep(100);
+  return {
+    readyAtMs,
+    totalMs,
+    ownMs,
+    answerMs,
+    overheadMs: totalMs - ownMs - answerMs,
+    launchMs: ms(start, t0) - execGapMs,
+    detectMs: ms(BigInt(conn.firstAccept), listen),
+    releaseMs: ms(accept, BigInt(conn.firstAccept)),
+    forwardMs: ms(data, accept),
+    returnMs: ms(tFirst, respond),
+    probes: conn.probes,
+  };
+}
+
+async function coldPhase(ts: Target[], reps: number, r: Results): Promise<ColdInstance[]> {
+  const mr = ts.filter((t) => t.kind === 'mrsocko');
+  const ports = await freePorts(mr.length * 2 + 1);
+  const execGapMs = await calibrateExecGap(ports[0] as number);
+  log(`cold start: process creation before the backend's clock starts: ${execGapMs.toFixed(2)} ms (subtracted as the backend's own)`);
+  const insts: ColdInstance[] = mr.map((t, i) => {
+    const port = ports[1 + 2 * i] as number;
+    const backendPort = ports[2 + 2 * i] as number;
+    const delayFile = path.join(work, `cold-${t.id}.delay`);
+    const reportFile = path.join(work, `cold-${t.id}.report`);
+    fs.writeFileSync(reportFile, '');
+    const config = writeMrsockoConfig(`cold-${t.id}`, coldConfig(port, backendPort, reportFile, delayFile));
+    return { target: t, port, backendPort, proc: startMrsocko(t, `cold-${t.id}`, port, config), delayFile, reportFile, stops: 0 };
+  });
+  for (const ci of insts) {
+    await waitListening(ci.port);
+    const first = await coldCycle(ci, 500, execGapMs);
+    r.cold.set(ci.target.id, { samples: [], first, execGapMs });
+    log(`cold start, first connection (mrsocko not running yet): ${ci.target.label} +${first.overheadMs.toFixed(1)} ms`);
+  }
+  // ready times spread over 0.1–1.1 s after the backend's process starts
+  for (let i = 0; i < reps; i++) {
+    const readyAt = Math.round(100 + ((i * 0.618034) % 1) * 1000);
+    for (const ci of insts) {
+      const s = await coldCycle(ci, readyAt, execGapMs);
+      r.cold.get(ci.target.id)?.samples.push(s);
+      log(`cold start ${i + 1}/${reps}: ${ci.target.label} ready at ${readyAt} ms: connect→first byte ${s.totalMs.toFixed(1)} ms, ` +
+        `overhead ${s.overheadMs.toFixed(1)} ms (launch ${s.launchMs.toFixed(1)}, detect ${s.detectMs.toFixed(1)}, release ${s.releaseMs.toFixed(1)}, ` +
+        `forward ${s.forwardMs.toFixed(1)}, return ${s.returnMs.toFixed(1)}; backend answered in ${s.answerMs.toFixed(2)}; ${s.probes} probes)`);
+    }
+  }
+  return insts;
+}
+
+// ---- idle footprint ----
+
+interface IdleResult {
+  rssBytes: number;
+  cpuMs: number;
+  cpuTicksMs: number;
+  seconds: number;
+}
+
+interface IdleWindow {
+  finish(): Promise<Map<string, IdleResult>>;
+}
+
+function mrsockoPid(proc: Proc): number {
+  const cmd = fs.readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8');
+  if (!cmd.includes('main.js')) throw new Error(`pid ${proc.pid} is not mrsocko yet: ${cmd.replace(/\0/g, ' ')}`);
+  return proc.pid;
+}
+
+async function startIdleWindow(insts: ColdInstance[]): Promise<IdleWindow> {
+  await sleep(1000); // let the last stop settle
+  const hz = clockTicks();
+  const t0 = Date.now();
+  const before = insts.map((ci) => {
+    const pid = mrsockoPid(ci.proc);
+    return { ci, pid, ns: cpuNs(pid), ticks: cpuTicks(pid) };
+  });
+  log(`idle: measuring ${insts.map((i) => i.target.label).join(', ')} for ${S.idleSeconds} s (the other measures run meanwhile)`);
+  return {
+    async finish() {
+      const left = t0 + S.idleSeconds * 1000 - Date.now();
+      if (left > 0) {
+        log(`idle: waiting ${Math.ceil(left / 1000)} s more`);
+        await sleep(left);
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      const out = new Map<string, IdleResult>();
+      for (const b of before) {
+        out.set(b.ci.target.id, {
+          rssBytes: rssBytes(b.pid),
+          cpuMs: (cpuNs(b.pid) - b.ns) / 1e6,
+          cpuTicksMs: ((cpuTicks(b.pid) - b.ticks) * 1000) / hz,
+          seconds,
+        });
+      }
+      return out;
+    },
+  };
+}
+
+// ---- idle open connections ----
+
+interface ConnsResult {
+  count: number;
+  opened: number;
+  rssBefore: number;
+  rssAfter: number;
+  perConnection: number;
+}
+
+async function connsPhase(ts: Target[], r: Results): Promise<void> {
+  const mr = ts.filter((t) => t.kind === 'mrsocko');
+  const [nginxPort, ...ports] = await freePorts(mr.length + 1);
+  const nginx = await startNginx(nginxPort as number);
+  for (const [i, t] of mr.entries()) {
+    const inst = await startProxy(t, 'conns', nginxPort as number, ports[i] as number);
+    await activate(inst, () => httpGet(inst.port));
+    for (let k = 0; k < 20; k++) await httpGet(inst.port); // warm the connection path
+    await sleep(1500);
+    const pid = mrsockoPid(inst.proc as Proc);
+    const rssBefore = rssBytes(pid);
+    const baseline = establishedTo(nginxPort as number);
+    const holder = start('hold-connections', [
+      'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--',
+      process.execPath, path.join(distBench, 'hold-connections.js'), String(inst.port), String(S.idleConnections),
+    ]);
+    const line = await holder.waitForLine(/^open \d+/, 60_000);
+    const opened = Number(/^open (\d+)/.exec(line)?.[1] ?? 0);
+    const until = Date.now() + 30_000;
+    while (establishedTo(nginxPort as number) - baseline < opened && Date.now() < until) await sleep(100);
+    const through = establishedTo(nginxPort as number) - baseline;
+    await sleep(2000);
+    const rssAfter = rssBytes(pid);
+    const result: ConnsResult = {
+      count: S.idleConnections,
+      opened: Math.min(opened, through),
+      rssBefore,
+      rssAfter,
+      perConnection: (rssAfter - rssBefore) / Math.max(1, Math.min(opened, through)),
+    };
+    r.conns.set(t.id, result);
+    log(`idle connections: ${t.label}: ${opened} open (${through} through to nginx); RSS ${mb(rssBefore)} → ${mb(rssAfter)} MB, ` +
+      `${(result.perConnection / 1024).toFixed(2)} KiB per connection`);
+    await holder.stop();
+    await inst.proc?.stop();
+  }
+  await nginx.stop();
+}
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+
+// ---- report ----
+
+function machine(): { box: string; tools: string } {
+  const cpu = /model name\s*:\s*(.+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
+  const mem = (os.totalmem() / 2 ** 30).toFixed(0);
+  const debian = fs.existsSync('/etc/debian_version') ? `Debian ${fs.readFileSync('/etc/debian_version', 'utf8').trim()}` : os.type();
+  const version = (argv: string[], pattern: RegExp): string => {
+    const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
+    return pattern.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[0] ?? `${argv[0]} ?`;
+  };
+  return {
+    box: `${cpu}, ${os.cpus().length} cores, ${mem} GiB RAM; Linux ${os.release()}, ${debian}, Node.js ${process.version}`,
+    tools: [
+      version(['iperf3', '--version'], /iperf [\d.]+/),
+      version(['wrk', '-v'], /wrk \S+/),
+      version(['/usr/sbin/nginx', '-v'], /nginx\/[\d.]+/),
+      version(['socat', '-V'], /socat version [\d.]+/),
+      version(['systemd-socket-activate', '--version'], /systemd \d+/),
+    ].join(', '),
+  };
+}
+
+function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: number; load: string[] }): string {
+  const out: string[] = [];
+  const proxyd = ts.find((t) => t.kind === 'proxyd');
+  const direct = ts.find((t) => t.kind === 'direct');
+  const mrsockos = ts.filter((t) => t.kind === 'mrsocko');
+  const socat = ts.find((t) => t.kind === 'socat');
+  const ratioCols = [...mrsockos, ...(socat ? [socat] : [])];
+  out.push(`Measured ${meta.startedAt.toISOString().slice(0, 10)} by \`npm run bench\` (${Math.round(meta.seconds / 60)} min; ` +
+    `${S.rounds} alternating rounds per figure, medians). Machine: ${machine().box}.`);
+  out.push('');
+  const rows: { name: string; s: Series; unit: (x: number) => string }[] = [
+    { name: 'throughput client → backend, 1 stream (Gbit/s)', s: r.tput1, unit: (x: number) => fmt(x, 2) },
+    { name: 'throughput client → backend, 8 streams (Gbit/s)', s: r.tput8, unit: (x: number) => fmt(x, 2) },
+    { name: 'throughput backend → client, 1 stream (Gbit/s)', s: r.tput1R, unit: (x: number) => fmt(x, 2) },
+    { name: 'throughput backend → client, 8 streams (Gbit/s)', s: r.tput8R, unit: (x: number) => fmt(x, 2) },
+    { name: 'keep-alive: requests/s', s: r.kaRps, unit: (x: number) => fmt3(x) },
+    { name: 'keep-alive: p50 latency (ms)', s: r.kaP50, unit: (x: number) => fmt(x, 3) },
+    { name: 'keep-alive: p99 latency (ms)', s: r.kaP99, unit: (x: number) => fmt(x, 3) },
+    { name: 'new connection per request: requests/s', s: r.ncRps, unit: (x: number) => fmt3(x) },
+    { name: 'new connection per request: p50 latency (ms)', s: r.ncP50, unit: (x: number) => fmt(x, 3) },
+    { name: 'new connection per request: p99 latency (ms)', s: r.ncP99, unit: (x: number) => fmt(x, 3) },
+  ].filter((row) => row.s.size > 0);
+  if (rows.length > 0) {
+    const head = ['measure', ...ts.map((t) => t.label)];
+    for (const t of ratioCols) {
+      if (direct) head.push(`${t.label} ÷ direct`);
+      if (proxyd) head.push(`${t.label} ÷ proxyd`);
+    }
+    out.push(`| ${head.join(' | ')} |`);
+    out.push(`|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const row of rows) {
+      const med = (t: Target | undefined): number => (t ? median(row.s.get(t.id) ?? []) : NaN);
+      const cells = [row.name, ...ts.map((t) => row.unit(med(t)))];
+      for (const t of ratioCols) {
+        if (direct) cells.push(ratio(med(t), med(direct)));
+        if (proxyd) cells.push(ratio(med(t), med(proxyd)));
+      }
+      out.push(`| ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  // mrsocko's own figures
+  const own: string[][] = [];
+  const col = (f: (t: Target) => string): string[] => mrsockos.map(f);
+  if (r.cold.size > 0) {
+    const c = (t: Target): ColdResult | undefined => r.cold.get(t.id);
+    own.push(['cold start: overhead, median (ms)', ...col((t) => fmt(median(c(t)?.samples.map((s) => s.overheadMs) ?? []), 1))]);
+    own.push(['cold start: overhead, worst (ms)', ...col((t) => fmt(quantile(c(t)?.samples.map((s) => s.overheadMs) ?? [], 1), 1))]);
+    const part = (f: (s: ColdSample) => number, d = 1) => (t: Target): string => fmt(median(c(t)?.samples.map(f) ?? []), d);
+    own.push(['… client connects → backend process begins (ms, median)', ...col(part((s) => s.launchMs))]);
+    own.push(['… backend listening → mrsocko\'s probe accepted (ms, median)', ...col(part((s) => s.detectMs))]);
+    own.push(['… probe accepted → held client accepted (ms, median)', ...col(part((s) => s.releaseMs))]);
+    own.push(['… accepted → client\'s first byte at the backend (ms, median)', ...col(part((s) => s.forwardMs))]);
+    own.push(['… backend\'s answer → client (ms, median)', ...col(part((s) => s.returnMs))]);
+    own.push(['first connection, mrsocko itself not running: overhead (ms)', ...col((t) => fmt(c(t)?.first?.overheadMs ?? NaN, 0))]);
+  }
+  if (r.idle.size > 0) {
+    const secs = [...r.idle.values()][0]?.seconds ?? S.idleSeconds;
+    own.push(['idle: RSS (MB)', ...col((t) => mb(r.idle.get(t.id)?.rssBytes ?? NaN))]);
+    own.push([`idle: CPU time over ${Math.round(secs)} s (ms)`, ...col((t) => {
+      const i = r.idle.get(t.id);
+      return i ? `${fmt(i.cpuMs, 1)} (stat: ${fmt(i.cpuTicksMs, 0)})` : '—';
+    })]);
+  }
+  if (r.conns.size > 0) {
+    const n = [...r.conns.values()][0]?.count ?? S.idleConnections;
+    own.push([`${n.toLocaleString('en-US')} idle connections: RSS before → after (MB)`, ...col((t) => {
+      const c = r.conns.get(t.id);
+      return c ? `${mb(c.rssBefore)} → ${mb(c.rssAfter)}` : '—';
+    })]);
+    own.push(['per idle open connection (KiB)', ...col((t) => fmt((r.conns.get(t.id)?.perConnection ?? NaN) / 1024, 2))]);
+  }
+  if (own.length > 0) {
+    out.push(`| mrsocko alone | ${mrsockos.map((t) => t.label).join(' | ')} |`);
+    out.push(`| --- |${mrsockos.map(() => ' ---: ').join('|')}|`);
+    for (const row of own) out.push(`| ${row.join(' | ')} |`);
+    out.push('');
+  }
+  // targets
+  const m = mrsockos[0];
+  if (m) {
+    const tgt: string[][] = [];
+    const vs = (s: Series): number => median(s.get(m.id) ?? []) / median(proxyd ? s.get(proxyd.id) ?? [] : []);
+    const line = (name: string, ok: boolean | undefined, figure: string): void => {
+      if (ok === undefined) return;
+      tgt.push([name, figure, ok ? 'met' : '**not met**']);
+    };
+    const def = (x: number): boolean | undefined => (Number.isFinite(x) ? true : undefined);
+    for (const [name, series] of [
+      ['throughput client → backend, 1 stream', r.tput1], ['throughput client → backend, 8 streams', r.tput8],
+      ['throughput backend → client, 1 stream', r.tput1R], ['throughput backend → client, 8 streams', r.tput8R],
+    ] as const) {
+      const x = vs(series);
+      line(`${name} ≥ 0.9 × proxyd`, def(x) && x >= 0.9, `${fmt(x, 2)}×`);
+    }
+    const ka = vs(r.kaRps);
+    line('keep-alive requests/s ≥ 1.0 × proxyd', def(ka) && ka >= 1.0, `${fmt(ka, 2)}×`);
+    const nc = vs(r.ncRps);
+    line('new-connection requests/s ≥ 1.0 × proxyd', def(nc) && nc >= 1.0, `${fmt(nc, 2)}×`);
+    const kp = vs(r.kaP99);
+    line('keep-alive p99 ≤ 1.5 × proxyd', def(kp) && kp <= 1.5, `${fmt(kp, 2)}×`);
+    const np = vs(r.ncP99);
+    line('new-connection p99 ≤ 1.5 × proxyd', def(np) && np <= 1.5, `${fmt(np, 2)}×`);
+    const cold = median(r.cold.get(m.id)?.samples.map((s) => s.overheadMs) ?? []);
+    line('cold-start overhead ≤ 5 ms', def(cold) && cold <= 5, `${fmt(cold, 1)} ms`);
+    const idle = r.idle.get(m.id);
+    if (idle) {
+      line('idle RSS ≤ 45 MB', idle.rssBytes <= 45e6, `${mb(idle.rssBytes)} MB`);
+      const per60 = (idle.cpuMs * 60) / idle.seconds;
+      line('idle CPU ≤ 20 ms per 60 s', per60 <= 20, `${fmt(per60, 1)} ms`);
+    }
+    const conns = r.conns.get(m.id);
+    if (conns) line('≤ 12 KiB per idle open connection', conns.perConnection <= 12 * 1024, `${fmt(conns.perConnection / 1024, 2)} KiB`);
+    if (tgt.length > 0) {
+      out.push(`| target (${m.label}) | figure | |`);
+      out.push('| --- | ---: | --- |');
+      for (const row of tgt) out.push(`| ${row.join(' | ')} |`);
+      out.push('');
+    }
+  }
+  out.push(`Tools: ${machine().tools}. ` +
+    `Runs of ${S.iperfSeconds} s (iperf3, after 1 s omitted) and ${S.wrkSeconds} s (wrk, ${S.wrkThreads} thread, ${S.wrkConnections} connections, ` +
+    `a 100-byte file from nginx with 1 worker). Load average ${meta.load.join(' → ')} (before → after): ` +
+    'everything shares the same cores, so absolute figures vary from run to run and machine to machine; compare within a column set of one run.');
+  if (r.errors.size > 0) {
+    out.push('');
+    out.push(`Errors reported by wrk: ${[...r.errors].map(([k, v]) => `${k}: ${v}`).join('; ')}.`);
+  }
+  // every run, for the noise
+  const all: string[] = [];
+  const series: [string, Series, number][] = [
+    ['throughput up 1 (Gbit/s)', r.tput1, 2], ['throughput up 8 (Gbit/s)', r.tput8, 2],
+    ['throughput down 1 (Gbit/s)', r.tput1R, 2], ['throughput down 8 (Gbit/s)', r.tput8R, 2], ['keep-alive req/s', r.kaRps, 0],
+    ['keep-alive p99 (ms)', r.kaP99, 3], ['new-conn req/s', r.ncRps, 0], ['new-conn p99 (ms)', r.ncP99, 3],
+  ];
+  for (const [name, s, d] of series) {
+    if (s.size === 0) continue;
+    all.push(`- ${name}: ${ts.map((t) => `${t.label} ${(s.get(t.id) ?? []).map((v) => v.toFixed(d)).join(' / ')}`).join('; ')}`);
+  }
+  for (const t of mrsockos) {
+    const c = r.cold.get(t.id);
+    if (c) all.push(`- cold start overheads of ${t.label} (ms): ${c.samples.map((s) => `${s.overheadMs.toFixed(1)}@${s.readyAtMs}`).join(', ')} (value@ready time); process creation subtracted: ${c.execGapMs.toFixed(2)} ms`);
+  }
+  if (all.length > 0) {
+    out.push('');
+    out.push('<details><summary>every run</summary>');
+    out.push('');
+    out.push(...all);
+    out.push('');
+    out.push('</details>');
+  }
+  return out.join('\n') + '\n';
+}
+
+// ---- main ----
+
+async function main(): Promise<void> {
+  installCleanup();
+  if (process.getuid?.() !== 0) log('warning: not root; raising file limits (prlimit) and installing tools may fail');
+  if (!process.env.BENCH_NO_INSTALL) {
+    const deps = spawnSync('bash', [path.join(repoRoot, 'contrib/bench-deps.sh')], { stdio: ['ignore', 2, 2] });
+    if (deps.status !== 0) throw new Error('contrib/bench-deps.sh failed');
+  }
+  const ts = targets();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'mrsocko-bench-'));
+  fs.chmodSync(work, 0o755); // nginx's workers (www-data) read the file served from here
+  notifySocket = path.join(work, 'notify.sock');
+  // mrsocko gets a NOTIFY_SOCKET, as under systemd, so its STATUS= updates cost what they cost there
+  const sink = start('notify sink', ['socat', '-u', `UNIX-RECV:${notifySocket}`, 'OPEN:/dev/null']);
+  for (let i = 0; i < 100 && !fs.existsSync(notifySocket); i++) await sleep(10);
+  const startedAt = new Date();
+  const load = [fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] as string];
+  log(`targets: ${ts.map((t) => t.label).join(', ')}; phases: ${[...only].join(', ')}; work dir ${work}`);
+  const r: Results = {
+    tput1: new Map(), tput8: new Map(), tput1R: new Map(), tput8R: new Map(), kaRps: new Map(), kaP50: new Map(), kaP99: new Map(),
+    ncRps: new Map(), ncP50: new Map(), ncP99: new Map(), errors: new Map(), cold: new Map(), idle: new Map(), conns: new Map(),
+  };
+  let window: IdleWindow | undefined;
+  try {
+    if (want('cold') || want('idle')) {
+      const insts = await coldPhase(ts, want('cold') ? S.coldReps : 1, r);
+      if (!want('cold')) r.cold.clear();
+      if (want('idle')) window = await startIdleWindow(insts);
+      else await Promise.all(insts.map((i) => i.proc.stop()));
+    }
+    if (want('throughput')) await throughputPhase(ts, r);
+    if (want('http')) await httpPhase(ts, r);
+    if (window) {
+      r.idle = await window.finish();
+      for (const [id, i] of r.idle) {
+        log(`idle: ${id}: RSS ${mb(i.rssBytes)} MB, CPU ${i.cpuMs.toFixed(1)} ms in ${i.seconds.toFixed(0)} s`);
+      }
+    }
+    if (want('conns')) await connsPhase(ts, r);
+  } finally {
+    await stopAll();
+    void sink;
+  }
+  load.push(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] as string);
+  const md = report(ts, r, { startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, load });
+  process.stdout.write(md);
+  if (process.env.BENCH_OUT) fs.writeFileSync(process.env.BENCH_OUT, md);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

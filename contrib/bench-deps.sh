@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the Debian packages `npm run bench` needs, on Debian 12 or Ubuntu: the load
+# tools (iperf3, wrk), the HTTP backend (nginx-light) and the peers mrsocko is measured
+# against (socat; systemd-socket-proxyd and systemd-socket-activate come with systemd).
+# Idempotent and non-interactive: installs only what is missing (one `apt-get update`
+# first, and only then). As root, or through sudo otherwise. Exits non-zero on failure.
+# Packaged services are not started or enabled by the bench: it runs its own nginx and
+# iperf3 on loopback ports and stops them when done.
+set -euo pipefail
+
+packages=(
+  iperf3 wrk nginx-light socat
+  systemd   # systemd-socket-activate, /lib/systemd/systemd-socket-proxyd
+  procps    # ps, for the footprint figures
+)
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+  echo "bench-deps: needs apt-get and dpkg-query (Debian 12 or Ubuntu)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "bench-deps: all ${#packages[@]} packages already installed"
+else
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  elif command -v sudo >/dev/null; then
+    as_root=(sudo)
+  else
+    echo "bench-deps: not root and no sudo: cannot install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "bench-deps: installing ${missing[*]}"
+  apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300)
+  "${apt[@]}" update
+  "${apt[@]}" install --no-install-recommends "${missing[@]}"
+fi
+
+for cmd in iperf3 wrk nginx socat systemd-socket-activate; do
+  if ! command -v "$cmd" >/dev/null && [[ ! -x /usr/sbin/$cmd ]]; then
+    echo "bench-deps: $cmd still missing after installing" >&2
+    exit 1
+  fi
+done
+if [[ ! -x /lib/systemd/systemd-socket-proxyd && ! -x /usr/lib/systemd/systemd-socket-proxyd ]]; then
+  echo "bench-deps: no systemd-socket-proxyd in /lib/systemd or /usr/lib/systemd" >&2
+  exit 1
+fi
+echo "bench-deps: ok"

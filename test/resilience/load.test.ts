@@ -1,0 +1,170 @@
+// Load, against the real CLI (standalone, its fd limit raised): 2 000 clients arriving
+// during a cold start, every byte verified; and a soak of connections opening and closing
+// while the idle timer stops and restarts the backend over and over, with no failed
+// connection and no growth in mrsocko's fds or memory between its first and last ten
+// seconds. RESILIENCE_SOAK_SECONDS (default 60) and RESILIENCE_CLIENTS (default 2000)
+// scale them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, waitFor } from '../helpers/net.js';
+import { controlStatus, envNumber, fdCount, fdTable, fixture, markedProcesses, Prng, rssKiB, seedFor, spawnMrsocko, tempDir } from './support.js';
+import { exchange } from './traffic.js';
+
+const MiB = 1024 * 1024;
+
+function echoConfig(o: { port: number; backendPort: number; delayMs: number; starts: string; timeout: string; level?: string }): string {
+  return `[service]
+exec = ${process.execPath} ${fixture('slow-echo.mjs')} ${o.backendPort} ${o.delayMs} ${o.starts}
+start_timeout = 60s
+stop_timeout = 5s
+[socket.web]
+listen = 127.0.0.1:${o.port}
+backend = 127.0.0.1:${o.backendPort}
+[idle]
+timeout = ${o.timeout}
+[access]
+max_connections = 100000
+max_per_source = 100000
+[log]
+level = ${o.level ?? 'notice'}
+`;
+}
+
+const lines = (file: string): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).length : 0);
+
+test('2 000 concurrent clients arriving during a cold start: every byte of every one comes back, one backend start, fds back to baseline', async () => {
+  const clients = envNumber('RESILIENCE_CLIENTS', 2000);
+  const size = 64 * 1024;
+  const dir = tempDir();
+  const runtime = tempDir();
+  const [port, backendPort] = [await freePort(), await freePort()];
+  const starts = path.join(dir, 'starts');
+  const file = path.join(dir, 'load.conf');
+  fs.writeFileSync(file, echoConfig({ port, backendPort, delayMs: 2500, starts, timeout: '2s' }));
+  const m = spawnMrsocko(file, { env: { MRSOCKO_RUNTIME_DIR: runtime } });
+  const control = path.join(runtime, 'load', 'control.sock');
+  try {
+    await m.waitForLine(/ready: 1 socket/);
+    const baseFds = fdCount(m.pid);
+    const baseRss = rssKiB(m.pid);
+    const prng = new Prng(seedFor('cold start payloads'));
+    const payloads = Array.from({ length: clients }, () => prng.bytes(size));
+    const t0 = performance.now();
+    const results = await Promise.all(payloads.map((p) => exchange({ host: '127.0.0.1', port }, p, { timeoutMs: 120_000 })));
+    const ms = Math.round(performance.now() - t0);
+    const failed = results.map((r, i) => (r.ok ? '' : `client ${i}: ${r.problem}`)).filter(Boolean);
+    assert.deepEqual(failed.slice(0, 20), [], `${failed.length} of ${clients} clients failed`);
+    const released = Number(/releasing (\d+) held clients/.exec(m.output())?.[1] ?? 0);
+    assert.equal(released, clients, `every client arrived during the cold start and was held (${m.output().slice(-2000)})`);
+    assert.equal(lines(starts), 1, 'one backend start for all of them');
+    const peakRss = rssKiB(m.pid);
+    // the idle stop follows; then only the listening socket and what mrsocko had at start remain
+    assert.ok(await waitFor(() => lines(starts) === 1 && /backend slow-echo\.mjs stopped/.test(m.output()), 10_000), m.output().slice(-2000));
+    const status = await controlStatus(control);
+    assert.equal(status.totals.connections, 0);
+    assert.equal(status.backend.state, 'stopped');
+    assert.ok(await waitFor(() => fdCount(m.pid) <= baseFds, 5000), `fds: ${baseFds} at start, ${fdCount(m.pid)} now: ${[...fdTable(m.pid).values()].join(' ')}`);
+    const bytes = clients * size;
+    console.log(
+      `# cold start: ${clients} clients × ${size / 1024} KiB = ${(bytes / MiB).toFixed(0)} MiB each way, verified byte for byte, ` +
+        `in ${ms} ms (backend ready after 2.5 s); mrsocko fds ${baseFds} → ${fdCount(m.pid)} after, RSS ${Math.round(baseRss / 1024)} MiB → ` +
+        `${Math.round(peakRss / 1024)} MiB at the peak`,
+    );
+  } finally {
+    assert.equal(await m.stop(), 0, m.output().slice(-3000));
+  }
+  assert.deepEqual(markedProcesses(), []);
+});
+
+interface Sample {
+  at: number;
+  fds: number;
+  rss: number;
+}
+
+test('soak: connections opening and closing while the idle timer stops and restarts the backend; zero failures, no fd or memory growth', async () => {
+  const seconds = envNumber('RESILIENCE_SOAK_SECONDS', 60);
+  const dir = tempDir();
+  const runtime = tempDir();
+  const [port, backendPort] = [await freePort(), await freePort()];
+  const starts = path.join(dir, 'starts');
+  const file = path.join(dir, 'soak.conf');
+  // idle timeout 300 ms; the backend takes 100 ms to come up
+  fs.writeFileSync(file, echoConfig({ port, backendPort, delayMs: 100, starts, timeout: '300ms' }));
+  const m = spawnMrsocko(file, { env: { MRSOCKO_RUNTIME_DIR: runtime } });
+  const control = path.join(runtime, 'soak', 'control.sock');
+  const prng = new Prng(seedFor('soak'));
+  const sources = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+  try {
+    await m.waitForLine(/ready: 1 socket/);
+    const samples: Sample[] = [];
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    const sampler = setInterval(() => samples.push({ at: performance.now() - t0, fds: fdCount(m.pid), rss: rssKiB(m.pid) }), 250);
+    let connections = 0;
+    let bytes = 0;
+    const failures: string[] = [];
+    let cycles = 0;
+    // Bursts: 1-8 clients at a time, each connection with its own random payload (a few
+    // large), some from other loopback addresses, opening one after another for up to
+    // 400 ms; then a pause drawn around the idle timeout: shorter (the backend stays up),
+    // just about as long (a client meets the idle stop as it happens) or longer (the
+    // backend is stopped, or still stopping, and the next client starts it again).
+    while (performance.now() < end) {
+      cycles += 1;
+      const workers = 1 + prng.int(8);
+      const burstEnd = performance.now() + prng.int(400);
+      const cycle = cycles;
+      const jobs = Array.from({ length: workers }, async (_, w) => {
+        await sleep(prng.int(30));
+        do {
+          const payload = prng.bytes(1 + prng.int(prng.chance(0.05) ? 256 * 1024 : 16 * 1024));
+          const from = prng.pick(sources);
+          const chunk = 1 + prng.int(payload.length);
+          const r = await exchange({ host: '127.0.0.1', port, localAddress: from }, payload, { timeoutMs: 30_000, chunk });
+          connections += 1;
+          bytes += payload.length;
+          if (!r.ok) failures.push(`burst ${cycle} worker ${w} from ${from}: ${r.problem} (${r.ms} ms)`);
+        } while (performance.now() < burstEnd);
+      });
+      await Promise.all(jobs);
+      const pause = prng.pick([prng.int(250), 280 + prng.int(60), 300 + prng.int(40), 350 + prng.int(400)]);
+      await sleep(pause);
+    }
+    clearInterval(sampler);
+    const launched = lines(starts);
+    assert.deepEqual(failures.slice(0, 20), [], `${failures.length} of ${connections} connections failed`);
+    assert.ok(launched >= seconds / 4, `only ${launched} backend starts in ${seconds} s: the idle timer did not cycle it`);
+    // fds: the quietest moment of the first ten seconds against that of the last ten;
+    // memory: the highest RSS of each (the first includes warming up)
+    const first = samples.filter((s) => s.at < 10_000);
+    const last = samples.filter((s) => s.at >= seconds * 1000 - 10_000);
+    const minFds = (list: Sample[]): number => Math.min(...list.map((s) => s.fds));
+    const maxRss = (list: Sample[]): number => Math.max(...list.map((s) => s.rss));
+    const figures =
+      `${seconds} s, ${cycles} bursts, ${connections} connections, ${(bytes / MiB).toFixed(1)} MiB each way verified, ` +
+      `${launched} backend starts; fds (fewest) ${minFds(first)} in the first 10 s, ${minFds(last)} in the last 10 s; ` +
+      `RSS (highest) ${(maxRss(first) / 1024).toFixed(1)} MiB in the first 10 s, ${(maxRss(last) / 1024).toFixed(1)} MiB in the last 10 s`;
+    console.log(`# soak: ${figures}`);
+    if (process.env.RESILIENCE_DEBUG) {
+      for (let t = 0; t < seconds; t += 5) {
+        const w = samples.filter((s) => s.at >= t * 1000 && s.at < (t + 5) * 1000);
+        console.log(`# ${t}s: fds ${Math.min(...w.map((s) => s.fds))}-${Math.max(...w.map((s) => s.fds))} rss ${(Math.min(...w.map((s) => s.rss)) / 1024).toFixed(1)}-${(Math.max(...w.map((s) => s.rss)) / 1024).toFixed(1)}`);
+      }
+    }
+    assert.ok(minFds(last) <= minFds(first), `fds grew: ${figures}`);
+    assert.ok(maxRss(last) <= maxRss(first) * 1.1 + 4096, `RSS grew: ${figures}`);
+    // and at rest, after the last idle stop: nothing open but the listener and the control socket
+    assert.ok(await waitFor(async () => (await controlStatus(control)).backend.state === 'stopped', 5000));
+    const status = await controlStatus(control);
+    assert.equal(status.totals.connections, 0);
+    assert.equal(status.totals.held, 0);
+    assert.equal(status.backend.starts, launched);
+  } finally {
+    assert.equal(await m.stop(), 0, m.output().slice(-3000));
+  }
+  assert.deepEqual(markedProcesses(), []);
+});

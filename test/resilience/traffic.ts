@@ -1,0 +1,177 @@
+// Clients that check every byte: a one-shot exchange with an echo backend through mrsocko,
+// and a streamer that keeps sending until the connection is cut and checks that what came
+// back is exactly a prefix of what it sent.
+import net from 'node:net';
+import { Prng } from './support.js';
+
+export interface ExchangeResult {
+  ok: boolean;
+  /** Why not ok: the error, or how many bytes came back instead. */
+  problem?: string;
+  bytes: number;
+  ms: number;
+}
+
+/**
+ * Connects, sends `payload` (in chunks of up to `chunk` bytes), half-closes, reads until
+ * the other side closes, and compares. Never rejects: look at `ok`.
+ */
+export function exchange(
+  target: net.NetConnectOpts,
+  payload: Buffer,
+  opts: { timeoutMs?: number; chunk?: number } = {},
+): Promise<ExchangeResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = net.connect(target);
+    const received: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (problem?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const ms = Math.round(performance.now() - started);
+      if (problem !== undefined) return resolve({ ok: false, problem, bytes: length, ms });
+      const back = Buffer.concat(received, length);
+      if (back.equals(payload)) resolve({ ok: true, bytes: length, ms });
+      else resolve({ ok: false, problem: `got ${length} bytes back, not the ${payload.length} sent${firstDifference(back, payload)}`, bytes: length, ms });
+    };
+    const timer = setTimeout(() => finish(`timed out after ${timeoutMs} ms with ${length} of ${payload.length} bytes back`), timeoutMs);
+    socket.on('data', (c: Buffer) => {
+      received.push(c);
+      length += c.length;
+    });
+    socket.once('end', () => finish());
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(`${err.code ?? err.message} after ${length} bytes back`));
+    const chunk = opts.chunk ?? payload.length;
+    let at = 0;
+    const write = (): void => {
+      while (at < payload.length) {
+        const piece = payload.subarray(at, Math.min(at + Math.max(1, chunk), payload.length));
+        at += piece.length;
+        if (!socket.write(piece)) {
+          socket.once('drain', write);
+          return;
+        }
+      }
+      socket.end();
+    };
+    write();
+  });
+}
+
+function firstDifference(a: Buffer, b: Buffer): string {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return ` (first difference at byte ${i})`;
+  return '';
+}
+
+export interface StreamResult {
+  sent: number;
+  received: number;
+  /** Everything received was exactly the beginning of what was sent. */
+  intact: boolean;
+  /** How it ended: 'end' (FIN), 'close', or an error code. */
+  how: string;
+  /** When it ended (performance.now()). */
+  endedAt: number;
+}
+
+export interface Streamer {
+  /** Resolves once the connection ended. */
+  done: Promise<StreamResult>;
+  /** Bytes echoed back so far. */
+  received(): number;
+  /** Stop sending and half-close: the echo of everything sent should follow, then the end. */
+  finish(): Promise<StreamResult>;
+}
+
+/**
+ * Streams pseudo-random bytes (seeded) to an echo backend for as long as the connection
+ * lives (flat out, or one chunk every `intervalMs`), with backpressure, checking each
+ * echoed byte against what was sent.
+ */
+export function streamer(target: net.NetConnectOpts, seed: number, chunkSize = 16 * 1024, intervalMs = 0): Streamer {
+  const socket = net.connect(target);
+  const prng = new Prng(seed);
+  const pending: Buffer[] = []; // sent, not yet echoed
+  let pendingOffset = 0;
+  let sent = 0;
+  let received = 0;
+  let intact = true;
+  let finishing = false;
+  const done = new Promise<StreamResult>((resolve) => {
+    let settled = false;
+    const finish = (how: string): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve({ sent, received, intact, how, endedAt: performance.now() });
+    };
+    socket.on('data', (c: Buffer) => {
+      let at = 0;
+      while (at < c.length && intact) {
+        const head = pending[0];
+        if (head === undefined) {
+          intact = false; // more came back than was sent
+          break;
+        }
+        const n = Math.min(head.length - pendingOffset, c.length - at);
+        if (!c.subarray(at, at + n).equals(head.subarray(pendingOffset, pendingOffset + n))) intact = false;
+        at += n;
+        pendingOffset += n;
+        if (pendingOffset === head.length) {
+          pending.shift();
+          pendingOffset = 0;
+        }
+      }
+      received += c.length;
+    });
+    socket.once('end', () => finish('end'));
+    socket.once('close', () => finish('close'));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
+    const pump = (): void => {
+      while (!socket.destroyed && !finishing) {
+        const chunk = prng.bytes(chunkSize);
+        pending.push(chunk);
+        sent += chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+        if (intervalMs > 0) {
+          // paced: one chunk per interval, so the stream goes on without eating the CPU
+          setTimeout(pump, intervalMs);
+          return;
+        }
+      }
+    };
+    socket.once('connect', pump);
+  });
+  return {
+    done,
+    received: () => received,
+    finish() {
+      finishing = true;
+      socket.end();
+      return done;
+    },
+  };
+}
+
+/** Runs `tasks` with at most `limit` at a time; results in order. */
+export async function limited<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await (tasks[i] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
