@@ -103,8 +103,6 @@ export const genUnitCommand: Command = {
         starterFiles.push({ path: path.resolve(configFile), kind: 'instance', text, notes: [] });
       } else {
         config = loadConfig(configFile);
-      }
-      if (opts.starter === undefined) {
         const unimplemented = findUnimplemented(configFile);
         if (unimplemented) io.err(`mrsocko: warning: ${unimplemented.message}\n`);
       }

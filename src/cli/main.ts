@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // mrsocko's command line: dispatch to one file per subcommand. `main()` is exported and
 // runs only when this module is the entry point, so tests can import it.
-import { realpathSync, readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CliIO, Command } from './command.js';
 import { MrsockoError, UsageError, exitCodeFor, EXIT_USAGE } from '../errors.js';
@@ -9,13 +9,11 @@ import { runCommand } from './run.js';
 import { checkCommand } from './check.js';
 import { statusCommand } from './status.js';
 import { genUnitCommand } from './gen-unit.js';
+import { version } from '../version.js';
 
 const COMMANDS: readonly Command[] = [runCommand, checkCommand, genUnitCommand, statusCommand];
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+export { version };
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -80,6 +78,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A closed stdout (`mrsocko gen-unit --stdout | head`) ends a one-shot command quietly
+  // instead of crashing it; the daemon goes on without it (journald restarting, say).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' && process.argv[2] !== 'run') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
   const io: CliIO = {
     env: process.env,
     out: (text) => process.stdout.write(text),

@@ -25,6 +25,9 @@ Options:
 
 Signals: SIGTERM or SIGINT stop (the backend too, if mrsocko started it);
 SIGHUP re-reads the configuration ([idle], [access] and [log] apply at once).
+Under systemd's WatchdogSec=, WATCHDOG=1 goes out every half interval from the event
+loop. Test hook: MRSOCKO_DEBUG_BLOCK_ON=SIGUSR2 (or SIGUSR1) makes that signal block
+the event loop for good, to prove the watchdog restarts mrsocko; never set it otherwise.
 
 \`mrsocko status NAME\` shows what it is doing; NAME is the instance, or for
 --config FILE the file's name without .conf.

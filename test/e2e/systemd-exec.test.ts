@@ -69,7 +69,7 @@ test('exec backend via gen-unit: status, reload, journal priorities, log rotatio
     // watchdog, and the test hook that blocks the event loop on SIGUSR2.
     await c.writeFile(
       `/etc/systemd/system/${SERVICE}.d/60-test.conf`,
-      '[Service]\nWatchdogSec=2s\nEnvironment=MRSOCKO_DEBUG_BLOCK_ON=SIGUSR2\n',
+      '[Service]\nWatchdogSec=3s\nEnvironment=MRSOCKO_DEBUG_BLOCK_ON=SIGUSR2\n',
     );
     const enable = await c.exec(`systemctl daemon-reload && systemctl enable --now mrsocko@${NAME}.socket`);
     assert.equal(enable.status, 0, `enable: ${enable.stderr}${await diag()}`);
@@ -156,7 +156,7 @@ test('exec backend via gen-unit: status, reload, journal priorities, log rotatio
         100,
       );
       assert.ok(restarted.ok, `not restarted: ${restarted.last.stdout}${await diag()}`);
-      console.log(`watchdog: SIGUSR2 to active again after ${Math.round(performance.now() - started)} ms (WatchdogSec=2s, RestartSec=1s)`);
+      console.log(`watchdog: SIGUSR2 to active again after ${Math.round(performance.now() - started)} ms (WatchdogSec=3s, RestartSec=1s)`);
       assert.ok((await journalHas(/Watchdog timeout/)).ok, await diag());
       assert.equal((await c.exec(`systemctl is-active mrsocko@${NAME}.socket`)).stdout.trim(), 'active');
       assert.equal(await queued.catch((e: Error) => e.message), 'while stuck', `the client queued meanwhile${await diag()}`);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../helpers/net.js';
 import { controlStatus, envNumber, fdCount, fdTable, fixture, markedProcesses, Prng, rssKiB, seedFor, spawnMrsocko, tempDir } from './support.js';
@@ -94,7 +95,14 @@ test('soak: connections opening and closing while the idle timer stops and resta
   const file = path.join(dir, 'soak.conf');
   // idle timeout 300 ms; the backend takes 100 ms to come up
   fs.writeFileSync(file, echoConfig({ port, backendPort, delayMs: 100, starts, timeout: '300ms' }));
-  const m = spawnMrsocko(file, { env: { MRSOCKO_RUNTIME_DIR: runtime } });
+  const probe = path.join(dir, 'memory');
+  const m = spawnMrsocko(file, {
+    env: {
+      MRSOCKO_RUNTIME_DIR: runtime,
+      MRSOCKO_MEMORY_PROBE: probe,
+      NODE_OPTIONS: `--expose-gc --import=${pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'memory-probe.js')).href}`,
+    },
+  });
   const control = path.join(runtime, 'soak', 'control.sock');
   const prng = new Prng(seedFor('soak'));
   const sources = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
@@ -102,12 +110,14 @@ test('soak: connections opening and closing while the idle timer stops and resta
     await m.waitForLine(/ready: 1 socket/);
     const samples: Sample[] = [];
     const t0 = performance.now();
+    const wallStart = Date.now();
     const end = t0 + seconds * 1000;
     const sampler = setInterval(() => samples.push({ at: performance.now() - t0, fds: fdCount(m.pid), rss: rssKiB(m.pid) }), 250);
     let connections = 0;
     let bytes = 0;
     const failures: string[] = [];
     let cycles = 0;
+    let lastProbe = performance.now();
     // Bursts: 1-8 clients at a time, each connection with its own random payload (a few
     // large), some from other loopback addresses, opening one after another for up to
     // 400 ms; then a pause drawn around the idle timeout: shorter (the backend stays up),
@@ -132,31 +142,51 @@ test('soak: connections opening and closing while the idle timer stops and resta
       });
       await Promise.all(jobs);
       const pause = prng.pick([prng.int(250), 280 + prng.int(60), 300 + prng.int(40), 350 + prng.int(400)]);
+      // now and then, in a pause: heap in use after a full collection (memory-probe.ts)
+      if (performance.now() - lastProbe > 1000) {
+        lastProbe = performance.now();
+        process.kill(m.pid, 'SIGUSR2');
+      }
       await sleep(pause);
     }
     clearInterval(sampler);
     const launched = lines(starts);
     assert.deepEqual(failures.slice(0, 20), [], `${failures.length} of ${connections} connections failed`);
     assert.ok(launched >= seconds / 4, `only ${launched} backend starts in ${seconds} s: the idle timer did not cycle it`);
-    // fds: the quietest moment of the first ten seconds against that of the last ten;
-    // memory: the highest RSS of each (the first includes warming up)
-    const first = samples.filter((s) => s.at < 10_000);
-    const last = samples.filter((s) => s.at >= seconds * 1000 - 10_000);
+    // fds: the quietest moment of the first ten seconds against that of the last ten.
+    // Memory: heap in use after a full collection (memory-probe.ts), which is what a leak
+    // grows, first ten seconds against last ten; RSS also rises while V8 and malloc size
+    // their pools in the first tens of seconds, so the last ten seconds are held to the
+    // peak of the first half instead, and both figures are reported.
+    const heap = fs.readFileSync(probe, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: number; heapUsed: number });
+    const inFirst = (at: number): boolean => at < 10_000;
+    const inLast = (at: number): boolean => at >= seconds * 1000 - 10_000;
+    const first = samples.filter((s) => inFirst(s.at));
+    const last = samples.filter((s) => inLast(s.at));
+    const firstHalf = samples.filter((s) => s.at < (seconds * 1000) / 2);
+    const heapFirst = heap.filter((h) => inFirst(h.at - wallStart)).map((h) => h.heapUsed);
+    const heapLast = heap.filter((h) => inLast(h.at - wallStart)).map((h) => h.heapUsed);
     const minFds = (list: Sample[]): number => Math.min(...list.map((s) => s.fds));
     const maxRss = (list: Sample[]): number => Math.max(...list.map((s) => s.rss));
+    const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? NaN;
+    const mib = (kib: number): string => (kib / 1024).toFixed(1);
     const figures =
       `${seconds} s, ${cycles} bursts, ${connections} connections, ${(bytes / MiB).toFixed(1)} MiB each way verified, ` +
       `${launched} backend starts; fds (fewest) ${minFds(first)} in the first 10 s, ${minFds(last)} in the last 10 s; ` +
-      `RSS (highest) ${(maxRss(first) / 1024).toFixed(1)} MiB in the first 10 s, ${(maxRss(last) / 1024).toFixed(1)} MiB in the last 10 s`;
+      `heap after GC (median) ${(median(heapFirst) / MiB).toFixed(2)} MiB → ${(median(heapLast) / MiB).toFixed(2)} MiB; ` +
+      `RSS (highest) ${mib(maxRss(first))} MiB in the first 10 s, ${mib(maxRss(firstHalf))} MiB in the first half, ${mib(maxRss(last))} MiB in the last 10 s`;
     console.log(`# soak: ${figures}`);
     if (process.env.RESILIENCE_DEBUG) {
       for (let t = 0; t < seconds; t += 5) {
         const w = samples.filter((s) => s.at >= t * 1000 && s.at < (t + 5) * 1000);
-        console.log(`# ${t}s: fds ${Math.min(...w.map((s) => s.fds))}-${Math.max(...w.map((s) => s.fds))} rss ${(Math.min(...w.map((s) => s.rss)) / 1024).toFixed(1)}-${(Math.max(...w.map((s) => s.rss)) / 1024).toFixed(1)}`);
+        const h = heap.filter((x) => x.at - wallStart >= t * 1000 && x.at - wallStart < (t + 5) * 1000).map((x) => (x.heapUsed / MiB).toFixed(2));
+        console.log(`# ${t}s: fds ${minFds(w)}-${Math.max(...w.map((s) => s.fds))} rss ${mib(Math.min(...w.map((s) => s.rss)))}-${mib(maxRss(w))} heap ${h.join(' ')}`);
       }
     }
+    assert.ok(heapFirst.length >= 3 && heapLast.length >= 3, `too few heap probes: ${heap.length}`);
     assert.ok(minFds(last) <= minFds(first), `fds grew: ${figures}`);
-    assert.ok(maxRss(last) <= maxRss(first) * 1.1 + 4096, `RSS grew: ${figures}`);
+    assert.ok(median(heapLast) <= median(heapFirst) + MiB, `heap grew: ${figures}`);
+    assert.ok(maxRss(last) <= maxRss(firstHalf) * 1.05 + 2048, `RSS still growing: ${figures}`);
     // and at rest, after the last idle stop: nothing open but the listener and the control socket
     assert.ok(await waitFor(async () => (await controlStatus(control)).backend.state === 'stopped', 5000));
     const status = await controlStatus(control);
