@@ -1,7 +1,7 @@
 // `unit =` backends: a systemd unit started and stopped with systemctl. `systemctl start`
 // returns once the unit itself reports started (for Type=notify units, after READY=1);
 // whether it accepts connections is then probed like any other backend. While it runs,
-// systemd's own messages about it are followed so a stop or crash from outside is noticed.
+// its cgroup is watched so a stop or crash from outside is noticed (./unit-watch.ts).
 import { spawn } from 'node:child_process';
 import type { BackendDriver } from './driver.js';
 import { runStopCommand } from './stop-command.js';
@@ -31,14 +31,12 @@ export class SystemctlBackend implements BackendDriver {
 
   async start(signal: AbortSignal): Promise<void> {
     const { unit, env, systemctl } = this.options;
-    // Watch before starting, so a unit that fails right after `start` returns is seen.
     this.watch?.close();
-    this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
     const result = await this.systemctl(['start', unit], signal);
     if (result.status !== 0) {
-      this.watch?.close();
       throw new Error(`systemctl start ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
+    this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
   }
 
   async stop(): Promise<void> {

@@ -1,11 +1,15 @@
-// Notice when a `unit =` backend stops or dies without us: follow what systemd itself
-// (PID 1) logs about the unit, and on each such line ask systemctl for the unit's state.
-// Event-driven: nothing runs while systemd has nothing to say about the unit.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// Notice when a `unit =` backend stops or dies without us, without polling. With cgroup v2,
+// every change of the unit cgroup's "populated" state is an inotify event on its
+// cgroup.events file; elsewhere (cgroup v1), what systemd (PID 1) logs about the unit is
+// followed with journalctl. Either way nothing runs while nothing happens, and on each
+// event systemctl tells whether the unit is still up (a unit may run with no process).
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import fs from 'node:fs';
 
 /** States in which the backend may still be (or become) available. */
 const UP_STATES = new Set(['active', 'activating', 'reloading', 'refreshing']);
+const CGROUP_ROOT = '/sys/fs/cgroup';
 
 export interface UnitWatch {
   close(): void;
@@ -16,9 +20,16 @@ export function isActive(unit: string, env: NodeJS.ProcessEnv, systemctl = 'syst
   return (r.stdout ?? '').trim() || 'unknown';
 }
 
+function controlGroup(unit: string, env: NodeJS.ProcessEnv, systemctl: string): string | undefined {
+  const r = spawnSync(systemctl, ['show', '--property=ControlGroup', '--value', unit], { env, encoding: 'utf8' });
+  const group = (r.stdout ?? '').trim();
+  return group.startsWith('/') ? group : undefined;
+}
+
 /**
- * Calls `onDown(state)` once when `unit` is seen inactive/failed. Returns undefined when
- * journalctl is missing (then a dead unit is noticed when a client cannot connect).
+ * Calls `onDown(state)` once when `unit` (already started) is seen down. Returns undefined
+ * when the unit's cgroup cannot be watched (no cgroup v2, no ControlGroup): a dead unit is
+ * then noticed when a client cannot connect to it.
  */
 export function watchUnit(
   unit: string,
@@ -26,20 +37,15 @@ export function watchUnit(
   onDown: (state: string) => void,
   systemctl = 'systemctl',
 ): UnitWatch | undefined {
-  let journal: ChildProcess;
-  try {
-    journal = spawn('journalctl', ['--follow', '--lines=0', '--output=cat', '--quiet', `UNIT=${unit}`, '_PID=1'], {
-      env,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-  } catch {
-    return undefined;
-  }
   let closed = false;
   let checking = false;
-  /** A line arrived during a check: its state may be newer than what the check saw. */
+  /** An event arrived during a check: the state may be newer than what the check saw. */
   let again = false;
-  journal.once('error', () => undefined);
+  let stopSource = (): void => undefined;
+  const close = (): void => {
+    closed = true;
+    stopSource();
+  };
   const check = (): void => {
     if (closed) return;
     if (checking) {
@@ -56,17 +62,51 @@ export function watchUnit(
       checking = false;
       const state = out.trim() || 'unknown';
       if (!closed && !UP_STATES.has(state)) {
-        closed = true;
-        journal.kill();
+        close();
         onDown(state);
       } else if (again) check();
     });
   };
-  createInterface({ input: journal.stdout!, crlfDelay: Infinity }).on('line', check);
-  return {
-    close() {
-      closed = true;
-      journal.kill();
-    },
-  };
+  const source = watchCgroup(unit, env, systemctl, check) ?? followJournal(unit, env, check);
+  if (source === undefined) return undefined;
+  stopSource = source;
+  return { close };
+}
+
+/** cgroup v2: inotify on the unit's cgroup.events. Returns how to stop, or undefined. */
+function watchCgroup(unit: string, env: NodeJS.ProcessEnv, systemctl: string, onEvent: () => void): (() => void) | undefined {
+  const group = controlGroup(unit, env, systemctl);
+  const events = group === undefined ? undefined : `${CGROUP_ROOT}${group}/cgroup.events`;
+  if (events === undefined || !fs.existsSync(events)) return undefined;
+  let watcher: fs.FSWatcher;
+  try {
+    watcher = fs.watch(events, { persistent: false });
+  } catch {
+    return undefined;
+  }
+  watcher.on('change', onEvent);
+  watcher.on('error', onEvent); // the cgroup was removed: the unit is gone or going
+  if (!populated(events)) onEvent(); // it may have died between `systemctl start` and now
+  return () => watcher.close();
+}
+
+/** Elsewhere: PID 1's journal lines about the unit. Returns how to stop, or undefined. */
+function followJournal(unit: string, env: NodeJS.ProcessEnv, onEvent: () => void): (() => void) | undefined {
+  const journal = spawn('journalctl', ['--follow', '--lines=0', '--output=cat', '--quiet', `UNIT=${unit}`, '_PID=1'], {
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  journal.once('error', () => undefined); // no journalctl: connect failures still reveal it
+  createInterface({ input: journal.stdout, crlfDelay: Infinity }).on('line', onEvent);
+  // It may already have gone down between `systemctl start` and the follow starting.
+  onEvent();
+  return () => journal.kill();
+}
+
+function populated(eventsFile: string): boolean {
+  try {
+    return /^populated 1$/m.test(fs.readFileSync(eventsFile, 'utf8'));
+  } catch {
+    return false;
+  }
 }

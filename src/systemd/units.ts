@@ -231,6 +231,12 @@ export function sandboxDropIn(
       '# uid 0 without polkit). So mrsocko keeps no capability and no privileged system call.',
       'CapabilityBoundingSet=',
       'SystemCallFilter=~@privileged',
+      '# To notice the unit stopping or crashing behind its back, mrsocko watches its cgroup',
+      '# (cgroup v2) or follows what systemd logs about it (journalctl --follow, which gets no',
+      '# new entries with any of these three on, as tested on systemd 252).',
+      'ProtectControlGroups=no',
+      'ProtectProc=default',
+      'ProtectKernelTunables=no',
     );
     for (const s of config.sockets) {
       if (s.backend.kind === 'unix') needs.push({ path: s.backend.path, why: `[socket.${s.name}] backend`, write: false });

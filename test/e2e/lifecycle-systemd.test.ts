@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { prerequisite } from '../helpers/require.js';
 import { freePort } from '../helpers/net.js';
 import { bootContainer, nspawnAvailable, NSPAWN_REQUIREMENT } from '../helpers/nspawn.js';
-import { httpGet, installInstance, nodeBinds } from '../helpers/instance.js';
+import { httpGet, installInstance, nodeBinds } from '../helpers/systemd-e2e.js';
 
 const backendUnit = (port: number): string =>
   '[Unit]\nDescription=mrsocko e2e backend\n[Service]\nType=simple\n' +
@@ -15,16 +15,15 @@ const backendUnit = (port: number): string =>
 test('a unit backend stopped from outside is noticed, and the next client starts it again', async (t) => {
   if (!prerequisite(t, nspawnAvailable(), NSPAWN_REQUIREMENT)) return;
   const [port, backendPort] = [await freePort(), await freePort()];
-  const c = await bootContainer({ machine: `mrsocko-lc-${process.pid}`, binds: nodeBinds });
+  const c = await bootContainer({ machine: `mrsocko-lc-${process.pid}`, binds: nodeBinds() });
   const diag = async (): Promise<string> => `\n${await c.journal(['mrsocko@lc', 'lc-backend.service'])}`;
   try {
     await installInstance(c, {
       instance: 'lc',
       config: `[service]\nunit = lc-backend.service\nstart_timeout = 20s\n[socket.web]\nlisten = 127.0.0.1:${port}\nbackend = 127.0.0.1:${backendPort}\n[idle]\ntimeout = 10min\n`,
-      listen: [`ListenStream=127.0.0.1:${port}`, 'FileDescriptorName=web'],
       units: { 'lc-backend.service': backendUnit(backendPort) },
     });
-    assert.equal(await httpGet(port), 200, await diag());
+    assert.equal(await httpGet(port, 30_000).catch(String), 200, await diag());
     assert.equal((await c.exec('systemctl is-active lc-backend.service')).stdout.trim(), 'active');
 
     await c.exec('systemctl stop lc-backend.service');
@@ -38,7 +37,7 @@ test('a unit backend stopped from outside is noticed, and the next client starts
     const status = await c.exec('systemctl show -p StatusText --value mrsocko@lc.service');
     assert.match(status.stdout, /stopped; waiting for clients/, await diag());
 
-    assert.equal(await httpGet(port), 200, await diag());
+    assert.equal(await httpGet(port, 30_000).catch(String), 200, await diag());
     assert.equal((await c.exec('systemctl is-active lc-backend.service')).stdout.trim(), 'active', await diag());
   } finally {
     await c.poweroff();
@@ -48,7 +47,7 @@ test('a unit backend stopped from outside is noticed, and the next client starts
 test('exit = yes: mrsocko@X.service goes inactive when idle, the socket keeps listening, the next client is served', async (t) => {
   if (!prerequisite(t, nspawnAvailable(), NSPAWN_REQUIREMENT)) return;
   const [port, backendPort] = [await freePort(), await freePort()];
-  const c = await bootContainer({ machine: `mrsocko-ex-${process.pid}`, binds: nodeBinds });
+  const c = await bootContainer({ machine: `mrsocko-ex-${process.pid}`, binds: nodeBinds() });
   const diag = async (): Promise<string> => `\n${await c.journal(['mrsocko@ex', 'mrsocko@ex.socket'])}`;
   try {
     await installInstance(c, {
@@ -56,10 +55,9 @@ test('exit = yes: mrsocko@X.service goes inactive when idle, the socket keeps li
       config:
         `[service]\nexec = /usr/bin/python3 -m http.server ${backendPort} --bind 127.0.0.1 --directory /tmp\n` +
         `[socket.web]\nlisten = 127.0.0.1:${port}\nbackend = 127.0.0.1:${backendPort}\n[idle]\ntimeout = 1s\nexit = yes\n`,
-      listen: [`ListenStream=127.0.0.1:${port}`, 'FileDescriptorName=web'],
     });
     for (const round of [1, 2]) {
-      assert.equal(await httpGet(port), 200, `round ${round}${await diag()}`);
+      assert.equal(await httpGet(port, 30_000).catch(String), 200, `round ${round}${await diag()}`);
       const gone = await c.waitFor('systemctl is-active mrsocko@ex.service', (r) => r.stdout.trim() === 'inactive', 8000, 100);
       assert.ok(gone.ok, `round ${round}: mrsocko@ex.service still ${gone.last.stdout.trim()}${await diag()}`);
       assert.equal((await c.exec('systemctl is-active mrsocko@ex.socket')).stdout.trim(), 'active', await diag());

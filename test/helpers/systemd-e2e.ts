@@ -103,3 +103,19 @@ export function connectEcho(port: number, host = '127.0.0.1'): Promise<EchoClien
     });
   });
 }
+
+/**
+ * Install an instance the way a user does: /etc/mrsocko/NAME.conf (and any extra units),
+ * `mrsocko gen-unit NAME`, `systemctl daemon-reload`, `systemctl enable --now mrsocko@NAME.socket`.
+ */
+export async function installInstance(
+  c: Container,
+  o: { instance: string; config: string; units?: Record<string, string> },
+): Promise<void> {
+  await c.writeFile(`/etc/mrsocko/${o.instance}.conf`, o.config);
+  for (const [name, text] of Object.entries(o.units ?? {})) await c.writeFile(`/etc/systemd/system/${name}`, text);
+  const r = await c.exec(
+    `${mrsocko('gen-unit', o.instance)} && systemctl daemon-reload && systemctl enable --now mrsocko@${o.instance}.socket`,
+  );
+  if (r.status !== 0) throw new Error(`installing mrsocko@${o.instance} failed (${r.status}): ${r.stdout}\n${r.stderr}`);
+}

@@ -241,7 +241,7 @@ export interface Mrsocko {
  * (`ulimit -n` is per process: the test runner's limit says nothing about mrsocko's) and
  * MARK in its environment.
  */
-export function spawnMrsocko(configFile: string, opts: { nofile?: number; env?: NodeJS.ProcessEnv } = {}): Mrsocko {
+export function spawnMrsocko(configFile: string, opts: { nofile?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Mrsocko {
   const nofile = opts.nofile ?? 65536;
   const child = spawn(
     '/bin/sh',
@@ -250,7 +250,7 @@ export function spawnMrsocko(configFile: string, opts: { nofile?: number; env?: 
       // raise the hard limit if allowed (CAP_SYS_RESOURCE), then the soft one as far as it goes
       `ulimit -Hn ${nofile} 2>/dev/null; h=$(ulimit -Hn); ` +
         `if [ "$h" = unlimited ] || [ "$h" -ge ${nofile} ]; then h=${nofile}; fi; ulimit -n "$h" && exec "$0" "$@"`,
-      process.execPath, cliPath, 'run', '--config', configFile,
+      process.execPath, ...(opts.nodeArgs ?? []), cliPath, 'run', '--config', configFile,
     ],
     { env: markedEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] },
   );

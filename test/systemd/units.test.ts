@@ -69,9 +69,12 @@ backend = /run/x-backend.sock
   assert.match(text, /No FileDescriptorName=: it would name every socket of this unit alike/);
 });
 
-test('sandbox drop-in, unit mode: no capability, no privileged system call', () => {
+test('sandbox drop-in, unit mode: no capability, no privileged system call; what the unit watch needs', () => {
   const { text, notes } = sandboxDropIn(config(UNIT_CONF), 'demo', INST, () => true);
-  assert.deepEqual(settings(text), ['[Service]', 'CapabilityBoundingSet=', 'SystemCallFilter=~@privileged']);
+  assert.deepEqual(settings(text), [
+    '[Service]', 'CapabilityBoundingSet=', 'SystemCallFilter=~@privileged',
+    'ProtectControlGroups=no', 'ProtectProc=default', 'ProtectKernelTunables=no',
+  ]);
   assert.deepEqual(notes, []);
 });
 

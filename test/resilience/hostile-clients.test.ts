@@ -1,0 +1,206 @@
+// Hostile and broken clients at the listener, in process: random bytes in random pieces,
+// resets at every stage, half-closes, clients that never read, clients that never send
+// (slowloris). The daemon must pass every byte of the well-behaved ones intact, release
+// every connection, apply backpressure, and neither let silent clients keep the backend
+// up (connections_count = no) nor let one source hold more than max_per_source.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, waitFor } from '../helpers/net.js';
+import { fdTable, fixture, hygienic, Prng, seedFor, startMarkedDaemon, tempDir } from './support.js';
+import { exchange } from './traffic.js';
+
+function echoConfig(port: number, backendPort: number, o: { delayMs?: number; idle?: string; access?: string; dir?: string } = {}): string {
+  return `[service]\nexec = ${process.execPath} ${fixture('slow-echo.mjs')} ${backendPort} ${o.delayMs ?? 0}${o.dir ? ` ${path.join(o.dir, 'starts')}` : ''}\n` +
+    `stop_timeout = 2s\n[socket.main]\nlisten = 127.0.0.1:${port}\nbackend = 127.0.0.1:${backendPort}\n` +
+    `[idle]\n${o.idle ?? 'timeout = 1min'}\n[access]\n${o.access ?? 'max_per_source = 1000'}\n`;
+}
+
+/** Resolves when the socket is closed, with how: 'end' (FIN from mrsocko), an error code, or 'close'. */
+function ended(socket: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let how: string | undefined;
+    socket.once('end', () => (how ??= 'end'));
+    socket.on('error', (err: NodeJS.ErrnoException) => (how ??= err.code ?? err.message));
+    socket.once('close', () => resolve(how ?? 'close'));
+  });
+}
+
+function silent(port: number, from = '127.0.0.1'): { socket: net.Socket; closed: Promise<string> } {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress: from });
+  socket.on('data', () => undefined);
+  return { socket, closed: ended(socket) };
+}
+
+test('random bytes, resets at every stage, half-closes and clients that never read: every good byte intact, every connection released', async () => {
+  await hygienic('hostile clients', async () => {
+    const p = new Prng(seedFor('hostile clients'));
+    const dir = tempDir();
+    const [port, backendPort] = [await freePort(), await freePort()];
+    // the backend takes 300 ms: the first wave meets a cold start, later ones a running backend
+    const d = await startMarkedDaemon(echoConfig(port, backendPort, { delayMs: 300, dir }), dir);
+    try {
+      const target = { host: '127.0.0.1', port };
+      const jobs: Array<Promise<string | undefined>> = [];
+      const later = (ms: number, job: () => Promise<string | undefined>): void => {
+        jobs.push(sleep(ms).then(job));
+      };
+      // well-behaved: random bytes in random pieces, then half-close; must come back exactly
+      for (let i = 0; i < 120; i++) {
+        const payload = p.bytes(p.int(256 * 1024));
+        const chunk = 1 + p.int(Math.max(1, payload.length));
+        later(p.int(800), async () => {
+          const r = await exchange(target, payload, { chunk, timeoutMs: 30_000 });
+          return r.ok ? undefined : `random bytes (${payload.length}): ${r.problem}`;
+        });
+      }
+      // reset (RST) at a random moment: before a byte, mid-stream, while held
+      for (let i = 0; i < 60; i++) {
+        const payload = p.bytes(p.int(64 * 1024));
+        const after = p.int(400);
+        later(p.int(800), async () => {
+          const s = net.connect(target);
+          s.on('error', () => undefined);
+          s.on('data', () => undefined);
+          const closed = new Promise((r) => s.once('close', r));
+          s.once('connect', () => {
+            s.write(payload);
+            setTimeout(() => s.resetAndDestroy(), after);
+          });
+          await closed;
+          return undefined;
+        });
+      }
+      // gone at once: RST or FIN straight after the handshake, maybe before mrsocko accepts
+      for (let i = 0; i < 60; i++) {
+        const rst = p.chance(0.5);
+        later(p.int(800), async () => {
+          const s = net.connect(target);
+          s.on('error', () => undefined);
+          const closed = new Promise((r) => s.once('close', r));
+          s.once('connect', () => (rst ? s.resetAndDestroy() : s.destroy()));
+          await closed;
+          return undefined;
+        });
+      }
+      // half-close without a byte: the end must come back, promptly
+      for (let i = 0; i < 40; i++) {
+        later(p.int(800), async () => {
+          const s = net.connect(target);
+          s.on('data', () => undefined);
+          const how = ended(s);
+          s.once('connect', () => s.end());
+          const t0 = performance.now();
+          const result = await Promise.race([how, sleep(10_000).then(() => 'still open after 10 s')]);
+          s.destroy();
+          return result === 'end' ? undefined : `half-close after ${Math.round(performance.now() - t0)} ms: ${result}`;
+        });
+      }
+      // never read: write as fast as the connection takes it for a second; backpressure
+      // must reach the client (mrsocko buffering without limit would take it all)
+      const written: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        later(400, async () => {
+          const s = net.connect(target);
+          s.on('error', () => undefined);
+          s.pause();
+          await new Promise((r) => s.once('connect', r));
+          const chunk = p.bytes(64 * 1024);
+          const until = performance.now() + 1000;
+          while (performance.now() < until) {
+            if (!s.write(chunk)) await Promise.race([new Promise((r) => s.once('drain', r)), sleep(until - performance.now())]);
+          }
+          written.push(s.bytesWritten);
+          s.destroy();
+          return undefined;
+        });
+      }
+      const problems = (await Promise.all(jobs)).filter((x): x is string => x !== undefined);
+      assert.deepEqual(problems, []);
+      for (const w of written) assert.ok(w < 48 * 1024 * 1024, `a client that never reads could push ${(w / 1048576).toFixed(1)} MiB`);
+      assert.ok(
+        await waitFor(() => d.daemon.statusReport().totals.connections === 0, 5000),
+        `still open: ${JSON.stringify(d.daemon.statusReport().totals)}`,
+      );
+      const last = await exchange(target, Buffer.from('still serving'));
+      assert.ok(last.ok, last.problem);
+      assert.equal(d.daemon.backendStarts, 1, 'one start for all of them');
+      assert.equal(d.daemon.statusReport().totals.refused, 0);
+      console.log(`# hostile clients: 284 connections (120 random-byte exchanges, 60 resets, 60 instant closes, 40 half-closes, 4 never-reading), ` +
+        `never-reading clients pushed at most ${(Math.max(...written) / 1048576).toFixed(1)} MiB`);
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+test('slowloris, connections_count = no: silent clients do not keep the backend up; traffic does, and the stop follows it', async () => {
+  await hygienic('slowloris and idle', async () => {
+    const [port, backendPort] = [await freePort(), await freePort()];
+    const d = await startMarkedDaemon(echoConfig(port, backendPort, { idle: 'timeout = 500ms\nconnections_count = no', access: '' }));
+    try {
+      // the default max_per_source = 64, all of it taken by silent clients
+      const loris = Array.from({ length: 64 }, () => silent(port));
+      assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 5000), 'silent clients may wake it');
+      const ready = performance.now();
+      const how = await Promise.all(loris.map((l) => l.closed));
+      const ms = performance.now() - ready;
+      assert.ok(ms >= 450 && ms < 2000, `silent clients closed ${Math.round(ms)} ms after the start (timeout 500ms)`);
+      assert.ok(how.every((h) => h === 'end' || h === 'ECONNRESET'), how.join(','));
+      assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000));
+
+      // silent clients again, plus one that talks for 1.5 s from another address
+      const more = Array.from({ length: 64 }, () => silent(port));
+      const talker = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+      talker.on('data', () => undefined);
+      talker.on('error', () => undefined);
+      assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 5000));
+      const until = performance.now() + 1500;
+      while (performance.now() < until) {
+        talker.write('ping');
+        await sleep(100);
+        assert.equal(d.daemon.backendPhase, 'running', 'traffic keeps it up');
+      }
+      const quiet = performance.now();
+      assert.ok(await waitFor(() => d.daemon.backendPhase !== 'running', 3000), 'silent clients kept the backend up');
+      const stoppedAfter = performance.now() - quiet;
+      assert.ok(stoppedAfter >= 350 && stoppedAfter < 1500, `stopped ${Math.round(stoppedAfter)} ms after the last byte (timeout 500ms)`);
+      await Promise.all(more.map((l) => l.closed));
+      talker.destroy();
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+test('slowloris from one address holds at most max_per_source connections; everyone else is still served', async () => {
+  await hygienic('slowloris and max_per_source', async () => {
+    const [port, backendPort] = [await freePort(), await freePort()];
+    const d = await startMarkedDaemon(echoConfig(port, backendPort, { access: 'max_per_source = 16\nmax_connections = 100' }));
+    try {
+      const fds0 = fdTable().size;
+      const loris = Array.from({ length: 200 }, () => silent(port, '127.0.0.7'));
+      assert.ok(await waitFor(() => loris.filter((l) => l.socket.destroyed).length === 184, 5000), 'all but 16 refused');
+      const refusedHow = await Promise.all(loris.filter((l) => l.socket.destroyed).map((l) => l.closed));
+      assert.ok(refusedHow.every((h) => h === 'ECONNRESET'), `refused with RST: ${[...new Set(refusedHow)].join(',')}`);
+      const report = d.daemon.statusReport();
+      assert.equal(report.totals.connections, 16);
+      assert.equal(report.totals.refused, 184);
+      // others are served meanwhile, from other addresses
+      for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) {
+        const r = await exchange({ host: '127.0.0.1', port, localAddress: from }, Buffer.alloc(50_000, 1));
+        assert.ok(r.ok, `${from}: ${r.problem}`);
+      }
+      // what the 200 cost: 16 client sockets and their 16 upstream connections, nothing more
+      const fds = fdTable().size - fds0;
+      assert.ok(fds <= 16 * 3 + 4, `${fds} more fds in this process for 16 admitted silent clients (and the 16 test sockets)`);
+      assert.equal(d.lines.filter((l) => /refused connection from .*127\.0\.0\.7.*max_per_source = 16 reached/.test(l)).length, 1, 'one log line for the flood');
+      for (const l of loris) l.socket.destroy();
+      assert.ok(await waitFor(() => d.daemon.statusReport().totals.connections === 0, 3000));
+    } finally {
+      await d.stop();
+    }
+  });
+});
