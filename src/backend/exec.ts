@@ -234,10 +234,18 @@ function readPidfile(file: string): number | undefined {
 
 const INTERPRETERS = /^(node|nodejs|python[0-9.]*|sh|bash|dash|env|java|perl|ruby|php)$/;
 
-/** "python3 -m http.server 8000" → "http.server"; "/usr/bin/jellyfin" → "jellyfin". */
+/**
+ * A short name for logs: "/usr/bin/jellyfin" → "jellyfin", "node server.js" → "server.js",
+ * "python3 -m http.server 8000" → "http.server", "python3 -c CODE" → "python3".
+ */
 export function describeArgv(argv: readonly string[]): string {
   const program = path.basename(argv[0] ?? 'backend');
   if (!INTERPRETERS.test(program)) return program;
-  const script = argv.slice(1).find((a) => !a.startsWith('-'));
-  return script === undefined ? program : path.basename(script);
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-c' || arg === '-e' || arg === '--eval') return program; // inline code: no name
+    if (arg === '-m') return argv[i + 1] ?? program;
+    if (!arg.startsWith('-')) return path.basename(arg);
+  }
+  return program;
 }

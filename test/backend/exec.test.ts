@@ -170,3 +170,12 @@ test('a stop command that hangs is killed at stop_timeout, then the backend is k
   assert.equal(isAlive(pid), false);
   assert.ok(reports.some((r) => r.includes('timed out after 500 ms')), reports.join('\n'));
 });
+
+test('backends get short names in logs', async () => {
+  const { describeArgv } = await import('../../src/backend/exec.js');
+  assert.equal(describeArgv(['/usr/bin/jellyfin', '--x']), 'jellyfin');
+  assert.equal(describeArgv(['node', 'demo/backend.mjs', '18081']), 'backend.mjs');
+  assert.equal(describeArgv(['python3', '-m', 'http.server', '8000']), 'http.server');
+  assert.equal(describeArgv(['python3', '-c', 'import x; x.run()']), 'python3');
+  assert.equal(describeArgv(['/bin/sh', '-c', 'exec foo']), 'sh');
+});
