@@ -231,7 +231,6 @@ test('when the backend port closes under an open flow, the flow ends with ECONNR
   c.send('hello', h.port);
   assert.ok(await waitFor(() => c.got.length === 1, 2000));
   echo.socket.close();
-  cleanup.pop();
   c.send('anyone?', h.port);
   assert.ok(await waitFor(() => h.released.length === 1, 2000));
   assert.equal(h.released[0]?.reason, 'error');
@@ -245,7 +244,6 @@ test('a flow refused by the backend port can be held and connected again once th
   c.send('one', h.port);
   assert.ok(await waitFor(() => c.got.length === 1, 2000));
   echo.socket.close();
-  cleanup.pop();
   c.send('lost', h.port); // refused: nobody receives it
   const [flow] = h.opened;
   assert.ok(flow);
