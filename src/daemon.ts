@@ -4,12 +4,9 @@ import net from 'node:net';
 import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
 import type { Notifier } from './systemd/notify.js';
-import { withoutListenEnv, withoutNotifyEnv } from './systemd/listen-fds.js';
-import { environmentFor, resolveCredentials } from './backend/credentials.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
-import { ExecBackend } from './backend/exec.js';
-import { SystemctlBackend } from './backend/systemctl.js';
+import { createDriver, lifecycleLog } from './backend/create.js';
 import { waitUntilAccepting, waitUntilUdpBound } from './backend/readiness.js';
 import { IdleTimer } from './idle/idle-timer.js';
 import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
@@ -88,7 +85,7 @@ export class Daemon {
     this.env = options.env ?? process.env;
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;
-    this.driver = this.createDriver();
+    this.driver = createDriver(this.config.service, this.env, this.log);
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
     const policy = new AccessPolicy(this.config.access, this.config.idle);
@@ -113,7 +110,7 @@ export class Daemon {
         closeClients: () =>
           this.closeAll(new Set([...this.connections].filter((c) => !this.held.has(c)))) + this.closeOpenFlows('backend-gone'),
         phaseChanged: (phase) => this.phaseChanged(phase),
-        log: this.lifecycleLog(),
+        log: lifecycleLog(this.driver, this.log),
       },
     );
   }
@@ -489,56 +486,6 @@ export class Daemon {
   /** UDP flows connected through to the backend (not held). */
   private openFlowCount(): number {
     return this.udp.reduce((n, u) => n + u.size, 0) - this.heldFlows.size;
-  }
-
-  private createDriver(): BackendDriver {
-    const { service } = this.config;
-    const env = withoutNotifyEnv(withoutListenEnv(this.env));
-    const output = (stream: 'stdout' | 'stderr' | 'stop', line: string, pid?: number): void =>
-      this.log.event({
-        kind: 'backend-output',
-        backend: pid ? `${this.driver.description}[${pid}]` : this.driver.description,
-        stream,
-        line,
-      });
-    if (service.mode === 'unit') {
-      return new SystemctlBackend({
-        unit: service.unit,
-        env,
-        stopCommand: service.stop,
-        stopTimeoutMs: service.stopTimeoutMs,
-        output: (line) => output('stop', line),
-      });
-    }
-    const credentials = resolveCredentials(service.user, service.group, process.getuid?.() ?? 0);
-    return new ExecBackend({
-      argv: service.exec,
-      env: environmentFor(env, credentials),
-      cwd: service.directory,
-      credentials,
-      pidfile: service.pidfile,
-      stopCommand: service.stop,
-      stopTimeoutMs: service.stopTimeoutMs,
-      output,
-    });
-  }
-
-  private lifecycleLog() {
-    const backend = (): string => this.driver.description;
-    return {
-      start: (trigger: string) => this.log.event({ kind: 'backend-start', backend: backend(), trigger }),
-      launched: (pid: number | undefined) => this.log.event({ kind: 'backend-launched', backend: backend(), pid }),
-      ready: (ms: number, released: number) => this.log.event({ kind: 'backend-ready', backend: backend(), ms, released }),
-      startFailed: (reason: string, closed: number) =>
-        this.log.event({ kind: 'backend-start-failed', backend: backend(), reason, closed }),
-      stop: (reason: string) => this.log.event({ kind: 'backend-stop', backend: backend(), reason }),
-      stopped: (ms: number) => this.log.event({ kind: 'backend-stopped', backend: backend(), ms }),
-      report: (level: 'info' | 'warning', message: string) =>
-        this.log.event({ kind: 'backend-report', backend: backend(), level, message }),
-      backoff: (failures: number, delayMs: number) =>
-        this.log.event({ kind: 'backend-backoff', backend: backend(), failures, delayMs }),
-      exited: (status: string, closed: number) => this.log.event({ kind: 'backend-exited', backend: backend(), status, closed }),
-    } as const;
   }
 
   /** STATUS= follows every change, coalesced to once per event-loop turn. */
