@@ -9,6 +9,7 @@ import type { BackendDriver } from './backend/driver.js';
 import { createDriver, lifecycleLog } from './backend/create.js';
 import { waitUntilAccepting, waitUntilUdpBound } from './backend/readiness.js';
 import { IdleTimer } from './idle/idle-timer.js';
+import { explainIdle } from './idle/explain.js';
 import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
 import { formatInet, openListeners, type DatagramListener, type Listener } from './proxy/listeners.js';
 import { UdpProxy, type UdpProxyHooks } from './proxy/udp.js';
@@ -20,7 +21,7 @@ import { AccessPolicy, Admission } from './access/admission.js';
 import { RefusalLog } from './access/refusal-log.js';
 import { ClientTable, type FlowKind } from './session/clients.js';
 import { ControlServer } from './control/server.js';
-import { STATUS_VERSION, type IdleState, type StatusReport } from './control/report.js';
+import { STATUS_VERSION, type StatusReport } from './control/report.js';
 
 /** Why UDP datagrams are dropped while the backend starts (the queue bounds of ./proxy/udp-flow.ts). */
 const QUEUE_FULL =
@@ -535,7 +536,12 @@ export class Daemon {
         starts: this.lifecycle.launchCount,
       },
       idle: {
-        ...this.idleFacts(),
+        ...explainIdle(idle, {
+          phase: this.lifecycle.phase,
+          phaseAgeMs: this.lifecycle.phaseAgeMs,
+          remainingMs: this.idle.remainingMs(),
+          countedOpen: this.clients.countedOpen,
+        }),
         timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
         keepalive: [...idle.keepalive],
       },
@@ -559,39 +565,4 @@ export class Daemon {
       })),
     };
   }
-
-  /** The idle countdown as `status` explains it. */
-  private idleFacts(): { state: IdleState; stopInMs: number | null; reason: string } {
-    const { idle } = this.config;
-    const phase = this.lifecycle.phase;
-    if (phase !== 'running') return { state: 'not-running', stopInMs: null, reason: `nothing to count down: the backend is ${phase}` };
-    const runningFor = this.lifecycle.phaseAgeMs;
-    const maxLeft = idle.maxRuntimeMs - runningFor;
-    const anyway = Number.isFinite(maxLeft) ? `; stops in ${formatSpan(maxLeft)} anyway (max_runtime)` : '';
-    if (!Number.isFinite(idle.timeoutMs)) {
-      const stopInMs = Number.isFinite(maxLeft) ? Math.round(maxLeft) : null;
-      return { state: 'off', stopInMs, reason: `idle stop off (timeout = infinity)${anyway}` };
-    }
-    const holding = this.clients.countedOpen;
-    if (idle.connectionsCount && holding > 0) {
-      const whose = idle.keepalive.length > 0 ? ' of keepalive clients' : '';
-      return {
-        state: 'held-up',
-        stopInMs: null,
-        reason: `held up by ${holding} open connection${holding === 1 ? '' : 's'}${whose} (connections_count = yes)${anyway}`,
-      };
-    }
-    const stopIn = Math.min(Math.max(this.idle.remainingMs(), idle.minRuntimeMs - runningFor), maxLeft);
-    const traffic = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
-    return {
-      state: 'counting',
-      stopInMs: Math.round(stopIn),
-      reason: `stops in ${formatSpan(stopIn)} without ${traffic} (timeout = ${formatTimespan(idle.timeoutMs)})`,
-    };
-  }
-}
-
-/** A duration for people: whole seconds above one second. */
-function formatSpan(ms: number): string {
-  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : formatTimespan(Math.round(ms / 1000) * 1000);
 }

@@ -1,0 +1,52 @@
+// The idle countdown explained for people (`mrsocko status`): whether it runs, when the
+// backend would stop, and why not sooner. Pure: the facts in, the explanation out.
+import type { BackendPhase } from '../backend/lifecycle.js';
+import type { IdleConfig } from '../config/types.js';
+import { formatTimespan } from '../config/timespan.js';
+import type { IdleState } from '../control/report.js';
+
+export interface IdleFacts {
+  phase: BackendPhase;
+  /** How long the backend has been in `phase`. */
+  phaseAgeMs: number;
+  /** The idle timer's remaining time (IdleTimer.remainingMs()). */
+  remainingMs: number;
+  /** Open connections of counted clients (for connections_count). */
+  countedOpen: number;
+}
+
+export interface IdleExplanation {
+  state: IdleState;
+  stopInMs: number | null;
+  reason: string;
+}
+
+export function explainIdle(idle: IdleConfig, f: IdleFacts): IdleExplanation {
+  if (f.phase !== 'running') return { state: 'not-running', stopInMs: null, reason: `nothing to count down: the backend is ${f.phase}` };
+  const maxLeft = idle.maxRuntimeMs - f.phaseAgeMs;
+  const anyway = Number.isFinite(maxLeft) ? `; stops in ${formatSpan(maxLeft)} anyway (max_runtime)` : '';
+  if (!Number.isFinite(idle.timeoutMs)) {
+    const stopInMs = Number.isFinite(maxLeft) ? Math.round(maxLeft) : null;
+    return { state: 'off', stopInMs, reason: `idle stop off (timeout = infinity)${anyway}` };
+  }
+  if (idle.connectionsCount && f.countedOpen > 0) {
+    const whose = idle.keepalive.length > 0 ? ' of keepalive clients' : '';
+    return {
+      state: 'held-up',
+      stopInMs: null,
+      reason: `held up by ${f.countedOpen} open connection${f.countedOpen === 1 ? '' : 's'}${whose} (connections_count = yes)${anyway}`,
+    };
+  }
+  const stopIn = Math.min(Math.max(f.remainingMs, idle.minRuntimeMs - f.phaseAgeMs), maxLeft);
+  const traffic = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
+  return {
+    state: 'counting',
+    stopInMs: Math.round(stopIn),
+    reason: `stops in ${formatSpan(stopIn)} without ${traffic} (timeout = ${formatTimespan(idle.timeoutMs)})`,
+  };
+}
+
+/** A duration for people: whole seconds above one second. */
+function formatSpan(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : formatTimespan(Math.round(ms / 1000) * 1000);
+}
