@@ -122,6 +122,8 @@ export class Fields {
   }
 
   private nonEmpty(entry: RawEntry, value: string, expected: string, required: boolean): string {
+    // No setting can hold a NUL: not a path, an argv word (execve) nor an address.
+    if (value.includes('\0')) this.fail(entry.key, 'contains a NUL character (byte 0); no setting can hold one');
     if (value.trim() !== '') return value.trim();
     // systemd would read an empty value as "reset to default"; here that is more likely a
     // half-edited line, so it is refused with what to write.

@@ -304,6 +304,9 @@ function describeReadError(err: unknown): string {
 function suggest(word: string, candidates: readonly string[]): string | undefined {
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
+    // the distance is at least the difference in length: skip the quadratic work (a
+    // 150 KB key name took half a second, longer ones grow with the square)
+    if (Math.abs(word.length - candidate.length) > 2) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
@@ -311,7 +314,7 @@ function suggest(word: string, candidates: readonly string[]): string | undefine
 }
 
 function closeEnough(word: string, target: string): boolean {
-  return editDistance(word.toLowerCase(), target) <= 2;
+  return Math.abs(word.length - target.length) <= 2 && editDistance(word.toLowerCase(), target) <= 2;
 }
 
 /** Levenshtein distance, counting a swap of two neighbours as one edit. */
