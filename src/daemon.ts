@@ -108,8 +108,7 @@ export class Daemon {
       {
         releaseHeld: () => this.releaseHeld(),
         failHeld: () => this.closeAll(this.held, true) + this.closeHeldFlows(),
-        closeClients: () =>
-          this.closeAll(new Set([...this.connections].filter((c) => !this.held.has(c)))) + this.closeOpenFlows('backend-gone'),
+        closeClients: () => this.closeConnected() + this.closeOpenFlows('backend-gone'),
         phaseChanged: (phase) => this.phaseChanged(phase),
         log: lifecycleLog(this.driver, this.log),
       },
@@ -232,9 +231,6 @@ export class Daemon {
     const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting);
     this.connections.add(connection);
     if (this.lifecycle.phase === 'running') {
-      // A counted client's new connection is activity: its first bytes flow only once the
-      // upstream connection is made, and an idle stop in between would cut it off unserved.
-      if (accounting.counted) this.idle.touch();
       connection.connect();
     } else {
       this.held.add(connection);
@@ -414,6 +410,26 @@ export class Daemon {
     const socket = new Set(flows.map((f) => f.socketName)).size === 1 ? first.socketName : 'udp';
     const client = clients === 1 ? first.peer : `${clients} clients`;
     this.log.event({ kind: 'flow-dropped', socket, client, datagrams, bytes, why });
+  }
+
+  /**
+   * The backend is going (idle stop, crash): close the connections through to it. One still
+   * connecting has not been served at all: like a client arriving while stopping, it is
+   * held for the restart instead (never on shutdown).
+   */
+  private closeConnected(): number {
+    let closed = 0;
+    for (const c of this.connections) {
+      if (this.held.has(c)) continue;
+      if (!this.closing && c.requeue()) {
+        this.held.add(c);
+        this.lifecycle.demand(c.peer);
+      } else {
+        c.close();
+        closed += 1;
+      }
+    }
+    return closed;
   }
 
   private closeAll(set: Set<TcpConnection>, reset = false): number {

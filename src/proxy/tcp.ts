@@ -8,6 +8,13 @@ import type { ClientAccounting } from '../session/clients.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 
+/**
+ * A connection through to a backend that is going away may be held for the restart when
+ * nothing went through it yet and it is this young (a client that just arrived, not a
+ * silent one that would otherwise restart the backend at every idle stop).
+ */
+const REQUEUE_WITHIN_MS = 1000;
+
 export interface ConnectionHooks {
   /**
    * The upstream connection could not be made. 'hold' keeps the client waiting (still
@@ -28,6 +35,7 @@ export class TcpConnection {
   readonly openedAt = performance.now();
   readonly peer: string;
   private upstream: net.Socket | undefined;
+  private stopPumping: (() => void) | undefined;
 
   constructor(
     readonly socketName: string,
@@ -53,26 +61,52 @@ export class TcpConnection {
       if (this.phase !== 'connecting') return;
       this.phase = 'open';
       this.client.setNoDelay(true);
-      pump(this.client, upstream, (n) => {
+      const toBackend = pump(this.client, upstream, (n) => {
         this.bytesIn += n;
         this.accounting.addIn(n);
       });
-      pump(upstream, this.client, (n) => {
+      const toClient = pump(upstream, this.client, (n) => {
         this.bytesOut += n;
         this.accounting.addOut(n);
       });
+      this.stopPumping = () => {
+        toBackend();
+        toClient();
+      };
       this.client.resume();
     });
     upstream.on('error', (err) => {
       if (this.phase !== 'connecting') return this.fail('backend', err);
       if (this.hooks.connectFailed(this, err) === 'close') return this.close();
+      this.abandonUpstream();
+    });
+    upstream.once('close', () => this.sideClosed());
+  }
+
+  /**
+   * Back to held, if nothing went through yet (upstream still connecting, or just connected
+   * with no byte either way): it will be connected again later. False when it is past that.
+   */
+  requeue(): boolean {
+    const untouched = this.phase === 'open' && this.bytesIn === 0 && this.bytesOut === 0 &&
+      performance.now() - this.openedAt < REQUEUE_WITHIN_MS;
+    if (this.phase !== 'connecting' && !untouched) return false;
+    this.client.pause();
+    this.stopPumping?.();
+    this.stopPumping = undefined;
+    this.abandonUpstream();
+    return true;
+  }
+
+  private abandonUpstream(): void {
+    const upstream = this.upstream;
+    if (upstream) {
       upstream.removeAllListeners();
       upstream.on('error', () => undefined);
       upstream.destroy();
-      this.upstream = undefined;
-      this.phase = 'held';
-    });
-    upstream.once('close', () => this.sideClosed());
+    }
+    this.upstream = undefined;
+    this.phase = 'held';
   }
 
   /**
@@ -121,13 +155,25 @@ export class TcpConnection {
  * Copy `from` → `to` with backpressure; `from`'s end becomes `to`'s end (half-close).
  * One closure per direction per connection, none per chunk.
  */
-function pump(from: net.Socket, to: net.Socket, count: (bytes: number) => void): void {
-  from.on('data', (chunk: Buffer) => {
+function pump(from: net.Socket, to: net.Socket, count: (bytes: number) => void): () => void {
+  const onData = (chunk: Buffer): void => {
     count(chunk.length);
     if (!to.write(chunk)) from.pause();
-  });
-  to.on('drain', () => from.resume());
-  from.once('end', () => to.end());
+  };
+  const onDrain = (): void => {
+    from.resume();
+  };
+  const onEnd = (): void => {
+    to.end();
+  };
+  from.on('data', onData);
+  to.on('drain', onDrain);
+  from.once('end', onEnd);
+  return () => {
+    from.off('data', onData);
+    to.off('drain', onDrain);
+    from.off('end', onEnd);
+  };
 }
 
 export function describePeer(socket: net.Socket): string {
