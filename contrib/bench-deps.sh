@@ -14,34 +14,8 @@ packages=(
   procps    # ps, for the footprint figures
 )
 
-if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
-  echo "bench-deps: needs apt-get and dpkg-query (Debian 12 or Ubuntu)" >&2
-  exit 1
-fi
-
-missing=()
-for p in "${packages[@]}"; do
-  if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
-    missing+=("$p")
-  fi
-done
-
-if ((${#missing[@]} == 0)); then
-  echo "bench-deps: all ${#packages[@]} packages already installed"
-else
-  if [[ $(id -u) -eq 0 ]]; then
-    as_root=()
-  elif command -v sudo >/dev/null; then
-    as_root=(sudo)
-  else
-    echo "bench-deps: not root and no sudo: cannot install ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "bench-deps: installing ${missing[*]}"
-  apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300)
-  "${apt[@]}" update
-  "${apt[@]}" install --no-install-recommends "${missing[@]}"
-fi
+source "$(dirname "$0")/apt-ensure.sh"
+apt_ensure bench-deps "${packages[@]}"
 
 for cmd in iperf3 wrk nginx socat systemd-socket-activate; do
   if ! command -v "$cmd" >/dev/null && [[ ! -x /usr/sbin/$cmd ]]; then
