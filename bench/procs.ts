@@ -242,6 +242,13 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** utime+stime+cutime+cstime in clock ticks: the process and its children that ended (socat's per-connection processes). */
+export function cpuTicksWithChildren(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+}
+
 /** CPU time of all the process's threads in ns (/proc/PID/task/TID/schedstat, first field). */
 export function cpuNs(pid: number): number {
   let total = 0;
