@@ -28,6 +28,9 @@ const QUEUE_FULL =
   `queue full while waiting for the backend (${DEFAULT_QUEUE_LIMITS.flowDatagrams} datagrams or ` +
   `${DEFAULT_QUEUE_LIMITS.flowBytes / 1024} KiB per client, ${DEFAULT_QUEUE_LIMITS.totalBytes / 1024 / 1024} MiB in all)`;
 
+/** Client counts in STATUS= are sent at most this often (phase changes at once). */
+const STATUS_INTERVAL_MS = 250;
+
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
 
@@ -67,7 +70,11 @@ export class Daemon {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing: Promise<void> | undefined;
-  private statusQueued = false;
+  /** The pending STATUS= update, and what was last sent. */
+  private statusTimer: NodeJS.Timeout | undefined;
+  private statusText = '';
+  private statusPhase: BackendPhase | undefined;
+  private statusSentAt = -Infinity;
   private maxRuntimeTimer: NodeJS.Timeout | undefined;
   private exitRequested = false;
   private readonly onExitRequest: (() => void) | undefined;
@@ -149,6 +156,8 @@ export class Daemon {
       this.control?.close();
       this.idle.stop();
       clearTimeout(this.maxRuntimeTimer);
+      clearTimeout(this.statusTimer);
+      this.statusTimer = undefined;
       await this.lifecycle.shutdown();
       this.notifier.status('Stopped');
     })();
@@ -505,26 +514,35 @@ export class Daemon {
     return this.udp.reduce((n, u) => n + u.size, 0) - this.heldFlows.size;
   }
 
-  /** STATUS= follows every change, coalesced to once per event-loop turn. */
+  /**
+   * STATUS= follows every change: a new backend phase at once (next timer turn), client
+   * counts at most every STATUS_INTERVAL_MS, and nothing when the text is unchanged —
+   * a message per connection costs more than proxying a small request (issue 7's profile).
+   */
   private queueStatus(): void {
-    if (this.statusQueued || this.closing) return;
-    this.statusQueued = true;
-    setImmediate(() => {
-      this.statusQueued = false;
+    if (this.statusTimer || this.closing) return;
+    const phaseChanged = this.lifecycle.phase !== this.statusPhase;
+    const wait = phaseChanged ? 0 : this.statusSentAt + STATUS_INTERVAL_MS - performance.now();
+    const send = (): void => {
+      this.statusTimer = undefined;
       if (this.closing) return;
-      this.notifier.status(
-        formatStatus({
-          backend: this.driver.description,
-          phase: this.lifecycle.phase,
-          held: this.held.size + this.heldFlows.size,
-          open: this.connections.size - this.held.size + this.openFlowCount(),
-          clients: this.clients.activeClients,
-          idleTimeoutMs: this.config.idle.timeoutMs,
-          keepalive: this.config.idle.keepalive.length > 0,
-          holdingConnections: this.config.idle.connectionsCount ? this.clients.countedOpen : 0,
-        }),
-      );
-    });
+      this.statusSentAt = performance.now();
+      this.statusPhase = this.lifecycle.phase;
+      const text = formatStatus({
+        backend: this.driver.description,
+        phase: this.lifecycle.phase,
+        held: this.held.size + this.heldFlows.size,
+        open: this.connections.size - this.held.size + this.openFlowCount(),
+        clients: this.clients.activeClients,
+        idleTimeoutMs: this.config.idle.timeoutMs,
+        keepalive: this.config.idle.keepalive.length > 0,
+        holdingConnections: this.config.idle.connectionsCount ? this.clients.countedOpen : 0,
+      });
+      if (text === this.statusText) return;
+      this.statusText = text;
+      this.notifier.status(text);
+    };
+    this.statusTimer = setTimeout(send, Math.max(0, wait));
   }
 
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
