@@ -180,7 +180,7 @@ export class Daemon {
     this.idle.setTimeoutMs(next.idle.timeoutMs);
     this.admission.update(policy);
     this.clients.recount((address) => this.admission.policy.keepsAlive(address));
-    this.queueStatus();
+    this.queueStatus(true);
     return restartNeeded.length === 0
       ? 'idle, access and log settings applied'
       : `idle, access and log settings applied; changes to ${restartNeeded.join(' and ')} take effect after a restart`;
@@ -515,14 +515,19 @@ export class Daemon {
   }
 
   /**
-   * STATUS= follows every change: a new backend phase at once (next timer turn), client
+   * STATUS= follows every change: a new backend phase (or `now`: a reload) at once, client
    * counts at most every STATUS_INTERVAL_MS, and nothing when the text is unchanged —
    * a message per connection costs more than proxying a small request (issue 7's profile).
    */
-  private queueStatus(): void {
-    if (this.statusTimer || this.closing) return;
-    const phaseChanged = this.lifecycle.phase !== this.statusPhase;
-    const wait = phaseChanged ? 0 : this.statusSentAt + STATUS_INTERVAL_MS - performance.now();
+  private queueStatus(now = false): void {
+    if (this.closing) return;
+    if (now) {
+      clearTimeout(this.statusTimer);
+      this.statusTimer = undefined;
+    }
+    if (this.statusTimer) return;
+    const immediate = now || this.lifecycle.phase !== this.statusPhase;
+    const wait = immediate ? 0 : this.statusSentAt + STATUS_INTERVAL_MS - performance.now();
     const send = (): void => {
       this.statusTimer = undefined;
       if (this.closing) return;
