@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { UsageError } from '../errors.js';
 import { describeConfig } from '../config/describe.js';
-import { findUnimplemented } from '../config/unimplemented.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
 
@@ -48,11 +47,8 @@ export const checkCommand: Command = {
     } catch (err) {
       throw new UsageError(explainArgError(err));
     }
-    const file = resolveConfigPath(values, io.env);
-    const config = loadConfig(file);
+    const config = loadConfig(resolveConfigPath(values, io.env));
     io.out(describeConfig(config));
-    const unimplemented = findUnimplemented(file);
-    if (unimplemented) io.err(`mrsocko: warning: ${unimplemented.message}\n`);
     return 0;
   },
 };

@@ -9,7 +9,6 @@ import { MrsockoError, UsageError } from '../errors.js';
 import { splitArgv } from '../config/argv.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import { DEFAULT_CONFIG_DIR, resolveConfigPath } from '../config/paths.js';
-import { findUnimplemented } from '../config/unimplemented.js';
 import type { Config } from '../config/types.js';
 import { notifyAddonProblem } from '../systemd/notify.js';
 import {
@@ -103,8 +102,6 @@ export const genUnitCommand: Command = {
         starterFiles.push({ path: path.resolve(configFile), kind: 'instance', text, notes: [] });
       } else {
         config = loadConfig(configFile);
-        const unimplemented = findUnimplemented(configFile);
-        if (unimplemented) io.err(`mrsocko: warning: ${unimplemented.message}\n`);
       }
       files = generateUnits(config, opts.name, inst, shipped, (p) => fs.existsSync(p));
     }

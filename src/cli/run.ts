@@ -4,7 +4,6 @@ import type { Command } from './command.js';
 import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { checkInstanceName, resolveConfigPath } from '../config/paths.js';
-import { findUnimplemented } from '../config/unimplemented.js';
 import { createLogger } from '../log/logger.js';
 import { createNotifier } from '../systemd/notify.js';
 import { installBlockHook, startWatchdog } from '../systemd/watchdog.js';
@@ -54,8 +53,6 @@ export const runCommand: Command = {
     }
     const file = resolveConfigPath(values, io.env);
     const config = loadConfig(file);
-    const unimplemented = findUnimplemented(file);
-    if (unimplemented) throw unimplemented;
     const logger = createLogger(io.env, { level: config.log.level });
     await logger.configure(config.log);
     const notifier = createNotifier(io.env, (level, message) => logger[level](message));

@@ -163,7 +163,7 @@ test('the SPEC example: exit 0 and the effective settings', () => {
   const file = write('spec.conf', SPEC_EXAMPLE);
   const r = check(['--config', file]);
   assert.equal(r.status, 0, r.stderr);
-  // valid, and `run` carries out every setting in it: no warning (see src/config/unimplemented.ts)
+  // valid, and `run` carries out every setting in it: no warning
   assert.equal(r.stderr, '');
   const lines = r.stdout.split('\n');
   for (const line of [
