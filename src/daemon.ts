@@ -99,7 +99,7 @@ export class Daemon {
     const policy = new AccessPolicy(this.config.access, this.config.idle);
     this.clients = new ClientTable({
       counts: (address) => this.admission.policy.keepsAlive(address),
-      activity: () => this.idle.touch(),
+      activity: (at) => this.idle.touch(at),
     });
     this.admission = new Admission(policy, this.clients);
     this.refusals = new RefusalLog({

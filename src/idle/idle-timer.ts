@@ -17,9 +17,9 @@ export class IdleTimer {
     this.lastActivity = now();
   }
 
-  /** Counted activity happened now. */
-  touch(): void {
-    this.lastActivity = this.now();
+  /** Counted activity happened now (or at `at`, a reading of the same clock the caller already took). */
+  touch(at: number = this.now()): void {
+    this.lastActivity = at;
   }
 
   /** Start counting down from now (the backend just became running). */

@@ -40,8 +40,8 @@ export interface ClientStats {
 export interface ClientTableOptions {
   /** Whether an address's traffic counts (the `keepalive` rules); asked once per new client and on recount(). */
   counts(address: ClientAddress): boolean;
-  /** Counted traffic happened (the idle timer's touch()). */
-  activity(): void;
+  /** Counted traffic happened at `at` (a `now()` value; the idle timer's touch()). */
+  activity(at: number): void;
   /** Clients with nothing open that are remembered for `status`, most recent kept. */
   maxIdleClients?: number;
   now?: () => number;
@@ -90,16 +90,18 @@ export class ClientHandle implements ClientAccounting {
   addIn(n: number): void {
     const e = this.entry;
     e.bytesIn += n;
-    e.lastActivity = this.table.now();
-    if (e.counted) this.table.activity();
+    // one clock read per chunk, shared with the idle timer
+    const at = (e.lastActivity = this.table.now());
+    if (e.counted) this.table.activity(at);
   }
 
   /** `n` bytes from the backend to the client. */
   addOut(n: number): void {
     const e = this.entry;
     e.bytesOut += n;
-    e.lastActivity = this.table.now();
-    if (e.counted) this.table.activity();
+    // one clock read per chunk, shared with the idle timer
+    const at = (e.lastActivity = this.table.now());
+    if (e.counted) this.table.activity(at);
   }
 
   /** The connection or flow ended. Idempotent. */
@@ -112,7 +114,7 @@ export class ClientHandle implements ClientAccounting {
 
 export class ClientTable {
   readonly now: () => number;
-  readonly activity: () => void;
+  readonly activity: (at: number) => void;
   private counts: (address: ClientAddress) => boolean;
   private readonly maxIdleClients: number;
   /** Every remembered client. */
