@@ -269,10 +269,9 @@ export function clockTicks(): number {
   return Number.isFinite(n) && n > 0 ? n : 100;
 }
 
-/** Established TCP connections whose remote port is `port` (from /proc/net/tcp{,6}). */
-export function establishedTo(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
+/** The columns of every /proc/net/tcp{,6} row: [sl, local, remote, st, ...]. */
+function procNetTcpRows(): string[][] {
+  const rows: string[][] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -280,31 +279,25 @@ export function establishedTo(port: number): number {
     } catch {
       continue;
     }
-    for (const line of text.split('\n')) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === '01' && cols[2]?.endsWith(`:${hex}`)) n += 1;
-    }
+    for (const line of text.split('\n')) rows.push(line.trim().split(/\s+/));
   }
-  return n;
+  return rows;
+}
+
+const hexPort = (port: number): string => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Established TCP connections whose remote port is `port` (from /proc/net/tcp{,6}). */
+export function establishedTo(port: number): number {
+  const hex = hexPort(port);
+  return procNetTcpRows().filter((cols) => cols[3] === '01' && cols[2]?.endsWith(hex)).length;
 }
 
 /** Resolves once something listens on TCP `port` (from /proc/net/tcp{,6}), without connecting to it. */
 export async function waitListening(port: number, timeoutMs = 15_000): Promise<void> {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const hex = hexPort(port);
   const until = Date.now() + timeoutMs;
   for (;;) {
-    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      let text = '';
-      try {
-        text = fs.readFileSync(f, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) {
-        const cols = line.trim().split(/\s+/);
-        if (cols[3] === '0A' && cols[1]?.endsWith(hex)) return;
-      }
-    }
+    if (procNetTcpRows().some((cols) => cols[3] === '0A' && cols[1]?.endsWith(hex))) return;
     if (Date.now() > until) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await sleep(10);
   }
