@@ -11,6 +11,7 @@ import { waitUntilAccepting, waitUntilUdpBound } from './backend/readiness.js';
 import { IdleTimer } from './idle/idle-timer.js';
 import { explainIdle } from './idle/explain.js';
 import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
+import { ReadBuffers } from './proxy/read-buffers.js';
 import { formatInet, openListeners, type DatagramListener, type Listener } from './proxy/listeners.js';
 import { UdpProxy, type UdpProxyHooks } from './proxy/udp.js';
 import { DatagramQueues, DEFAULT_QUEUE_LIMITS, type FlowCloseReason, type UdpFlow } from './proxy/udp-flow.js';
@@ -61,6 +62,7 @@ export class Daemon {
   private listeners: Listener[] = [];
   /** Clients waiting for the backend. */
   private readonly held = new Set<TcpConnection>();
+  private readonly readBuffers = new ReadBuffers();
   /** Every connection not yet released, held ones included. */
   private readonly connections = new Set<TcpConnection>();
   /** One per UDP socket: its flow table. */
@@ -237,7 +239,7 @@ export class Daemon {
       else socket.resetAndDestroy();
       return;
     }
-    const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting);
+    const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
     this.connections.add(connection);
     if (this.lifecycle.phase === 'running') {
       connection.connect();

@@ -5,6 +5,8 @@ import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from '../session/clients.js';
+import { Pipe } from './pipe.js';
+import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 
@@ -44,6 +46,8 @@ export class TcpConnection {
     private readonly hooks: ConnectionHooks,
     /** The client's accounting (bytes per chunk, the hot path); closed on release. */
     readonly accounting: ClientAccounting,
+    /** Where the bytes of every connection of this daemon are read into. */
+    private readonly buffers: ReadBuffers,
   ) {
     this.peer = describePeer(client);
     client.on('error', (err) => this.fail('client', err));
@@ -54,26 +58,35 @@ export class TcpConnection {
   connect(): void {
     if (this.phase !== 'held') return;
     this.phase = 'connecting';
-    const upstream = net.connect({ ...connectOptions(this.backend), allowHalfOpen: true });
+    const toBackend = new Pipe(this.buffers, (n) => {
+      this.bytesIn += n;
+      this.accounting.addIn(n);
+    });
+    const toClient = new Pipe(this.buffers, (n) => {
+      this.bytesOut += n;
+      this.accounting.addOut(n);
+    });
+    const upstream = net.connect({
+      ...connectOptions(this.backend),
+      allowHalfOpen: true,
+      onread: { buffer: toClient.source, callback: toClient.onRead },
+    });
     this.upstream = upstream;
     upstream.setNoDelay(true);
     upstream.once('connect', () => {
       if (this.phase !== 'connecting') return;
       this.phase = 'open';
-      this.client.setNoDelay(true);
-      const toBackend = pump(this.client, upstream, (n) => {
-        this.bytesIn += n;
-        this.accounting.addIn(n);
-      });
-      const toClient = pump(upstream, this.client, (n) => {
-        this.bytesOut += n;
-        this.accounting.addOut(n);
-      });
+      const client = this.client;
+      client.setNoDelay(true);
+      const ownBuffers = canUseOwnBuffers(client);
+      if (ownBuffers) useOwnBuffers(client, toBackend.source, toBackend.onRead);
+      toBackend.start(client, upstream, ownBuffers);
+      toClient.start(upstream, client, true);
       this.stopPumping = () => {
-        toBackend();
-        toClient();
+        toBackend.stop();
+        toClient.stop();
       };
-      this.client.resume();
+      client.resume();
     });
     upstream.on('error', (err) => {
       if (this.phase !== 'connecting') return this.fail('backend', err);
@@ -133,6 +146,8 @@ export class TcpConnection {
     const upstream = this.upstream;
     if (this.client.destroyed && (upstream === undefined || upstream.destroyed)) {
       this.phase = 'closed';
+      this.stopPumping?.();
+      this.stopPumping = undefined;
       this.accounting.close();
       this.hooks.released(this);
       return;
@@ -149,31 +164,6 @@ export class TcpConnection {
       survivor.end();
     }
   }
-}
-
-/**
- * Copy `from` → `to` with backpressure; `from`'s end becomes `to`'s end (half-close).
- * One closure per direction per connection, none per chunk.
- */
-function pump(from: net.Socket, to: net.Socket, count: (bytes: number) => void): () => void {
-  const onData = (chunk: Buffer): void => {
-    count(chunk.length);
-    if (!to.write(chunk)) from.pause();
-  };
-  const onDrain = (): void => {
-    from.resume();
-  };
-  const onEnd = (): void => {
-    to.end();
-  };
-  from.on('data', onData);
-  to.on('drain', onDrain);
-  from.once('end', onEnd);
-  return () => {
-    from.off('data', onData);
-    to.off('drain', onDrain);
-    from.off('end', onEnd);
-  };
 }
 
 export function describePeer(socket: net.Socket): string {

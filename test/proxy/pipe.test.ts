@@ -1,0 +1,154 @@
+// One direction of a proxied connection on its own, over real loopback sockets: every byte
+// arrives in order through backpressure (a slow receiver), reads land in mrsocko's own
+// buffers on accepted and on connected sockets alike, slots are lent only for bulk data and
+// all come back, and the sender's end becomes the receiver's end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipe } from '../../src/proxy/pipe.js';
+import { ReadBuffers, canUseOwnBuffers, useOwnBuffers, SLOT_BYTES } from '../../src/proxy/read-buffers.js';
+
+/** A connected pair on loopback: `local` as net.connect made it, `accepted` paused, as mrsocko gets it. */
+async function socketPair(onread?: { buffer: () => Buffer; callback: (n: number, b: Buffer) => boolean }): Promise<{
+  local: net.Socket;
+  accepted: net.Socket;
+}> {
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  const accepting = once(server, 'connection');
+  const options = { port, host: '127.0.0.1', allowHalfOpen: true, ...(onread ? { onread } : {}) };
+  const local = net.connect(options);
+  await once(local, 'connect');
+  const [accepted] = (await accepting) as [net.Socket];
+  server.close();
+  return { local, accepted };
+}
+
+/** Reads everything from `socket` until its end, pausing now and then like a slow client. */
+async function drainSlowly(socket: net.Socket): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let chunks = 0;
+  socket.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+    if (++chunks % 50 === 0) {
+      socket.pause();
+      setTimeout(() => socket.resume(), 5);
+    }
+  });
+  socket.resume();
+  await once(socket, 'end');
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+async function sendAll(socket: net.Socket, total: number): Promise<string> {
+  const hash = createHash('sha256');
+  let sent = 0;
+  while (sent < total) {
+    // varied sizes: small writes and bulk ones, so reads go both to the landing buffer and to slots
+    const size = Math.min(total - sent, sent % 3 === 0 ? 1 + (sent % 700) : 200_000);
+    const chunk = randomBytes(size);
+    hash.update(chunk);
+    sent += size;
+    if (!socket.write(chunk)) await once(socket, 'drain');
+    if (sent % 7 === 0) await sleep(1);
+  }
+  socket.end();
+  return hash.digest('hex');
+}
+
+test('accepted sockets on this Node.js read into mrsocko\'s own buffers (the fast path is in use)', { timeout: 60_000 }, async () => {
+  const { local, accepted } = await socketPair();
+  assert.equal(canUseOwnBuffers(accepted), true, 'Node.js no longer offers the onread fields: accepted sockets fall back to slower reads');
+  local.destroy();
+  accepted.destroy();
+});
+
+for (const mode of ['own buffers', 'data events'] as const) {
+  test(`accepted → connected, ${mode}: 24 MiB arrive byte-exact through a slow receiver, end passes on, slots come back`, { timeout: 60_000 }, async () => {
+    const buffers = new ReadBuffers();
+    let counted = 0;
+    const pipe = new Pipe(buffers, (n) => (counted += n));
+    const inbound = await socketPair();
+    const outbound = await socketPair();
+    const ownBuffers = mode === 'own buffers';
+    if (ownBuffers) useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
+    pipe.start(inbound.accepted, outbound.local, ownBuffers);
+    inbound.accepted.resume();
+    const total = 24 * 1024 * 1024;
+    const [sent, received] = await Promise.all([sendAll(inbound.local, total), drainSlowly(outbound.accepted)]);
+    assert.equal(received.bytes, total);
+    assert.equal(received.sha256, sent);
+    assert.equal(counted, total);
+    pipe.stop();
+    assert.equal(buffers.lent, 0);
+    for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+  });
+}
+
+test('connected → accepted with onread (the backend → client direction): byte-exact, end passes on, slots come back', { timeout: 60_000 }, async () => {
+  const buffers = new ReadBuffers();
+  let counted = 0;
+  const pipe = new Pipe(buffers, (n) => (counted += n));
+  const upstream = await socketPair({ buffer: pipe.source, callback: pipe.onRead });
+  const downstream = await socketPair();
+  pipe.start(upstream.local, downstream.accepted, true);
+  const total = 24 * 1024 * 1024;
+  upstream.accepted.resume();
+  const [sent, received] = await Promise.all([sendAll(upstream.accepted, total), drainSlowly(downstream.local)]);
+  assert.equal(received.sha256, sent);
+  assert.equal(counted, total);
+  pipe.stop();
+  assert.equal(buffers.lent, 0);
+  for (const s of [upstream.local, upstream.accepted, downstream.local, downstream.accepted]) s.destroy();
+});
+
+test('small reads never take a slot; a bulk burst takes one and gives it back when reads get small again', { timeout: 60_000 }, async () => {
+  const buffers = new ReadBuffers();
+  let taken = 0;
+  const take = buffers.take.bind(buffers);
+  buffers.take = () => {
+    taken++;
+    return take();
+  };
+  const pipe = new Pipe(buffers, () => undefined);
+  const inbound = await socketPair();
+  const outbound = await socketPair();
+  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
+  pipe.start(inbound.accepted, outbound.local, true);
+  inbound.accepted.resume();
+  const received: Buffer[] = [];
+  outbound.accepted.on('data', (c: Buffer) => received.push(c));
+  outbound.accepted.resume();
+  let maxLent = 0;
+  const track = setInterval(() => (maxLent = Math.max(maxLent, buffers.lent)), 1);
+
+  for (let i = 0; i < 50; i++) {
+    inbound.local.write(`request ${i}\n`);
+    await sleep(2);
+  }
+  assert.equal(maxLent, 0, 'a slot was lent for small reads');
+  assert.equal(buffers.lent, 0);
+
+  const bulk = randomBytes(4 * SLOT_BYTES);
+  inbound.local.write(bulk);
+  await sleep(100);
+  for (let i = 0; i < 5; i++) {
+    inbound.local.write('tail\n');
+    await sleep(5);
+  }
+  await sleep(50);
+  clearInterval(track);
+  assert.ok(taken > 0, 'the bulk burst never got a slot');
+  assert.equal(buffers.lent, 0, 'the slot was not given back after the burst');
+  const all = Buffer.concat(received);
+  assert.equal(all.length, 50 * 'request N\n'.length + 40 + bulk.length + 25);
+  pipe.stop();
+  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+});
