@@ -69,10 +69,10 @@ export class TcpConnection {
     const upstream = net.connect({
       ...connectOptions(this.backend),
       allowHalfOpen: true,
+      noDelay: true,
       onread: { buffer: toClient.source, callback: toClient.onRead },
     });
     this.upstream = upstream;
-    upstream.setNoDelay(true);
     upstream.once('connect', () => {
       if (this.phase !== 'connecting') return;
       this.phase = 'open';

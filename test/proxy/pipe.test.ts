@@ -152,3 +152,26 @@ test('small reads never take a slot; a bulk burst takes one and gives it back wh
   pipe.stop();
   for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
 });
+
+test('the far side closed its direction first: later bytes still reach it, then its end', { timeout: 60_000 }, async () => {
+  const buffers = new ReadBuffers();
+  const pipe = new Pipe(buffers, () => undefined);
+  const inbound = await socketPair();
+  const outbound = await socketPair();
+  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
+  pipe.start(inbound.accepted, outbound.local, true);
+  inbound.accepted.resume();
+  // the far side says it has nothing more to send; the pipe's target sees that end
+  outbound.accepted.end();
+  outbound.local.resume();
+  await once(outbound.local, 'end');
+  const received: Buffer[] = [];
+  outbound.accepted.on('data', (c: Buffer) => received.push(c));
+  outbound.accepted.resume();
+  const late = randomBytes(300_000);
+  inbound.local.end(late);
+  await once(outbound.accepted, 'end');
+  assert.ok(Buffer.concat(received).equals(late), 'the bytes sent after the far side closed its direction did not all arrive');
+  pipe.stop();
+  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+});
