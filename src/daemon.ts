@@ -63,6 +63,8 @@ export class Daemon {
   /** Clients waiting for the backend. */
   private readonly held = new Set<TcpConnection>();
   private readonly readBuffers = new ReadBuffers();
+  /** Readiness probes' connections that got through, per backend, until releaseHeld uses them. */
+  private readonly probeConnections = new Map<string, net.Socket[]>();
   /** Every connection not yet released, held ones included. */
   private readonly connections = new Set<TcpConnection>();
   /** One per UDP socket: its flow table. */
@@ -302,9 +304,15 @@ export class Daemon {
 
   private releaseHeld(): number {
     const count = this.held.size;
-    for (const c of this.held) c.connect();
+    for (const c of this.held) c.connect(this.probeConnections.get(c.backend.text)?.pop());
     this.held.clear();
+    this.dropProbeConnections();
     return count + this.releaseHeldFlows();
+  }
+
+  private dropProbeConnections(): void {
+    for (const list of this.probeConnections.values()) for (const socket of list) socket.destroy();
+    this.probeConnections.clear();
   }
 
   /** Called by openListeners for each UDP socket, before it is bound. */
@@ -503,12 +511,30 @@ export class Daemon {
     // Every backend address must be up before anyone is released — TCP ones accept, UDP
     // ones no longer refuse datagrams (see readiness.ts) — checked in parallel: a mixed
     // instance (TCP and UDP to one backend) waits for both.
+    // A TCP probe that got through becomes a held client's connection (releaseHeld), if
+    // one is waiting for that backend; whatever is not used by then is closed.
     const backends = new Map(this.config.sockets.map((s) => [`${s.protocol} ${s.backend.text}`, s]));
-    return Promise.all(
+    this.dropProbeConnections();
+    const keep = (backend: string) => (connection: net.Socket): boolean => {
+      if (![...this.held].some((c) => c.backend.text === backend)) return false;
+      const list = this.probeConnections.get(backend) ?? [];
+      list.push(connection);
+      this.probeConnections.set(backend, list);
+      connection.on('error', () => undefined);
+      return true;
+    };
+    const ready = Promise.all(
       [...backends.values()].map((s) =>
-        s.protocol === 'udp' ? waitUntilUdpBound(s.backend, signal) : waitUntilAccepting(s.backend, signal),
+        s.protocol === 'udp' ? waitUntilUdpBound(s.backend, signal) : waitUntilAccepting(s.backend, signal, keep(s.backend.text)),
       ),
     ).then(() => undefined);
+    // ready → releaseHeld runs in the lifecycle's continuation; a probe that was not ready
+    // in time, or a launch that no longer counts, leaves its connections to close here.
+    void ready.then(
+      () => setImmediate(() => this.dropProbeConnections()),
+      () => this.dropProbeConnections(),
+    );
+    return ready;
   }
 
   /** UDP flows connected through to the backend (not held). */

@@ -70,6 +70,28 @@ for (const [label, listen, connect] of [
   });
 }
 
+test('the readiness probe that got through is the first held client\'s connection: the backend sees no empty one', async () => {
+  const dir = tempDir();
+  const [listenPort, backendPort] = [await freePort(), await freePort()];
+  const startsFile = path.join(dir, 'starts');
+  const connectionsFile = path.join(dir, 'connections');
+  const config = echoConfig({ listen: `127.0.0.1:${listenPort}`, backend: `127.0.0.1:${backendPort}`, delayMs: 300, startsFile })
+    .replace(startsFile, `${startsFile} ${connectionsFile}`);
+  const d = await startDaemon(config, dir);
+  const seen = (): string[] => (fs.existsSync(connectionsFile) ? fs.readFileSync(connectionsFile, 'utf8').trim().split('\n') : []);
+  try {
+    const payload = Buffer.from('hello through the probe');
+    const back = await echoRoundTrip({ host: '127.0.0.1', port: listenPort }, payload);
+    assert.ok(back.equals(payload));
+    await waitFor(() => seen().length >= 1, 5000);
+    await sleep(100);
+    assert.deepEqual(seen(), [`bytes=${payload.length}`], 'the backend saw other connections than the client\'s');
+    assert.equal(starts(startsFile), 1);
+  } finally {
+    await d.stop();
+  }
+});
+
 test('standalone unix stream socket, to a unix-socket backend; a stale socket file is replaced', async () => {
   const dir = tempDir();
   const listenPath = path.join(dir, 'front.sock');

@@ -1,12 +1,15 @@
 // A backend is ready when its address accepts a connection. Probe often enough that a
 // held client waits only a few milliseconds longer than the backend itself needs to start,
 // and no oftener: the interval grows with the time already waited (about 1/400 of it), so
-// the detection delay stays a fraction of a percent of the start time, from 2 ms (a local
+// the detection delay stays a fraction of a percent of the start time, from 1 ms (a local
 // backend; 10 ms for a remote one, which is not flooded with SYNs) up to 50 ms.
-// A refused loopback probe costs about 50 µs of CPU, so a 1 s start costs about 25 ms of
-// CPU and a 90 s one about 150 ms. Measured by `npm run bench` (backends ready 0.1–1.1 s
+// A refused loopback probe costs about 50 µs of CPU, so a 1 s start costs about 40 ms of
+// CPU and a 90 s one about 170 ms. Measured by `npm run bench` (backends ready 0.1–1.1 s
 // after launch): a held client's first byte comes about 4 ms after the backend listens; the
 // doubling backoff this replaced (5 ms … 250 ms) made it 125 ms (medians).
+// The probe that gets through need not be wasted: `keep` may take its connection, and the
+// daemon makes it the first held client's connection to the backend (one connect fewer
+// before the first byte, and a backend that logs connections sees no empty one).
 //
 // UDP has no connection to accept. A connected UDP socket whose datagram reaches a port
 // nobody is bound to gets an ICMP port-unreachable back, which Linux reports on that
@@ -24,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendAddress } from '../config/types.js';
 
 /** Shortest pause between two probes: a loopback or unix-socket backend, and a remote one. */
-export const MIN_PROBE_INTERVAL_MS = { local: 2, remote: 10 } as const;
+export const MIN_PROBE_INTERVAL_MS = { local: 1, remote: 10 } as const;
 /** Longest pause between two probes, however long the backend takes. */
 export const MAX_PROBE_INTERVAL_MS = 50;
 /** The pause is this fraction of the time waited so far (within the bounds above). */
@@ -43,30 +46,44 @@ export function connectOptions(address: BackendAddress): net.NetConnectOpts {
   return address.kind === 'unix' ? { path: address.path } : { host: address.host, port: address.port };
 }
 
-/** Resolves when `address` accepts a TCP/unix stream connection; rejects when `signal` aborts. */
-export async function waitUntilAccepting(address: BackendAddress, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves when `address` accepts a TCP/unix stream connection; rejects when `signal`
+ * aborts. The connection that got through is closed, unless `keep` takes it (returns true).
+ */
+export async function waitUntilAccepting(
+  address: BackendAddress,
+  signal: AbortSignal,
+  keep?: (connection: net.Socket) => boolean,
+): Promise<void> {
   const local = address.kind === 'unix' || isLoopbackHost(address.host);
   const began = performance.now();
   for (;;) {
     signal.throwIfAborted();
-    if (await tryConnect(address, signal)) return;
+    if (await tryConnect(address, signal, keep)) return;
     await sleep(probeIntervalMs(performance.now() - began, local), undefined, { signal });
   }
 }
 
-function tryConnect(address: BackendAddress, signal: AbortSignal): Promise<boolean> {
+function tryConnect(address: BackendAddress, signal: AbortSignal, keep?: (connection: net.Socket) => boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(connectOptions(address));
     const finish = (ok: boolean): void => {
       signal.removeEventListener('abort', onAbort);
-      socket.destroy();
+      socket.setTimeout(0);
+      socket.off('timeout', onTimeout);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      if (!(ok && keep?.(socket))) socket.destroy();
       resolve(ok);
     };
     const onAbort = (): void => finish(false);
+    const onTimeout = (): void => finish(false);
+    const onConnect = (): void => finish(!signal.aborted);
+    const onError = (): void => finish(false);
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.setTimeout(ATTEMPT_TIMEOUT_MS, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
+    socket.setTimeout(ATTEMPT_TIMEOUT_MS, onTimeout);
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
   });
 }
 

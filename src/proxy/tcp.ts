@@ -42,7 +42,7 @@ export class TcpConnection {
   constructor(
     readonly socketName: string,
     readonly client: net.Socket,
-    private readonly backend: BackendAddress,
+    readonly backend: BackendAddress,
     private readonly hooks: ConnectionHooks,
     /** The client's accounting (bytes per chunk, the hot path); closed on release. */
     readonly accounting: ClientAccounting,
@@ -54,9 +54,15 @@ export class TcpConnection {
     client.once('close', () => this.sideClosed());
   }
 
-  /** The backend accepts connections: connect through and start pumping. */
-  connect(): void {
-    if (this.phase !== 'held') return;
+  /**
+   * The backend accepts connections: connect through and start pumping. `connected` is a
+   * connection to the backend made already (the readiness probe's), used instead of a new one.
+   */
+  connect(connected?: net.Socket): void {
+    if (this.phase !== 'held') {
+      connected?.destroy();
+      return;
+    }
     this.phase = 'connecting';
     const toBackend = new Pipe(this.buffers, (n) => {
       this.bytesIn += n;
@@ -66,14 +72,14 @@ export class TcpConnection {
       this.bytesOut += n;
       this.accounting.addOut(n);
     });
-    const upstream = net.connect({
+    const upstream = connected ?? net.connect({
       ...connectOptions(this.backend),
       allowHalfOpen: true,
       noDelay: true,
       onread: { buffer: toClient.source, callback: toClient.onRead },
     });
     this.upstream = upstream;
-    upstream.once('connect', () => {
+    const open = (): void => {
       if (this.phase !== 'connecting') return;
       this.phase = 'open';
       const client = this.client;
@@ -81,13 +87,20 @@ export class TcpConnection {
       const ownBuffers = canUseOwnBuffers(client);
       if (ownBuffers) useOwnBuffers(client, toBackend.source, toBackend.onRead);
       toBackend.start(client, upstream, ownBuffers);
-      toClient.start(upstream, client, true);
+      // an adopted connection may have read already: it keeps Node's reads ('data')
+      toClient.start(upstream, client, connected === undefined);
       this.stopPumping = () => {
         toBackend.stop();
         toClient.stop();
       };
       client.resume();
-    });
+    };
+    if (connected === undefined) upstream.once('connect', open);
+    else {
+      connected.allowHalfOpen = true;
+      connected.setNoDelay(true);
+      open();
+    }
     upstream.on('error', (err) => {
       if (this.phase !== 'connecting') return this.fail('backend', err);
       if (this.hooks.connectFailed(this, err) === 'close') return this.close();
