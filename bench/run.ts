@@ -1,5 +1,6 @@
 // `npm run bench`: mrsocko against systemd-socket-proxyd, socat and a direct connection, on
-// this machine, in one run. Every proxy runs under systemd-socket-activate (as under a
+// this machine, in one run (and against a plain Node.js proxy, the floor for any proxy
+// written on Node.js). Every proxy runs under systemd-socket-activate (as under a
 // .socket unit) in front of the same backend; runs alternate (direct, proxyd, socat,
 // mrsocko, direct, …) for several rounds and the table shows medians. Prints markdown on
 // stdout (paste it into README.md's "Performance" section), progress on stderr.
@@ -18,7 +19,7 @@
 //   BENCH_IDLE_SECONDS=60     each of the two idle CPU windows (shorter for quick runs)
 //   BENCH_IDLE_CONNECTIONS=5000
 //   BENCH_ONLY=throughput,http,cold,idle,conns   a subset
-//   BENCH_TARGETS=direct,proxyd,socat,mrsocko     a subset of the peers
+//   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko   a subset of the peers (node: bench/node-proxy.ts)
 //   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         node options for every mrsocko
 //   BENCH_NO_INSTALL=1        do not run contrib/bench-deps.sh
@@ -74,7 +75,7 @@ const NOFILE = (() => {
 
 // ---- targets ----
 
-type Kind = 'direct' | 'proxyd' | 'socat' | 'mrsocko';
+type Kind = 'direct' | 'proxyd' | 'socat' | 'node' | 'mrsocko';
 interface Target {
   id: string;
   label: string;
@@ -88,6 +89,7 @@ function targets(): Target[] {
     { id: 'direct', label: 'direct', kind: 'direct' },
     { id: 'proxyd', label: 'systemd-socket-proxyd', kind: 'proxyd' },
     { id: 'socat', label: 'socat', kind: 'socat' },
+    { id: 'node', label: 'plain Node.js proxy', kind: 'node' },
     { id: 'mrsocko', label: 'mrsocko', kind: 'mrsocko', cli: mainCli },
   ];
   const pick = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
@@ -193,6 +195,16 @@ function proxyInstance(t: Target, name: string, backendPort: number, port: numbe
         port,
         proc: start(`socat (${name})`, asService([
           'systemd-socket-activate', '--accept', '-l', `127.0.0.1:${port}`, 'socat', 'FD:3', `TCP:${backend}`,
+        ])),
+      };
+    case 'node':
+      // the floor for any proxy written on Node.js (bench/node-proxy.ts)
+      return {
+        target: t,
+        port,
+        proc: start(`plain Node.js proxy (${name})`, asService([
+          'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--',
+          'systemd-socket-activate', '-l', `127.0.0.1:${port}`, process.execPath, path.join(distBench, 'node-proxy.js'), String(backendPort),
         ])),
       };
     case 'mrsocko':
@@ -737,7 +749,8 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
   const direct = ts.find((t) => t.kind === 'direct');
   const mrsockos = ts.filter((t) => t.kind === 'mrsocko');
   const socat = ts.find((t) => t.kind === 'socat');
-  const ratioCols = [...mrsockos, ...(socat ? [socat] : [])];
+  const node = ts.find((t) => t.kind === 'node');
+  const ratioCols = [...mrsockos, ...(node ? [node] : []), ...(socat ? [socat] : [])];
   const git = (args: string[]): string => spawnSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const commit = git(['rev-parse', '--short', 'HEAD']);
   const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', 'src']) !== '' ? ' with uncommitted changes in src/' : '';
