@@ -8,7 +8,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pipe } from '../../src/proxy/pipe.js';
+import { BURST_BYTES, Pipe } from '../../src/proxy/pipe.js';
+import { waitFor } from '../helpers/net.js';
 import { ReadBuffers, canUseOwnBuffers, useOwnBuffers, SLOT_BYTES } from '../../src/proxy/read-buffers.js';
 
 /** A connected pair on loopback: `local` as net.connect made it, `accepted` paused, as mrsocko gets it. */
@@ -172,6 +173,38 @@ test('the far side closed its direction first: later bytes still reach it, then 
   inbound.local.end(late);
   await once(outbound.accepted, 'end');
   assert.ok(Buffer.concat(received).equals(late), 'the bytes sent after the far side closed its direction did not all arrive');
+  pipe.stop();
+  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+});
+
+test('a bulk direction lets the event loop go round every BURST_BYTES (others are not kept waiting)', { timeout: 60_000 }, async () => {
+  const buffers = new ReadBuffers();
+  let counted = 0;
+  const pipe = new Pipe(buffers, (n) => (counted += n));
+  const inbound = await socketPair();
+  const outbound = await socketPair();
+  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
+  pipe.start(inbound.accepted, outbound.local, true);
+  inbound.accepted.resume();
+  outbound.accepted.resume();
+  // the most bytes moved in one turn of the event loop, while a bulk sender keeps the socket full
+  let most = 0;
+  let before = 0;
+  let watching = true;
+  const turn = (): void => {
+    most = Math.max(most, counted - before);
+    before = counted;
+    if (watching) setImmediate(turn);
+  };
+  setImmediate(turn);
+  const total = 64 * 1024 * 1024;
+  const block = randomBytes(4 * 1024 * 1024);
+  for (let sent = 0; sent < total; sent += block.length) {
+    if (!inbound.local.write(block)) await once(inbound.local, 'drain');
+  }
+  await waitFor(() => counted >= total, 30_000);
+  watching = false;
+  assert.ok(most <= 2 * BURST_BYTES, `${most} bytes moved in one turn of the event loop`);
   pipe.stop();
   for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
 });
