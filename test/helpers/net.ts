@@ -1,16 +1,24 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
+/** Ports freePort() handed out in this process: the kernel may offer a released one again. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 (bound then released), never one handed out before in this process. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', reject);
+      s.listen(0, host, () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /**
