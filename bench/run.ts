@@ -21,7 +21,8 @@
 //   BENCH_ONLY=throughput,http,cold,idle,conns   a subset
 //   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko   a subset of the peers (node: bench/node-proxy.ts)
 //   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
-//   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         node options for every mrsocko
+//   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         more node options for every mrsocko
+//                             (after the units' own, NODE_FLAGS of src/systemd/units.ts)
 //   BENCH_NO_INSTALL=1        do not run contrib/bench-deps.sh
 //   BENCH_OUT=FILE            also write the markdown there
 import fs from 'node:fs';
@@ -35,6 +36,7 @@ import {
   stopAll, waitForPort, waitListening, type Proc,
 } from './procs.js';
 import { fmt, fmt3, median, parseDurationMs, quantile, ratio } from './stats.js';
+import { NODE_FLAGS } from '../src/systemd/units.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -66,7 +68,8 @@ const want = (p: Phase): boolean => only.has(p);
 
 const PROXYD = ['/lib/systemd/systemd-socket-proxyd', '/usr/lib/systemd/systemd-socket-proxyd'].find((p) => fs.existsSync(p)) ??
   '/lib/systemd/systemd-socket-proxyd';
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** mrsocko runs with the flags its units give it (src/systemd/units.ts), then BENCH_NODE_ARGS. */
+const NODE_ARGS = [...NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
 /** Open files for the proxies, nginx and the connection holder: 65536, or the hard limit when lower (raising it needs CAP_SYS_RESOURCE). */
 const NOFILE = (() => {
   const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();

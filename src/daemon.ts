@@ -489,6 +489,8 @@ export class Daemon {
         );
       }
     } else this.idle.stop();
+    // nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back
+    if (phase === 'stopped') this.readBuffers.dropSpares();
     if (phase === 'stopped') this.maybeExitWhenIdle();
     this.queueStatus();
   }

@@ -1,9 +1,9 @@
 // A client's address, normalised once at accept: the form every rule and every per-client
 // figure uses. IPv4-mapped IPv6 (`::ffff:10.1.2.3`, how a dual-stack `[::]` socket shows
 // IPv4 clients) becomes plain IPv4; a unix-socket peer (no remoteAddress) is "local".
-import ipaddr from 'ipaddr.js';
+import { ipaddr, type IPv4, type IPv6 } from './ipaddr.js';
 
-export type IP = ipaddr.IPv4 | ipaddr.IPv6;
+export type IP = IPv4 | IPv6;
 
 export interface ClientAddress {
   /** Normalised text and the key of per-client accounting: `10.1.2.3`, `2001:db8::1`

@@ -12,7 +12,7 @@
 // IPv6 ranges, even `::/0`, match IPv6 clients only. A unix-socket peer is local: it
 // matches a rule when the rule matches 127.0.0.1 or ::1.
 import net from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { ipaddr, type IPv4, type IPv6 } from './ipaddr.js';
 import { ValueError } from '../config/value-error.js';
 import type { ClientAddress, IP } from './address.js';
 
@@ -78,8 +78,8 @@ function parseNetwork(text: string): Network {
   }
   let ip: IP = family === 4 ? ipaddr.IPv4.parse(host) : ipaddr.IPv6.parse(host);
   // ::ffff:a.b.c.d/96+ is an IPv4 range in disguise: clients are matched as IPv4.
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
-    ip = (ip as ipaddr.IPv6).toIPv4Address();
+  if (ip.kind() === 'ipv6' && (ip as IPv6).isIPv4MappedAddress() && bits >= 96) {
+    ip = (ip as IPv6).toIPv4Address();
     bits -= 96;
   }
   const network = networkAddress(ip, bits);
@@ -100,9 +100,9 @@ function networkAddress(ip: IP, bits: number): IP {
 export class AddressRules {
   readonly rules: readonly AddressRule[];
   private readonly any: boolean;
-  private readonly v4: ipaddr.IPv4[] = [];
+  private readonly v4: IPv4[] = [];
   private readonly v4Bits: number[] = [];
-  private readonly v6: ipaddr.IPv6[] = [];
+  private readonly v6: IPv6[] = [];
   private readonly v6Bits: number[] = [];
   private readonly local: boolean;
 
@@ -117,10 +117,10 @@ export class AddressRules {
     for (const r of rules) {
       for (const [ip, bits] of r.networks) {
         if (ip.kind() === 'ipv4') {
-          this.v4.push(ip as ipaddr.IPv4);
+          this.v4.push(ip as IPv4);
           this.v4Bits.push(bits);
         } else {
-          this.v6.push(ip as ipaddr.IPv6);
+          this.v6.push(ip as IPv6);
           this.v6Bits.push(bits);
         }
       }
@@ -145,10 +145,10 @@ export class AddressRules {
   private matchesIp(ip: IP): boolean {
     if (ip.kind() === 'ipv4') {
       const { v4, v4Bits } = this;
-      for (let i = 0; i < v4.length; i++) if ((ip as ipaddr.IPv4).match(v4[i] as ipaddr.IPv4, v4Bits[i])) return true;
+      for (let i = 0; i < v4.length; i++) if ((ip as IPv4).match(v4[i] as IPv4, v4Bits[i])) return true;
     } else {
       const { v6, v6Bits } = this;
-      for (let i = 0; i < v6.length; i++) if ((ip as ipaddr.IPv6).match(v6[i] as ipaddr.IPv6, v6Bits[i])) return true;
+      for (let i = 0; i < v6.length; i++) if ((ip as IPv6).match(v6[i] as IPv6, v6Bits[i])) return true;
     }
     return false;
   }

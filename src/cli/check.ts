@@ -30,7 +30,6 @@ Examples:
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'validate a config and print the effective settings',
   help: HELP,
   async run(args, io) {
     let values: { instance?: string | undefined; config?: string | undefined };

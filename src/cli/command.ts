@@ -1,4 +1,5 @@
-// What every subcommand looks like to the dispatcher in main.ts. One file per subcommand.
+// What every subcommand looks like to the dispatcher in main.ts. One file per subcommand;
+// its one-line summary is in main.ts, which lists the commands without loading them.
 
 export interface CliIO {
   readonly env: NodeJS.ProcessEnv;
@@ -8,8 +9,6 @@ export interface CliIO {
 
 export interface Command {
   readonly name: string;
-  /** One line for `mrsocko --help`. */
-  readonly summary: string;
   /** Full text for `mrsocko CMD --help`. */
   readonly help: string;
   /** Resolves to the exit status. Throws MrsockoError for user-facing failures. */

@@ -79,7 +79,6 @@ interface Starter {
 
 export const genUnitCommand: Command = {
   name: 'gen-unit',
-  summary: 'write the systemd units of an instance from its config',
   help: HELP,
   async run(args, io) {
     const opts = parseOptions(args);

@@ -1,17 +1,44 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded
 // mrsocko's command line: dispatch to one file per subcommand. `main()` is exported and
 // runs only when this module is the entry point, so tests can import it.
+// The shebang's flags are NODE_FLAGS of ../systemd/units.ts, where they are explained.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CliIO, Command } from './command.js';
 import { MrsockoError, UsageError, exitCodeFor, EXIT_USAGE } from '../errors.js';
-import { runCommand } from './run.js';
-import { checkCommand } from './check.js';
-import { statusCommand } from './status.js';
-import { genUnitCommand } from './gen-unit.js';
 import { version } from '../version.js';
 
-const COMMANDS: readonly Command[] = [runCommand, checkCommand, genUnitCommand, statusCommand];
+/** A subcommand, loaded only when it is invoked: the daemon (`run`) then carries no code or
+ *  heap for gen-unit, check and status, and they do not load the daemon's. */
+interface CommandEntry {
+  readonly name: string;
+  /** One line for `mrsocko --help`. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'run',
+    summary: 'run the daemon for an instance (what mrsocko@NAME.service runs)',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  {
+    name: 'check',
+    summary: 'validate a config and print the effective settings',
+    load: async () => (await import('./check.js')).checkCommand,
+  },
+  {
+    name: 'gen-unit',
+    summary: 'write the systemd units of an instance from its config',
+    load: async () => (await import('./gen-unit.js')).genUnitCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show the live state of a running instance (backend, idle countdown, clients)',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+];
 
 export { version };
 
@@ -46,9 +73,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.out(`mrsocko ${version()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === first);
+  const entry = COMMANDS.find((c) => c.name === first);
   try {
-    if (!command) throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (!entry) throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const command = await entry.load();
     if (rest.includes('-h') || rest.includes('--help')) {
       io.out(command.help.trimEnd() + '\n');
       return 0;
@@ -59,7 +87,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     const prefix = io.env.JOURNAL_STREAM ? '<3>' : '';
     if (err instanceof MrsockoError) {
       io.err(`${prefix}mrsocko: ${err.message}\n`);
-      if (err instanceof UsageError) io.err(`Try 'mrsocko ${command ? `${command.name} ` : ''}--help'.\n`);
+      if (err instanceof UsageError) io.err(`Try 'mrsocko ${entry ? `${entry.name} ` : ''}--help'.\n`);
       return exitCodeFor(err);
     }
     io.err(`${prefix}mrsocko: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

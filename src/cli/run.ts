@@ -37,7 +37,6 @@ Example:
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the daemon for an instance (what mrsocko@NAME.service runs)',
   help: HELP,
   async run(args, io) {
     let values: { instance?: string; config?: string };

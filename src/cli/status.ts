@@ -36,7 +36,6 @@ const MAX_ANSWER = 64 * 1024 * 1024;
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the live state of a running instance (backend, idle countdown, clients)',
   help: HELP,
   async run(args, io) {
     let values: { json?: boolean; socket?: string };

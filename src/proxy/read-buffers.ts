@@ -32,6 +32,11 @@ export class ReadBuffers {
     if (this.spare.length < SPARE_SLOTS) this.spare.push(slot);
   }
 
+  /** Let the garbage collector have the spare slots (nothing to proxy for a while). */
+  dropSpares(): void {
+    this.spare.length = 0;
+  }
+
   /** A slot that cannot come back (a write from it may still be in flight). */
   forget(): void {
     this.lent--;

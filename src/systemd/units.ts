@@ -95,9 +95,20 @@ export function commandWord(word: string): string {
   return unitWord(word.replaceAll('$', '$$$$'));
 }
 
+/**
+ * Node.js flags of the daemon; the shebang of src/cli/main.ts carries the same, for the
+ * `mrsocko` command. --single-threaded: V8 compiles hot functions and collects garbage on
+ * the main thread. Its worker threads would leave the memory they freed (the optimizing
+ * compiler's, mostly) cached in malloc arenas of their own for good: 4-5 MB of an idle
+ * mrsocko's RSS after light use, 7-8 MB after heavy traffic. A proxy gives them little
+ * work: throughput, CPU per request and cold starts measured the same without them; only
+ * mrsocko's own start-up takes about 20 ms longer.
+ */
+export const NODE_FLAGS: readonly string[] = ['--single-threaded'];
+
 /** ExecStart= of the service template: this Node.js running this installation's CLI. */
 export function execStart(inst: Installation): string {
-  return `ExecStart=${commandWord(inst.node)} ${commandWord(inst.script)} run --instance %i`;
+  return `ExecStart=${[inst.node, ...NODE_FLAGS, inst.script].map(commandWord).join(' ')} run --instance %i`;
 }
 
 // ---- header and checksum ----

@@ -30,7 +30,7 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
     assert.match(first, /wrote +\/etc\/systemd\/system\/mrsocko@\.service/);
     assert.match(await run('mrsocko --version'), /^mrsocko \d+\.\d+\.\d+/);
     assert.equal((await run('readlink -f /usr/local/bin/mrsocko')).trim(), '/usr/local/lib/mrsocko/dist/src/cli/main.js');
-    assert.match(await run('cat /etc/systemd/system/mrsocko@.service'), /^ExecStart=\S+ \/usr\/local\/lib\/mrsocko\/dist\/src\/cli\/main\.js run --instance %i$/m);
+    assert.match(await run('cat /etc/systemd/system/mrsocko@.service'), /^ExecStart=\S+ --single-threaded \/usr\/local\/lib\/mrsocko\/dist\/src\/cli\/main\.js run --instance %i$/m);
     assert.equal((await run('stat -c %a /etc/mrsocko')).trim(), '755');
     assert.equal((await run('test -e /usr/local/lib/mrsocko/node_modules/typescript && echo dev || echo prod')).trim(), 'prod', 'development packages are pruned');
 

@@ -11,13 +11,14 @@ import {
   generateUnits,
   instanceNameProblem,
   listenDropIn,
+  NODE_FLAGS,
   sandboxDropIn,
   serviceTemplate,
   socketTemplate,
   unitWord,
   type Installation,
 } from '../../src/systemd/units.js';
-import { repoRoot } from '../helpers/paths.js';
+import { cliPath, repoRoot } from '../helpers/paths.js';
 
 const INST: Installation = { node: '/usr/bin/node', script: '/usr/local/lib/mrsocko/dist/src/cli/main.js', version: '9.9.9' };
 const SHIPPED = {
@@ -122,7 +123,7 @@ test('service template: ExecStart= runs this installation; NotifyAccess=all only
   const { text } = serviceTemplate(SHIPPED.service, INST);
   const lines = settings(text);
   assert.deepEqual(lines.filter((l) => l.startsWith('ExecStart=')), [
-    'ExecStart=/usr/bin/node /usr/local/lib/mrsocko/dist/src/cli/main.js run --instance %i',
+    'ExecStart=/usr/bin/node --single-threaded /usr/local/lib/mrsocko/dist/src/cli/main.js run --instance %i',
   ]);
   assert.ok(lines.includes('NotifyAccess=main'));
   assert.ok(lines.includes('RestartPreventExitStatus=78'));
@@ -135,6 +136,13 @@ test('service template: ExecStart= runs this installation; NotifyAccess=all only
 
   const inHome = serviceTemplate(SHIPPED.service, { ...INST, node: '/root/.nvm/versions/node/v20/bin/node' });
   assert.ok(settings(inHome.text).includes('ProtectHome=read-only'));
+});
+
+test('the `mrsocko` command runs Node.js with the flags ExecStart= gives it', () => {
+  // the shipped template's ExecStart= runs the command, the generated one runs node itself
+  assert.ok(SHIPPED.service.includes('\nExecStart=/usr/local/bin/mrsocko run --instance %i\n'));
+  const shebang = readFileSync(cliPath, 'utf8').split('\n')[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
 });
 
 test('command words: quoted when needed, % and $ escaped', () => {
