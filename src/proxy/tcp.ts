@@ -55,14 +55,17 @@ export class TcpConnection {
   }
 
   /**
-   * The backend accepts connections: connect through and start pumping. `connected` is a
+   * The backend accepts connections: connect through and start pumping. `ready` is a
    * connection to the backend made already (the readiness probe's), used instead of a new one.
    */
-  connect(connected?: net.Socket): void {
+  connect(ready?: net.Socket): void {
     if (this.phase !== 'held') {
-      connected?.destroy();
+      ready?.destroy();
       return;
     }
+    // one the backend closed meanwhile (it may wait for a slower UDP probe) is not used
+    const connected = ready !== undefined && !ready.destroyed && ready.writable ? ready : undefined;
+    if (connected === undefined) ready?.destroy();
     this.phase = 'connecting';
     const toBackend = new Pipe(this.buffers, (n) => {
       this.bytesIn += n;
