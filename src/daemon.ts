@@ -551,12 +551,13 @@ export class Daemon {
    */
   private queueStatus(now = false): void {
     if (this.closing) return;
-    if (now) {
+    const immediate = now || this.lifecycle.phase !== this.statusPhase;
+    // a phase change does not wait behind a pending client-count update
+    if (immediate) {
       clearTimeout(this.statusTimer);
       this.statusTimer = undefined;
     }
     if (this.statusTimer) return;
-    const immediate = now || this.lifecycle.phase !== this.statusPhase;
     const wait = immediate ? 0 : this.statusSentAt + STATUS_INTERVAL_MS - performance.now();
     const send = (): void => {
       this.statusTimer = undefined;

@@ -34,8 +34,14 @@ test('a unit backend stopped from outside is noticed, and the next client starts
       100,
     );
     assert.ok(noticed.ok, `the outside stop was not noticed within 5 s${await diag()}`);
-    const status = await c.exec('systemctl show -p StatusText --value mrsocko@lc.service');
-    assert.match(status.stdout, /stopped; waiting for clients/, await diag());
+    // the log line comes as the stop begins; STATUS= follows once it is done
+    const status = await c.waitFor(
+      'systemctl show -p StatusText --value mrsocko@lc.service',
+      (r) => /stopped; waiting for clients/.test(r.stdout),
+      5000,
+      100,
+    );
+    assert.ok(status.ok, `StatusText did not say stopped within 5 s: ${status.last.stdout}${await diag()}`);
 
     assert.equal(await httpGet(port, 30_000).catch(String), 200, await diag());
     assert.equal((await c.exec('systemctl is-active lc-backend.service')).stdout.trim(), 'active', await diag());
