@@ -30,6 +30,32 @@ async function socketPair(onread?: { buffer: () => Buffer; callback: (n: number,
   return { local, accepted };
 }
 
+/**
+ * `pipe` from an accepted socket (as mrsocko gets a client) to a connected one (as it
+ * reaches a backend), started and reading: `sender` writes into it, `receiver` gets what
+ * it passes on (paused), `target` is the pipe's `to`.
+ */
+async function pipeThrough(pipe: Pipe, ownBuffers = true): Promise<{
+  sender: net.Socket;
+  target: net.Socket;
+  receiver: net.Socket;
+  close(): void;
+}> {
+  const inbound = await socketPair();
+  const outbound = await socketPair();
+  if (ownBuffers) useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
+  pipe.start(inbound.accepted, outbound.local, ownBuffers);
+  inbound.accepted.resume();
+  return {
+    sender: inbound.local,
+    target: outbound.local,
+    receiver: outbound.accepted,
+    close: () => {
+      for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+    },
+  };
+}
+
 /** Reads everything from `socket` until its end, pausing now and then like a slow client. */
 async function drainSlowly(socket: net.Socket): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
@@ -76,20 +102,15 @@ for (const mode of ['own buffers', 'data events'] as const) {
     const buffers = new ReadBuffers();
     let counted = 0;
     const pipe = new Pipe(buffers, (n) => (counted += n));
-    const inbound = await socketPair();
-    const outbound = await socketPair();
-    const ownBuffers = mode === 'own buffers';
-    if (ownBuffers) useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
-    pipe.start(inbound.accepted, outbound.local, ownBuffers);
-    inbound.accepted.resume();
+    const { sender, receiver, close } = await pipeThrough(pipe, mode === 'own buffers');
     const total = 24 * 1024 * 1024;
-    const [sent, received] = await Promise.all([sendAll(inbound.local, total), drainSlowly(outbound.accepted)]);
+    const [sent, received] = await Promise.all([sendAll(sender, total), drainSlowly(receiver)]);
     assert.equal(received.bytes, total);
     assert.equal(received.sha256, sent);
     assert.equal(counted, total);
     pipe.stop();
     assert.equal(buffers.lent, 0);
-    for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+    close();
   });
 }
 
@@ -119,29 +140,25 @@ test('small reads never take a slot; a bulk burst takes one and gives it back wh
     return take();
   };
   const pipe = new Pipe(buffers, () => undefined);
-  const inbound = await socketPair();
-  const outbound = await socketPair();
-  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
-  pipe.start(inbound.accepted, outbound.local, true);
-  inbound.accepted.resume();
+  const { sender, receiver, close } = await pipeThrough(pipe);
   const received: Buffer[] = [];
-  outbound.accepted.on('data', (c: Buffer) => received.push(c));
-  outbound.accepted.resume();
+  receiver.on('data', (c: Buffer) => received.push(c));
+  receiver.resume();
   let maxLent = 0;
   const track = setInterval(() => (maxLent = Math.max(maxLent, buffers.lent)), 1);
 
   for (let i = 0; i < 50; i++) {
-    inbound.local.write(`request ${i}\n`);
+    sender.write(`request ${i}\n`);
     await sleep(2);
   }
   assert.equal(maxLent, 0, 'a slot was lent for small reads');
   assert.equal(buffers.lent, 0);
 
   const bulk = randomBytes(4 * SLOT_BYTES);
-  inbound.local.write(bulk);
+  sender.write(bulk);
   await sleep(100);
   for (let i = 0; i < 5; i++) {
-    inbound.local.write('tail\n');
+    sender.write('tail\n');
     await sleep(5);
   }
   await sleep(50);
@@ -151,42 +168,34 @@ test('small reads never take a slot; a bulk burst takes one and gives it back wh
   const all = Buffer.concat(received);
   assert.equal(all.length, 50 * 'request N\n'.length + 40 + bulk.length + 25);
   pipe.stop();
-  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+  close();
 });
 
 test('the far side closed its direction first: later bytes still reach it, then its end', { timeout: 60_000 }, async () => {
   const buffers = new ReadBuffers();
   const pipe = new Pipe(buffers, () => undefined);
-  const inbound = await socketPair();
-  const outbound = await socketPair();
-  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
-  pipe.start(inbound.accepted, outbound.local, true);
-  inbound.accepted.resume();
+  const { sender, target, receiver, close } = await pipeThrough(pipe);
   // the far side says it has nothing more to send; the pipe's target sees that end
-  outbound.accepted.end();
-  outbound.local.resume();
-  await once(outbound.local, 'end');
+  receiver.end();
+  target.resume();
+  await once(target, 'end');
   const received: Buffer[] = [];
-  outbound.accepted.on('data', (c: Buffer) => received.push(c));
-  outbound.accepted.resume();
+  receiver.on('data', (c: Buffer) => received.push(c));
+  receiver.resume();
   const late = randomBytes(300_000);
-  inbound.local.end(late);
-  await once(outbound.accepted, 'end');
+  sender.end(late);
+  await once(receiver, 'end');
   assert.ok(Buffer.concat(received).equals(late), 'the bytes sent after the far side closed its direction did not all arrive');
   pipe.stop();
-  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+  close();
 });
 
 test('a bulk direction lets the event loop go round every BURST_BYTES (others are not kept waiting)', { timeout: 60_000 }, async () => {
   const buffers = new ReadBuffers();
   let counted = 0;
   const pipe = new Pipe(buffers, (n) => (counted += n));
-  const inbound = await socketPair();
-  const outbound = await socketPair();
-  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
-  pipe.start(inbound.accepted, outbound.local, true);
-  inbound.accepted.resume();
-  outbound.accepted.resume();
+  const { sender, receiver, close } = await pipeThrough(pipe);
+  receiver.resume();
   // the most bytes moved in one turn of the event loop, while a bulk sender keeps the socket full
   let most = 0;
   let before = 0;
@@ -200,11 +209,11 @@ test('a bulk direction lets the event loop go round every BURST_BYTES (others ar
   const total = 64 * 1024 * 1024;
   const block = randomBytes(4 * 1024 * 1024);
   for (let sent = 0; sent < total; sent += block.length) {
-    if (!inbound.local.write(block)) await once(inbound.local, 'drain');
+    if (!sender.write(block)) await once(sender, 'drain');
   }
   await waitFor(() => counted >= total, 30_000);
   watching = false;
   assert.ok(most <= 2 * BURST_BYTES, `${most} bytes moved in one turn of the event loop`);
   pipe.stop();
-  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
+  close();
 });
