@@ -76,15 +76,19 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   // Read in the order of a typical file, so the first problem reported is the topmost one.
   const service = readService(requireSection(raw, 'service', file), file);
   const sockets = readSockets(raw, kinds, file);
-  return deepFreeze({
+  const config = {
     file: path.resolve(file),
     service,
     sockets,
     idle: readIdle(fields('idle')),
     access: readAccess(fields('access')),
     log: readLog(fields('log'), options.asRoot ?? false),
-    lines: Object.fromEntries(raw.sections.flatMap((s) => [...s.entries.values()].map((e) => [`${s.name}.${e.key}`, e.line]))),
-  });
+  };
+  // Not enumerable: where a setting was written is not a setting (two configs with the same
+  // settings compare equal, and reload compares them).
+  const lines = Object.fromEntries(raw.sections.flatMap((s) => [...s.entries.values()].map((e) => [`${s.name}.${e.key}`, e.line])));
+  Object.defineProperty(config, 'lines', { value: Object.freeze(lines), enumerable: false });
+  return deepFreeze(config as unknown as Config);
 }
 
 /** The line of `[section] key` in the config, 0 when it is not set there. */

@@ -107,6 +107,7 @@ export function untrustedFileReason(file: string): string | undefined {
   const { real, stat } = walked;
   if (real === undefined || stat === undefined) return undefined;
   const shown = real === path.resolve(file) ? '' : ` (${real})`;
+  if (stat.isDirectory()) return undefined; // reading it fails with its own message
   if (!stat.isFile()) return `it${shown} is not a regular file`;
   if (stat.uid !== 0) return `it${shown} is owned by ${owner(stat)}, not root`;
   if ((stat.mode & GROUP_OR_OTHER_WRITE) !== 0) return `it${shown} (mode ${octal(stat)}) can be written by group or others`;
@@ -125,7 +126,7 @@ export function untrustedDirectoryReason(dir: string): string | undefined {
     ? { dir: walked.real, stat: walked.stat, missing: false }
     : { dir: walked.lastDirectory, stat: walked.lastDirectoryStat, missing: true };
   const what = found.missing ? `${found.dir}, where ${dir} would be created,` : found.dir === path.resolve(dir) ? dir : `${dir} (${found.dir})`;
-  if (!found.stat.isDirectory()) return `${what} is not a directory`;
+  if (!found.stat.isDirectory()) return undefined; // creating files there fails with its own message
   if (found.stat.uid !== 0) return `${what} is owned by ${owner(found.stat)}, not root`;
   if ((found.stat.mode & GROUP_OR_OTHER_WRITE) !== 0) {
     const sticky = (found.stat.mode & STICKY) !== 0 ? ' (the sticky bit does not stop them from planting names there)' : '';
