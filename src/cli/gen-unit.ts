@@ -42,6 +42,13 @@ then print the systemctl commands to run next. Every file carries a checksum: ge
 replaces its own unchanged output (run it again after changing the config) but refuses
 to overwrite an instance file edited by hand, and keeps an edited template, unless --force.
 
+What it refuses (docs/security.md): as root, a config that is not root's or that others
+could change (exit 78), and an output directory others can write (exit 1: use --stdout);
+a config value with a control character, or a directory =, pidfile = or [log] file that
+would open a shared directory (/, /etc, /run, /var, /home, ...) whole (exit 78, the key
+named). Without the sd-notify addon, mrsocko@.service is Type=simple without a watchdog
+(never NotifyAccess=all: a backend could speak for the service); it says what that costs.
+
 Options:
   -c, --config FILE    read FILE instead of /etc/mrsocko/NAME.conf ($MRSOCKO_CONFIG_DIR)
   -o, --output DIR     write into DIR (default ${SYSTEM_UNIT_DIR})
