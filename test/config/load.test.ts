@@ -84,7 +84,8 @@ test('the SPEC example loads, with defaults filled in', () => {
   assert.deepEqual(c.idle, {
     timeoutMs: 900_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false,
   });
-  assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024, maxPerSource: undefined });
+  assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024 });
+  assert.equal(c.access.maxPerSource, undefined, 'no per-source limit by default');
   assert.deepEqual(c.log, { level: 'info' });
 });
 
