@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
 import { startDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
+import { renderStatus } from '../../src/control/report.js';
 import { concurrentEchoes, echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-echo.mjs');
@@ -199,6 +200,7 @@ for (const { max, count } of [{ max: 64, count: 68 }, { max: 1024, count: 1088 }
       const report = s.d.daemon.statusReport();
       assert.ok(report.totals.evicted >= 3, `${report.totals.evicted} closed to make room`);
       assert.ok(s.d.lines.some((l) => /web: closed connection 127\.0\.0\.\d+:\d+ to make room for /.test(l)), 'the closure is logged');
+      assert.match(renderStatus(report), new RegExp(`; ${report.totals.refused} refused, ${report.totals.evicted} closed to make room since start`));
       // nobody but the flood lost a connection
       assert.ok(report.clients.filter((c) => !FLOOD_SOURCES.includes(c.address)).every((c) => c.connections + c.flows <= 1));
       console.log(`# silent tcp flood: ${count} connections at max_connections = ${max} in ${floodMs} ms; new clients waited ` +

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { ClientTable, type ClientHandle } from '../../src/session/clients.js';
 import { clientAddress, type ClientAddress } from '../../src/access/address.js';
 import { HOLDERS_LOOKED_AT, SILENT_MS, type Choice } from '../../src/session/eviction.js';
+import { EvictionLog } from '../../src/session/eviction-log.js';
+import { formatEvent, type LogEvent } from '../../src/log/events.js';
 
 const addr = (text: string): ClientAddress => clientAddress(text)!;
 
@@ -144,4 +146,30 @@ test('random opens, traffic and closes: the bookkeeping agrees with a count done
     }
     if (c.slot.holder.key !== newcomer) assert.ok(from.length > holds, 'from an address holding more than the newcomer');
   }
+});
+
+test('closures to make room are logged with the bound of refusals: a first line per address, then summaries, every closure accounted for', () => {
+  const events: LogEvent[] = [];
+  const log = new EvictionLog({ emit: (e) => events.push(e), windowMs: 60_000, maxSources: 4 });
+  const s = setup();
+  for (let i = 0; i < 2000; i++) {
+    const h = s.open(`10.4.${i % 50}.1`, i % 2 ? 'flow' : 'connection');
+    log.evicted({ slot: h, reason: i % 2 ? 'one-datagram' : 'silent', holds: 40, quietMs: 1500 }, h.victim!, '192.168.1.1:5555', 1024);
+  }
+  log.shutdown();
+  assert.equal(log.total, 2000);
+  assert.ok(events.length <= 2 * 4 + 1, `${events.length} lines`);
+  let accounted = 0;
+  for (const e of events) {
+    if (e.kind === 'client-evicted') accounted += 1;
+    else if (e.kind === 'evictions-summary' || e.kind === 'evictions-other') accounted += e.connections + e.datagrams;
+    else assert.fail(e.kind);
+  }
+  assert.equal(accounted, 2000);
+  const text = events.map((e) => formatEvent(e));
+  assert.ok(text.every((t) => t.level === 'notice'));
+  assert.match(text[0]!.message, /^s: closed connection 10\.4\.0\.1#1 to make room for 192\.168\.1\.1:5555 \(max_connections = 1024 reached\): silent for 2s, 10\.4\.0\.1 holding 40 \(further closures at 10\.4\.0\.1 are summed up every 1min\)$/);
+  assert.match(text[1]!.message, /^s: closed udp flow 10\.4\.1\.1#2 .*: a flow of one datagram, 10\.4\.1\.1 holding 40/);
+  assert.ok(text.some((t) => /^closed another 39 connections of 10\.4\.0\.1 in the last \d+ms to make room at max_connections \(silent\)$/.test(t.message)), text.map((t) => t.message).join('\n'));
+  assert.ok(text.some((t) => /^closed 9\d\d connections and 9\d\d udp flows of 46 other sources .*\(silent: \d+, one-datagram flows: \d+; too many sources to log each\)$/.test(t.message)), text.map((t) => t.message).join('\n'));
 });
