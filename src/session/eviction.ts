@@ -235,9 +235,10 @@ function quietest(h: Holder, now: number): Choice | undefined {
   for (const s of h.oneShot) {
     const datagrams = s.victim?.clientDatagrams?.();
     if (datagrams !== undefined && datagrams <= 1) return { slot: s, reason: 'one-datagram', holds: h.size, quietMs: now - s.lastActivity };
-    // a second datagram came (it stays a candidate as long as it is silent); or no owner yet
-    if (datagrams !== undefined) h.oneShot.delete(s);
-    else break;
+    // No owner yet: only the flow admitted in this same turn, and it is the newest. Else a
+    // second datagram came: it leaves this set for good (still in the activity list).
+    if (datagrams === undefined) break;
+    h.oneShot.delete(s);
   }
   const s = h.head;
   if (s !== undefined && s.victim !== undefined && now - s.lastActivity >= SILENT_MS) {
