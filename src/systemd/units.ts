@@ -86,9 +86,10 @@ export function instanceNameProblem(name: string): string | undefined {
 }
 
 // ---- escaping ----
-// systemd's unit reader ends a line at \n, \r or NUL, joins a line ending in a backslash
-// with the next (comment lines too), expands `%` specifiers in most values and unquotes
-// and unescapes the words of list and command settings. The config refuses control
+// systemd's unit reader ends a line at \n, \r or NUL, joins a setting's line ending in a
+// backslash with the next (systemd 252 does not continue comment lines; gen-unit's
+// comments never end in one all the same), expands `%` specifiers in most values and
+// unquotes and unescapes the words of list and command settings. The config refuses control
 // characters in every value (../config/fields.ts); these functions still never let one
 // through, so a value or comment can never add or swallow a line.
 
@@ -105,7 +106,8 @@ function literal(text: string): string {
 }
 
 /** The text of a `# ...` comment line: control characters shown as escapes, and never a
- *  backslash at the end (it would join the next line, a setting, to the comment). */
+ *  backslash at the end (were it continued, as a setting's line is, the next line, a
+ *  setting, would become part of the comment). */
 export function commentText(text: string): string {
   const shown = escapeControlCharacters(text).trimEnd();
   return shown.endsWith('\\') ? `${shown.slice(0, -1)}\\x5c` : shown;

@@ -81,7 +81,7 @@ test('the attack: a line feed in the config file\'s path (gen-unit wrote it into
   }
 });
 
-test('comments: control characters escaped, never a final backslash (it would join the next line)', () => {
+test('comments: control characters escaped, never a final backslash', () => {
   assert.equal(commentText('to /run/x\r\nY=1'), 'to /run/x\\r\\nY=1');
   assert.equal(commentText('to /run/x\\'), 'to /run/x\\x5c');
   const files = generateUnits(parseConfig(`[service]\nunit = app.service\n[socket.web]\nlisten = 8080\nbackend = /run/app/odd\\\n`, FILE),
