@@ -14,6 +14,7 @@ import { ExecBackend } from '../../src/backend/exec.js';
 import { BackendCgroup, type CgroupKind } from '../../src/backend/cgroup.js';
 import { waitUntilAccepting } from '../../src/backend/readiness.js';
 import { resolveCredentials } from '../../src/backend/credentials.js';
+import { startDaemon } from '../helpers/daemon.js';
 
 const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures', name);
 const KINDS: CgroupKind[] = ['v2', 'v1-freezer'];
@@ -125,3 +126,35 @@ for (const kind of KINDS) {
     }
   });
 }
+
+test('the real daemon as root: a backend whose children call setsid() leaves no process after the stop', async (t) => {
+  const problem = available('v2') === undefined ? undefined : available('v1-freezer');
+  if (!prerequisite(t, problem === undefined, `a cgroup: ${problem}`)) return;
+  const mark = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
+  const [listenPort, backendPort] = [await freePort(), await freePort()];
+  const d = await startDaemon(`[service]
+exec = ${fixture('setsid-children.sh')} ${mark} ${process.execPath} ${fixture('slow-echo.mjs')} 127.0.0.1:${backendPort} 0
+user = nobody
+directory = /
+stop_timeout = 1s
+[socket.main]
+listen = 127.0.0.1:${listenPort}
+backend = 127.0.0.1:${backendPort}
+[idle]
+timeout = 1s
+`);
+  try {
+    const payload = Buffer.from('through the daemon');
+    assert.deepEqual(await echoRoundTrip({ host: '127.0.0.1', port: listenPort }, payload), payload);
+    assert.ok(await waitFor(() => marked(mark).length >= 2, 5000), `the setsid() children: ${marked(mark).join(',')}`);
+    // The idle stop (1 s without traffic), then stop_timeout + 1 s at most.
+    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 6000), d.lines.join('\n'));
+    const left = marked(mark);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    assert.deepEqual(left, [], `no process of the backend is left:\n${d.lines.join('\n')}`);
+    assert.ok(d.lines.some((l) => l.includes('cgroup of its own')), d.lines.join('\n'));
+  } finally {
+    await d.stop();
+    for (const pid of marked(mark)) process.kill(pid, 'SIGKILL');
+  }
+});
