@@ -15,25 +15,10 @@ import { BackendCgroup, type CgroupKind } from '../../src/backend/cgroup.js';
 import { waitUntilAccepting } from '../../src/backend/readiness.js';
 import { resolveCredentials } from '../../src/backend/credentials.js';
 import { startDaemon } from '../helpers/daemon.js';
+import { marked } from '../helpers/processes.js';
 
 const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures', name);
 const KINDS: CgroupKind[] = ['v2', 'v1-freezer'];
-
-/** Live (non-zombie) processes whose command line contains `mark`. */
-export function marked(mark: string): number[] {
-  const found: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      const state = fs.readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (cmdline.includes(mark) && state !== 'Z') found.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
 
 function available(kind: CgroupKind): string | undefined {
   if (!isRoot) return 'needs root to make cgroups';
