@@ -79,3 +79,18 @@ backend = 127.0.0.1:${backendPort}
     await d.stop();
   }
 });
+
+test('the stop command\'s output is bounded the same way', async () => {
+  const { runStopCommand } = await import('../../src/backend/stop-command.js');
+  const lines: string[] = [];
+  const result = await runStopCommand(['sh', '-c', 'head -c 1000000 /dev/zero | tr "\\0" y; echo; echo done'], {
+    env: { PATH: process.env.PATH },
+    timeoutMs: 10_000,
+    output: (line) => lines.push(line),
+  });
+  assert.equal(result.ok, true, result.status);
+  assert.equal(lines.length, 3, lines.map((l) => l.slice(0, 80)).join('\n'));
+  assert.ok(lines[0]!.endsWith('[line cut at 16384 bytes: longer lines are not kept]') && lines[0]!.length < 16_500);
+  assert.equal(lines[1], '[the line cut above ended after 1000000 bytes]');
+  assert.equal(lines[2], 'done');
+});
