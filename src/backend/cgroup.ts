@@ -150,6 +150,18 @@ export class BackendCgroup {
     }
   }
 
+  /**
+   * mrsocko itself is inside (only if moving back after a spawn failed): then the cgroup is
+   * never frozen or killed as a whole, which would freeze or kill mrsocko too.
+   */
+  private holdsSelf(): boolean {
+    try {
+      return readPids(path.join(this.dir, 'cgroup.procs')).includes(process.pid);
+    } catch {
+      return false;
+    }
+  }
+
   contains(pid: number): boolean {
     return this.pids().includes(pid);
   }
@@ -160,6 +172,7 @@ export class BackendCgroup {
 
   /** Freezes every process of the backend (state T or D in ps); they keep their pids. */
   async freeze(): Promise<boolean> {
+    if (this.holdsSelf()) return false;
     if (this.kind === 'v2') {
       fs.writeFileSync(path.join(this.dir, 'cgroup.freeze'), '1');
     } else {
@@ -194,13 +207,14 @@ export class BackendCgroup {
    * Returns how many processes were signalled (v2 SIGKILL: how many there were).
    */
   async signal(signal: NodeJS.Signals): Promise<number> {
-    if (this.kind === 'v2' && signal === 'SIGKILL') {
+    const self = this.holdsSelf();
+    if (this.kind === 'v2' && signal === 'SIGKILL' && !self) {
       const n = this.pids().length;
       fs.writeFileSync(path.join(this.dir, 'cgroup.kill'), '1');
       return n;
     }
     const wasFrozen = this.frozen();
-    if (!wasFrozen) await this.freeze().catch(() => false);
+    if (!wasFrozen && !self) await this.freeze().catch(() => false);
     let n = 0;
     for (const pid of this.pids()) {
       try {
