@@ -17,13 +17,15 @@ packages=(
   # a real UDP (and TCP) backend for the UDP tests: dnsmasq-base is the binary alone,
   # without the dnsmasq package's system service
   dnsmasq-base
+  # a real backend whose session processes call setsid() (test/backend/sshd.test.ts), and its client
+  openssh-server openssh-client
 )
 
 source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make; do
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1
