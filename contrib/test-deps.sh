@@ -10,6 +10,7 @@ packages=(
   libsystemd-dev g++ make python3
   # real systemd for e2e tests: systemd-socket-activate, and systemd-nspawn booting the
   # host's own systemd (test/helpers/nspawn.ts); nsenter (util-linux) enters the container
+  # (setpriv, also util-linux, runs the CLI as nobody in the trust tests)
   systemd systemd-container util-linux
   # clients, backends and inspection used by the tests
   socat curl dnsutils iproute2 procps psmisc
@@ -24,7 +25,7 @@ source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen; do
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1
