@@ -38,6 +38,11 @@ const LABEL: Readonly<Record<Refusal, string>> = {
   'no-wake': 'not in wake',
   'max-connections': 'max_connections',
   'max-per-source': 'max_per_source',
+  'knock-sequence': 'knock out of sequence',
+  'knock-malformed': 'not a knock packet',
+  'knock-bad-key': 'knock with a wrong key',
+  'knock-expired': 'expired knock',
+  'knock-replayed': 'replayed knock',
 };
 
 class Counts {

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
 
@@ -47,6 +48,7 @@ export const checkCommand: Command = {
       throw new UsageError(explainArgError(err));
     }
     const config = loadConfig(resolveConfigPath(values, io.env));
+    loadKnockKey(config, runningAsRoot()); // the key file, as run reads it
     io.out(describeConfig(config));
     return 0;
   },

@@ -68,6 +68,28 @@ export interface AccessConfig {
   readonly maxPerSource: number;
 }
 
+/** One port of `[knock] sequence`: `PORT`, `IPV4:PORT` or `[IPV6]:PORT`, with `/udp` or `/tcp` (default). */
+export interface KnockStep {
+  readonly listen: ListenAddress & { kind: 'inet' };
+  readonly protocol: Protocol;
+  /** As written. */
+  readonly text: string;
+}
+
+export interface KnockConfig {
+  /** Empty when only single-packet knocks are configured. */
+  readonly sequence: readonly KnockStep[];
+  readonly windowMs: number;
+  readonly openForMs: number;
+  /** Absolute path of the single-packet key file; unset = no single-packet knocks. */
+  readonly key?: string;
+  /** The UDP address single-packet knocks arrive on (set when key is). */
+  readonly listen?: ListenAddress & { kind: 'inet' };
+  /** 1-based lines of the section header and of `key =`, for errors found later (the key file). */
+  readonly line: number;
+  readonly keyLine: number;
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
   readonly file?: string;
@@ -82,5 +104,7 @@ export interface Config {
   readonly sockets: readonly SocketConfig[];
   readonly idle: IdleConfig;
   readonly access: AccessConfig;
+  /** `[knock]`; absent when the section is. */
+  readonly knock?: KnockConfig;
   readonly log: LogConfig;
 }

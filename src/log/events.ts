@@ -28,6 +28,7 @@ export type LogEvent =
   | { kind: 'client-refused'; socket: string; client: string; traffic: 'connection' | 'datagram'; reason: string; source: string; windowMs: number }
   | { kind: 'refusals-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'refusals-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | { kind: 'knock-opened'; address: string; method: 'sequence' | 'packet'; until: string; from?: string }
   | { kind: 'control-socket'; path: string; problem?: string }
   | { kind: 'shutdown'; signal: string }
   | { kind: 'reload'; ok: boolean; detail: string };
@@ -139,6 +140,12 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         level: 'notice',
         message: `refused ${refusedTraffic(e)} from ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
           `in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}; too many sources to log each)`,
+      };
+    case 'knock-opened':
+      return {
+        level: 'notice',
+        message: `knock: ${e.address} knocked (${e.method === 'sequence' ? 'port sequence' : 'single packet'}` +
+          `${e.from !== undefined ? ` sent from ${e.from}` : ''}); knocked until ${e.until}`,
       };
     case 'control-socket':
       return e.problem === undefined

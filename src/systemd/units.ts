@@ -204,6 +204,18 @@ export function listenDropIn(config: Config, instance: string, inst: Installatio
     const key = s.protocol === 'udp' ? 'ListenDatagram' : 'ListenStream';
     lines.push(`# [socket.${s.name}] ${s.protocol}, to ${s.backend.text}`, `${key}=${literal(s.listen.text)}`);
   }
+  const { knock } = config;
+  if (knock !== undefined) {
+    // Knock ports are sockets of the instance too; mrsocko tells them apart by address.
+    const seen = new Set<string>();
+    for (const step of knock.sequence) {
+      const line = `${step.protocol === 'udp' ? 'ListenDatagram' : 'ListenStream'}=${literal(step.listen.text)}`;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      lines.push(`# [knock] sequence: ${step.text}`, line);
+    }
+    if (knock.listen !== undefined) lines.push('# [knock] listen: single-packet knocks', `ListenDatagram=${literal(knock.listen.text)}`);
+  }
   const only = config.sockets.length === 1 ? config.sockets[0] : undefined;
   if (only !== undefined) {
     lines.push(`FileDescriptorName=${only.name}`);

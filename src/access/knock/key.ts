@@ -1,0 +1,104 @@
+// The single-packet knock's secret: the key file's whole content, any bytes, at least
+// MIN_KEY_LENGTH. Read by the daemon (and `check`) with the config's trust rules when
+// running as root; read by `mrsocko knock` without them (a user's own file on a laptop).
+import fs from 'node:fs';
+import path from 'node:path';
+import { MIN_KEY_LENGTH } from './packet.js';
+import type { Config } from '../../config/types.js';
+import { ConfigError } from '../../errors.js';
+
+/** Nothing sensible is longer; a larger file is a wrong path (a log, a disk image). */
+export const MAX_KEY_LENGTH = 64 * 1024;
+
+/** A key file problem, in words for a ConfigError or a usage error. */
+export class KeyFileError extends Error {}
+
+/**
+ * Why `file` may not hold a root daemon's secret, or undefined when it may: it must be
+ * owned by root and not readable or writable by group or others, and no directory above it
+ * may be writable by a non-root user (unless sticky, as /tmp is).
+ * Stand-in for the shared trust check of src/config/trust.ts (to be swapped in at merge).
+ */
+export function keyTrustProblem(file: string, stat: fs.Stats, lstatDir: (p: string) => fs.Stats = fs.statSync): string | undefined {
+  if (stat.uid !== 0) return `${file} is owned by uid ${stat.uid}, not root`;
+  if ((stat.mode & 0o077) !== 0) {
+    return `${file} is accessible to group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`;
+  }
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    const s = lstatDir(dir);
+    const sticky = (s.mode & 0o1000) !== 0;
+    if (s.uid !== 0) return `${dir} (above ${file}) is owned by uid ${s.uid}, not root`;
+    if ((s.mode & 0o022) !== 0 && !sticky) return `${dir} (above ${file}) is writable by group or others`;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** Reads a key file. `trusted`: apply keyTrustProblem (the daemon, as root). Throws KeyFileError. */
+export function readKeyFile(file: string, trusted: boolean): Buffer {
+  let fd: number;
+  try {
+    // No final symlink, no blocking on a FIFO.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new KeyFileError(
+      code === 'ENOENT' ? `${file}: no such file (mrsocko knock --new-key ${file} makes one)`
+        : code === 'ELOOP' ? `${file} is a symbolic link; name the file itself`
+        : code === 'EACCES' ? `${file}: permission denied`
+        : `${file}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new KeyFileError(`${file} is not a regular file`);
+    if (trusted) {
+      const problem = keyTrustProblem(file, stat);
+      if (problem !== undefined) throw new KeyFileError(problem);
+    }
+    if (stat.size > MAX_KEY_LENGTH) throw new KeyFileError(`${file} is ${stat.size} bytes; a key is at most ${MAX_KEY_LENGTH}`);
+    const buffer = Buffer.alloc(MAX_KEY_LENGTH + 1);
+    let length = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_KEY_LENGTH) throw new KeyFileError(`${file} is longer than ${MAX_KEY_LENGTH} bytes`);
+    }
+    if (length < MIN_KEY_LENGTH) {
+      throw new KeyFileError(`${file} holds ${length} bytes; a key needs at least ${MIN_KEY_LENGTH} (head -c 32 /dev/urandom > ${file})`);
+    }
+    return Buffer.from(buffer.subarray(0, length));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `mrsocko knock --new-key FILE`: 32 random bytes, mode 0600, never over an existing file. */
+export function writeNewKey(file: string, random: Buffer): void {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.fchmodSync(fd, 0o600); // whatever the umask
+    fs.writeSync(fd, random);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The key of `[knock] key`, read as the config's trust rules demand; a ConfigError names the key's line. */
+export function loadKnockKey(config: Config, trusted: boolean): Buffer | undefined {
+  const knock = config.knock;
+  if (knock?.key === undefined) return undefined;
+  try {
+    return readKeyFile(knock.key, trusted);
+  } catch (err) {
+    if (!(err instanceof KeyFileError)) throw err;
+    throw new ConfigError({ file: config.file, line: knock.keyLine, section: 'knock', key: 'key' }, err.message);
+  }
+}
+
+/** Running as root, key files are held to the config's trust rules. */
+export const runningAsRoot = (): boolean => process.getuid?.() === 0;
+
