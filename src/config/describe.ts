@@ -91,7 +91,7 @@ function describeKnock(k: KnockConfig): Line[] {
   const lines = ['[knock]'];
   if (k.sequence.length > 0) {
     lines.push(
-      set('sequence', k.sequence.map((s) => `${s.listen.text}/${s.protocol}`).join(', ')),
+      set('sequence', k.sequence.map((s) => `${s.listen.text}${s.protocol === 'udp' ? '/udp' : ''}`).join(', ')),
       set('window', formatTimespan(k.windowMs), 'for the whole sequence, from its first port'),
     );
   } else {
