@@ -29,6 +29,7 @@ export type LogEvent =
   | { kind: 'refusals-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'refusals-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'knock-opened'; address: string; method: 'sequence' | 'packet'; until: string; from?: string }
+  | { kind: 'knock-queued'; hits: number }
   | { kind: 'control-socket'; path: string; problem?: string }
   | { kind: 'shutdown'; signal: string }
   | { kind: 'reload'; ok: boolean; detail: string };
@@ -146,6 +147,12 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         level: 'notice',
         message: `knock: ${e.address} knocked (${e.method === 'sequence' ? 'port sequence' : 'single packet'}` +
           `${e.from !== undefined ? ` sent from ${e.from}` : ''}); knocked until ${e.until}`,
+      };
+    case 'knock-queued':
+      return {
+        level: 'info',
+        message: `knock: ${plural(e.hits, 'sequence knock')} arrived before mrsocko was started; their order is unknown, ` +
+          'so they do not count (knock again; a single-packet knock has no order and does count)',
       };
     case 'control-socket':
       return e.problem === undefined

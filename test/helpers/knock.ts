@@ -38,3 +38,28 @@ export function knockPacket(key: Buffer, o: { open?: string; ageSeconds?: number
     open: o.open,
   });
 }
+
+/** Sends `payload` from `from` and resolves with the first reply, or undefined after `timeoutMs`. */
+export function udpRoundTrip(host: string, port: number, payload: Buffer, from = '127.0.0.1', timeoutMs = 1500): Promise<Buffer | undefined> {
+  const s = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(undefined);
+    }, timeoutMs);
+    s.once('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m);
+    });
+    s.once('error', () => undefined);
+    s.bind({ address: from, port: 0 }, () => s.send(payload, port, host));
+  });
+}
+
+/** The shell one-liner of docs/knock-protocol.md (its lines after the variables), to run with KEY, HOST and PORT set. */
+export function docOneLiner(docText: string): string {
+  const block = /## Shell one-liner[\s\S]*?```sh\n([\s\S]*?)```/.exec(docText)?.[1];
+  if (block === undefined) throw new Error('docs/knock-protocol.md has no shell one-liner block');
+  return block.split('\n').slice(1).join('\n');
+}

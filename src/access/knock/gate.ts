@@ -33,6 +33,14 @@ export interface KnockClocks {
   wall: () => number;
 }
 
+/**
+ * Sequence knocks that were queued on adopted sockets before mrsocko ran (the knock that
+ * made systemd start it, and the ones after it) are delivered all at once, in the order
+ * the sockets were opened, not the order they were sent: they are not counted. Those that
+ * arrive in the first this-many milliseconds after adopting are taken for them.
+ */
+export const STARTUP_SETTLE_MS = 250;
+
 const DEFAULT_CLOCKS: KnockClocks = { monotonic: () => performance.now(), wall: () => Date.now() };
 
 /** One knock socket: a sequence port (its id is its index) or the single-packet port. */
@@ -75,6 +83,10 @@ export class KnockGate {
   private readonly servers: net.Server[] = [];
   private readonly datagrams: dgram.Socket[] = [];
   private closed = false;
+  /** Sequence hits before this (monotonic) are the queued ones of STARTUP_SETTLE_MS. */
+  private settledAt = -Infinity;
+  private queuedHits = 0;
+  private settleTimer: NodeJS.Timeout | undefined;
   /** Where each socket listens, once open. */
   readonly addresses: { name: string; address: string }[] = [];
 
@@ -118,6 +130,13 @@ export class KnockGate {
    * knock sockets and start listening.
    */
   async open(fds: ReadonlyArray<{ fd: number; info: SocketInfo }> | undefined): Promise<void> {
+    if (fds !== undefined && this.tracker !== undefined) {
+      this.settledAt = this.clocks.monotonic() + STARTUP_SETTLE_MS;
+      this.settleTimer = setTimeout(() => {
+        if (this.queuedHits > 0) this.hooks.emit({ kind: 'knock-queued', hits: this.queuedHits });
+      }, STARTUP_SETTLE_MS);
+      this.settleTimer.unref();
+    }
     for (const [id, spec] of this.specs.entries()) {
       const adopted = fds?.[id];
       try {
@@ -158,6 +177,7 @@ export class KnockGate {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.settleTimer);
     for (const s of this.servers) s.close();
     for (const d of this.datagrams) {
       try {
@@ -224,6 +244,10 @@ export class KnockGate {
     if (this.closed || this.tracker === undefined) return;
     const address = clientAddress(remote);
     if (address === undefined) return;
+    if (this.clocks.monotonic() < this.settledAt) {
+      this.queuedHits += 1;
+      return;
+    }
     const verdict = this.tracker.hit(address.key, id);
     if (verdict === 'complete') this.opened(address.key, 'sequence');
     else if (verdict === 'wrong') this.hooks.refused(address, spec.name, formatInet(remote, port), 'knock-sequence', traffic);
