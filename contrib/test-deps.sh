@@ -16,13 +16,16 @@ packages=(
   # a real UDP (and TCP) backend for the UDP tests: dnsmasq-base is the binary alone,
   # without the dnsmasq package's system service
   dnsmasq-base
+  # knocking: knockd's own client (`knock`; the package's knockd service stays disabled
+  # until /etc/default/knockd enables it), and what the documented shell knock uses
+  knockd openssl xxd
 )
 
 source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make; do
+for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make knock openssl xxd; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

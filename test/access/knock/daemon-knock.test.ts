@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../../helpers/paths.js';
@@ -119,6 +120,33 @@ test('single packet: the right key opens the sender or the signed address; a wro
     assert.match(text, /refused datagram from 127\.0\.0\.6:\d+: knock packet too old or from the future/);
     assert.match(text, /refused datagram from 127\.0\.0\.7:\d+: not a knock packet/);
     assert.match(text, /refused datagram from 127\.0\.0\.9:\d+: knock packet replayed/);
+  } finally {
+    await s.d.stop();
+  }
+});
+
+test('fuzz: random datagrams on the knock ports never crash the daemon or open anything', async () => {
+  const s = await setup();
+  try {
+    const good = knockPacket(s.key);
+    for (let i = 0; i < 3000; i++) {
+      let data: Buffer;
+      if (i % 3 === 0) data = randomBytes(Math.floor(Math.random() * 120));
+      else {
+        data = Buffer.from(good);
+        for (let f = 0; f < 1 + (i % 5); f++) data[Math.floor(Math.random() * data.length)] ^= 1 << (i % 8);
+        if (i % 3 === 2) data = data.subarray(0, Math.floor(Math.random() * 80) + 1);
+      }
+      if (data.equals(good)) continue;
+      await sendDatagram(H, i % 2 === 0 ? s.kp : s.k2, data, `127.0.${1 + (i % 3)}.${1 + (i % 250)}`);
+    }
+    await sleep(200);
+    assert.deepEqual(s.d.daemon.statusReport().knocked, []);
+    assert.ok(await refused({ host: H, port: s.port, from: '127.0.1.1' }));
+    await sendDatagram(H, s.kp, good, '127.0.0.2');
+    assert.ok(await waitFor(() => (s.d.daemon.statusReport().knocked ?? []).length === 1, 2000), 'still serving knocks');
+    assert.ok(s.d.daemon.statusReport().totals.refused > 0);
+    assert.ok(s.d.lines.filter((l) => /knock/.test(l)).length < 100, 'failed knocks are rate-limited in the log');
   } finally {
     await s.d.stop();
   }
