@@ -523,6 +523,7 @@ export class Daemon {
     // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
     for (const l of this.listeners) l.server.close();
     for (const u of this.udp) u.close();
+    this.knock?.close();
     this.onExitRequest?.();
   }
 

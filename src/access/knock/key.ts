@@ -16,8 +16,8 @@ export class KeyFileError extends Error {}
 /**
  * Why `file` may not hold a root daemon's secret, or undefined when it may: it must be
  * owned by root and not readable or writable by group or others, and no directory above it
- * may be writable by a non-root user (unless sticky, as /tmp is).
- * Stand-in for the shared trust check of src/config/trust.ts (to be swapped in at merge).
+ * may be owned or writable by a non-root user (unless sticky, as /tmp is): the config's
+ * trust rules (SPEC, "Trust"), plus "not readable", as it is a secret.
  */
 export function keyTrustProblem(file: string, stat: fs.Stats, lstatDir: (p: string) => fs.Stats = fs.statSync): string | undefined {
   if (stat.uid !== 0) return `${file} is owned by uid ${stat.uid}, not root`;
