@@ -46,7 +46,7 @@ window = 2s
     activate: ['-l', `${H}:${port}`, '-l', `${H}:${k1}`, '-l', `${H}:${k2}`, '-l', `${H}:${k3}`, '--fdname=web:k1:k2:k3'],
   });
   try {
-    await m.waitForLine(/Listening on/);
+    await m.waitForLine(new RegExp(`Listening on 127\\.0\\.0\\.1:${k3} `)); // the last of the four
     // The first knock starts mrsocko; all three are queued before it runs, in the wrong order.
     knock(H, String(k3), String(k2), String(k1));
     await m.waitForLine(/ready: /, 15_000);
@@ -104,7 +104,7 @@ sequence = ${H}:${k1}/udp
 `);
   const m = startMrsocko({ configFile: file, activate: ['-d', '-l', `${H}:${port}`, '-l', `${H}:${kp}`, '-l', `${H}:${k1}`, '--fdname=dns:knock:k1'] });
   try {
-    await m.waitForLine(/Listening on/);
+    await m.waitForLine(new RegExp(`Listening on 127\\.0\\.0\\.1:${k1} `)); // the last of the three
     // The wrong key's packet starts mrsocko, and is refused.
     assert.equal(mrsocko(`${H}:${kp}`, '--key', wrongKey).status, 0);
     await m.waitForLine(/ready: /, 15_000);

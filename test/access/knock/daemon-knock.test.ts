@@ -181,3 +181,37 @@ test('reload keeps the knocked addresses and applies a new open_for; knocked in 
     await s.d.stop();
   }
 });
+
+test('bare ports are dual-stack: an IPv4 knock is the IPv4 address, an IPv6 knock the IPv6 one', async () => {
+  const dir = tempDir();
+  const [port, backendPort, k1, k2] = [await freePort('::'), await freePort(), await freePort('::'), await freePort('::')];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${H}:${backendPort} 0
+stop_timeout = 2s
+[socket.web]
+listen = ${port}
+backend = ${H}:${backendPort}
+[access]
+allow = knocked
+[knock]
+sequence = ${k1}, ${k2}/udp
+`, dir);
+  try {
+    assert.ok(d.daemon.addresses.some((a) => a.address === `[::]:${k1}`), JSON.stringify(d.daemon.addresses));
+    await tcpKnock(H, k1, '127.0.0.2');
+    await udpKnock(H, k2, '127.0.0.2');
+    await tcpKnock('::1', k1, '::1');
+    await udpKnock('::1', k2, '::1');
+    assert.ok(await waitFor(() => (d.daemon.statusReport().knocked ?? []).length === 2, 2000), d.lines.join('\n'));
+    assert.deepEqual(d.daemon.statusReport().knocked?.map((k) => k.address).sort(), ['127.0.0.2', '::1']);
+    const c = await connectClient({ host: H, port, from: '127.0.0.2' });
+    assert.equal((await c.echo('v4')).toString(), 'v4');
+    await c.close();
+    const c6 = await connectClient({ host: '::1', port, from: '::1' });
+    assert.equal((await c6.echo('v6')).toString(), 'v6');
+    await c6.close();
+    assert.ok(await refused({ host: H, port, from: '127.0.0.1' }));
+  } finally {
+    await d.stop();
+  }
+});
