@@ -323,6 +323,8 @@ function readKnock(f: Fields, sockets: readonly SocketConfig[]): KnockConfig {
     listen,
     line: f.line(),
     keyLine: f.line('key'),
+    sequenceLine: f.line('sequence'),
+    listenLine: f.line('listen'),
   };
 }
 

@@ -85,9 +85,12 @@ export interface KnockConfig {
   readonly key?: string;
   /** The UDP address single-packet knocks arrive on (set when key is). */
   readonly listen?: ListenAddress & { kind: 'inet' };
-  /** 1-based lines of the section header and of `key =`, for errors found later (the key file). */
+  /** 1-based lines of the section header and of its keys (the header's when absent), for
+   *  errors found later (the key file, a socket systemd did not pass). */
   readonly line: number;
   readonly keyLine: number;
+  readonly sequenceLine: number;
+  readonly listenLine: number;
 }
 
 export interface LogConfig {

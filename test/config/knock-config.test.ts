@@ -64,7 +64,8 @@ test('check prints [knock], and its output loads to the same settings', () => {
   assert.match(text, /listen = 127\.0\.0\.1:62202/);
   assert.match(text, /open_for = 2h/);
   const again = parseConfig(text, '/etc/mrsocko/demo.conf');
-  assert.deepEqual({ ...again.knock, line: 0, keyLine: 0 }, { ...c.knock, line: 0, keyLine: 0 });
+  const lines = { line: 0, keyLine: 0, sequenceLine: 0, listenLine: 0 };
+  assert.deepEqual({ ...again.knock, ...lines }, { ...c.knock, ...lines });
 });
 
 test('gen-unit writes the knock ports as Listen lines of the instance', () => {

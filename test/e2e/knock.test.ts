@@ -145,3 +145,27 @@ sequence = ${H}:${k1}/udp
     assert.equal(await m.stop(), 0, m.output());
   }
 });
+
+test('a knock port systemd did not pass is a config error naming file:line:key (exit 78)', async (t) => {
+  if (!prerequisite(t, haveCommand('systemd-socket-activate'), 'systemd-socket-activate not installed')) return;
+  const dir = tempDir();
+  const [port, backendPort, k1] = await Promise.all([freePort(), freePort(), freePort()]);
+  const file = path.join(dir, 'mrsocko.conf');
+  fs.writeFileSync(file, `[service]
+exec = ${process.execPath} ${path.join(repoRoot, 'test/fixtures/slow-echo.mjs')} ${H}:${backendPort} 0
+[socket.web]
+listen = ${H}:${port}
+backend = ${H}:${backendPort}
+[knock]
+sequence = ${H}:${k1}
+`);
+  const m = startMrsocko({ configFile: file, activate: ['-l', `${H}:${port}`, '--fdname=web'] });
+  try {
+    await m.waitForLine(/Listening on/);
+    await refused({ host: H, port });
+    await m.waitForLine(/mrsocko: /, 10_000);
+    assert.match(m.output(), new RegExp(`mrsocko\\.conf:7: \\[knock\\] sequence: systemd passed no tcp socket for 127\\.0\\.0\\.1:${k1}; add ListenStream=127\\.0\\.0\\.1:${k1}`));
+  } finally {
+    assert.equal(await m.stop(), 78, m.output());
+  }
+});

@@ -57,13 +57,13 @@ function socketSpecs(knock: KnockConfig): KnockSocketSpec[] {
     if (specs.some((s) => s.listen.text === step.listen.text && s.protocol === step.protocol)) continue;
     specs.push({
       role: 'sequence', listen: step.listen, protocol: step.protocol,
-      section: 'knock', key: 'sequence', line: knock.line, name: `knock ${step.listen.text}/${step.protocol}`,
+      section: 'knock', key: 'sequence', line: knock.sequenceLine, name: `knock ${step.listen.text}/${step.protocol}`,
     });
   }
   if (knock.listen !== undefined) {
     specs.push({
       role: 'packet', listen: knock.listen, protocol: 'udp',
-      section: 'knock', key: 'listen', line: knock.line, name: `knock ${knock.listen.text}/udp (packet)`,
+      section: 'knock', key: 'listen', line: knock.listenLine, name: `knock ${knock.listen.text}/udp (packet)`,
     });
   }
   return specs;
