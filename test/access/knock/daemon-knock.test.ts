@@ -174,9 +174,21 @@ test('reload keeps the knocked addresses and applies a new open_for; knocked in 
     assert.ok(await waitFor(() => (s.d.daemon.statusReport().knocked ?? []).length === 2, 2000));
     const k4 = s.d.daemon.statusReport().knocked?.find((k) => k.address === '127.0.0.4');
     assert.ok((k4?.remainingMs ?? 0) > 3_600_000 + 3_500_000, 'the new open_for (2h) applies to new knocks');
+    // a new key applies on reload: the old one no longer knocks
+    const newKey = Buffer.from('the rotated secret, also long enough');
+    fs.writeFileSync(s.keyFile, newKey);
+    s.d.daemon.reload(parseConfig(s.text(), file));
+    await sendDatagram(H, s.kp, knockPacket(s.key), '127.0.0.5');
+    await sendDatagram(H, s.kp, knockPacket(newKey), '127.0.0.6');
+    assert.ok(await waitFor(() => (s.d.daemon.statusReport().knocked ?? []).some((k) => k.address === '127.0.0.6'), 2000));
+    assert.ok(!(s.d.daemon.statusReport().knocked ?? []).some((k) => k.address === '127.0.0.5'), 'the old key is refused');
+    fs.writeFileSync(s.keyFile, 'short');
+    assert.throws(() => s.d.daemon.reload(parseConfig(s.text(), file)), /\[knock\] key: .*holds 5 bytes/);
+    await sendDatagram(H, s.kp, knockPacket(newKey), '127.0.0.7');
+    assert.ok(await waitFor(() => (s.d.daemon.statusReport().knocked ?? []).some((k) => k.address === '127.0.0.7'), 2000), 'a failed reload keeps the key');
     const moved = s.text().replace(/sequence = .*\n/, `sequence = ${H}:${await freePort()}\n`);
     assert.match(s.d.daemon.reload(parseConfig(moved, file)), /\[knock\] ports take effect after a restart/);
-    assert.equal(s.d.daemon.statusReport().knocked?.length, 2);
+    assert.equal(s.d.daemon.statusReport().knocked?.length, 4);
   } finally {
     await s.d.stop();
   }
