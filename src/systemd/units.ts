@@ -285,6 +285,15 @@ export function sandboxDropIn(
   if (config.log.file !== undefined) {
     needs.push({ path: path.posix.dirname(config.log.file), why: '[log] file', write: true });
   }
+  const keyFile = config.knock?.key;
+  if (keyFile !== undefined) {
+    // mrsocko reads it at start and on reload, inside this sandbox.
+    if (underAny(path.posix.normalize(keyFile), TMP_DIRS)) {
+      notes.push(`[knock] key: ${keyFile} is in a /tmp the service does not see (PrivateTmp=); put the key under /etc/mrsocko`);
+    } else {
+      needs.push({ path: keyFile, why: '[knock] key', write: false });
+    }
+  }
 
   const readWrite: string[] = [];
   const logsDirectories: string[] = [];

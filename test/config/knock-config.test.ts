@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
 import { describeConfig } from '../../src/config/describe.js';
 import { parseConfig, parseKnockStep } from '../../src/config/load.js';
-import { listenDropIn, type Installation } from '../../src/systemd/units.js';
+import { listenDropIn, sandboxDropIn, type Installation } from '../../src/systemd/units.js';
 import { AddressRules } from '../../src/access/rules.js';
 import { AccessPolicy } from '../../src/access/admission.js';
 import { clientAddress, type ClientAddress } from '../../src/access/address.js';
@@ -92,4 +92,14 @@ test('the knocked rule asks its predicate; without one nobody is knocked', () =>
   assert.ok(policy.wake.matches(a('10.9.9.9')));
   assert.ok(policy.keepsAlive(a('10.9.9.9')));
   assert.ok(!policy.keepsAlive(a('10.1.1.1')));
+});
+
+test('gen-unit sandbox: a key under /home makes homes read-only instead of hidden; one in /tmp gets a note', () => {
+  const inst: Installation = { node: '/usr/bin/node', script: '/opt/m/main.js', version: '1' };
+  const home = sandboxDropIn(load('[knock]\nkey = /home/me/demo.key\n'), 'demo', inst, () => true);
+  assert.match(home.text, /^ProtectHome=read-only$/m);
+  const tmp = sandboxDropIn(load('[knock]\nkey = /tmp/demo.key\n'), 'demo', inst, () => true);
+  assert.match(tmp.notes.join('\n'), /\/tmp\/demo\.key is in a \/tmp the service does not see/);
+  const etc = sandboxDropIn(load('[knock]\nkey = /etc/mrsocko/demo.key\n'), 'demo', inst, () => true);
+  assert.doesNotMatch(etc.text, /ProtectHome|ReadWritePaths/);
 });
