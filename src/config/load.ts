@@ -296,23 +296,22 @@ function readKnock(f: Fields, sockets: readonly SocketConfig[]): KnockConfig {
   if (sequence.length === 0 && key === undefined) {
     f.fail(undefined, 'needs sequence = PORT, ... (port knocking) or key = FILE (single-packet knocks), or both');
   }
-  for (const k of ['window'] as const) {
-    if (f.has(k) && sequence.length === 0) f.fail(k, 'only applies to sequence = (the time the whole sequence may take)');
-  }
+  if (f.has('window') && sequence.length === 0) f.fail('window', 'only applies to sequence = (the time the whole sequence may take)');
   const listen = key === undefined ? undefined
     : f.parse('listen', f.text('listen', 'a UDP port such as 62201, IPV4:PORT or [IPV6]:PORT') ?? DEFAULTS.knockListen, parseKnockListen);
   // Every knock port is a socket of its own: it may share no address with another
   // socket of the same protocol (a port may repeat within the sequence: one socket).
-  const taken: Array<{ listen: KnockStep['listen']; protocol: Protocol; what: string }> = sockets
+  type Taken = { listen: KnockStep['listen']; protocol: Protocol; key: string; what: string };
+  const taken: Taken[] = sockets
     .filter((s): s is SocketConfig & { listen: KnockStep['listen'] } => s.listen.kind === 'inet')
-    .map((s) => ({ listen: s.listen, protocol: s.protocol, what: `[socket.${s.name}] listen = ${s.listen.text}` }));
+    .map((s) => ({ listen: s.listen, protocol: s.protocol, key: 'socket', what: `[socket.${s.name}] listen = ${s.listen.text}` }));
   const claim = (key: string, step: { listen: KnockStep['listen']; protocol: Protocol; text: string }): void => {
-    const clash = taken.find((t) => t.protocol === step.protocol && listenAddressesOverlap(t.listen, step.listen) &&
-      !(t.what.startsWith('sequence') && key === 'sequence' && t.listen.text === step.listen.text));
+    const repeat = (t: Taken): boolean => t.key === 'sequence' && key === 'sequence' && t.listen.text === step.listen.text;
+    const clash = taken.find((t) => t.protocol === step.protocol && listenAddressesOverlap(t.listen, step.listen) && !repeat(t));
     if (clash !== undefined) {
       f.fail(key, `"${step.text}" clashes with ${clash.what}; a knock port must be a ${step.protocol} port of its own`);
     }
-    taken.push({ listen: step.listen, protocol: step.protocol, what: `${key} = ${step.text}` });
+    taken.push({ listen: step.listen, protocol: step.protocol, key, what: `${key} = ${step.text}` });
   };
   for (const step of sequence) claim('sequence', step);
   if (listen !== undefined) claim('listen', { listen, protocol: 'udp', text: listen.text });
