@@ -23,7 +23,8 @@ export type Refusal =
   | 'knock-malformed'
   | 'knock-bad-key'
   | 'knock-expired'
-  | 'knock-replayed';
+  | 'knock-replayed'
+  | 'knock-replay-full';
 
 /** undefined: admitted; a Refusal: refused; a Choice: admitted once that connection or flow is closed (ClientTable.evict). */
 export type Decision = Refusal | Choice | undefined;
@@ -76,6 +77,8 @@ export class AccessPolicy {
         return 'knock packet too old or from the future (more than 60 s off; check the clocks)';
       case 'knock-replayed':
         return 'knock packet replayed (its nonce was used already)';
+      case 'knock-replay-full':
+        return 'knock packet with the right key, refused: too many knocks in the last 2 minutes to remember their nonces';
     }
   }
 }

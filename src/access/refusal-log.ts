@@ -45,6 +45,7 @@ const LABEL: Readonly<Record<Refusal, string>> = {
   'knock-bad-key': 'knock with a wrong key',
   'knock-expired': 'expired knock',
   'knock-replayed': 'replayed knock',
+  'knock-replay-full': 'too many knocks',
 };
 
 class Counts<R extends string> {

@@ -270,7 +270,7 @@ export class KnockGate {
     const seen = this.replay.admit(result.packet.nonce, result.packet.timestamp);
     if (seen !== 'fresh') {
       // 'full' is refused too: only the key's holder can fill the cache (see ./replay.ts).
-      this.hooks.refused(sender, spec.name, client, 'knock-replayed', 'datagram');
+      this.hooks.refused(sender, spec.name, client, seen === 'full' ? 'knock-replay-full' : 'knock-replayed', 'datagram');
       return;
     }
     this.opened(result.packet.open ?? sender.key, 'packet', result.packet.open !== undefined ? sender.key : undefined);
