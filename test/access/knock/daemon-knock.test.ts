@@ -196,7 +196,9 @@ test('reload keeps the knocked addresses and applies a new open_for; knocked in 
 
 test('bare ports are dual-stack: an IPv4 knock is the IPv4 address, an IPv6 knock the IPv6 one', async () => {
   const dir = tempDir();
-  const [port, backendPort, k1, k2] = [await freePort('::'), await freePort(), await freePort('::'), await freePort('::')];
+  const [port, backendPort, k1, k2, kp] = [await freePort('::'), await freePort(), await freePort('::'), await freePort('::'), await freePort('::')];
+  const key = Buffer.from('dual-stack secret, long enough');
+  fs.writeFileSync(path.join(dir, 'k.key'), key, { mode: 0o600 });
   const d = await startDaemon(`[service]
 exec = ${process.execPath} ${echo} ${H}:${backendPort} 0
 stop_timeout = 2s
@@ -207,6 +209,8 @@ backend = ${H}:${backendPort}
 allow = knocked
 [knock]
 sequence = ${k1}, ${k2}/udp
+key = ${path.join(dir, 'k.key')}
+listen = ${kp}
 `, dir);
   try {
     assert.ok(d.daemon.addresses.some((a) => a.address === `[::]:${k1}`), JSON.stringify(d.daemon.addresses));
@@ -223,6 +227,11 @@ sequence = ${k1}, ${k2}/udp
     assert.equal((await c6.echo('v6')).toString(), 'v6');
     await c6.close();
     assert.ok(await refused({ host: H, port, from: '127.0.0.1' }));
+    // single packets on a dual-stack port: IPv4 senders are IPv4 addresses; an IPv6 address to open
+    await sendDatagram(H, kp, knockPacket(key), '127.0.0.3');
+    await sendDatagram('::1', kp, knockPacket(key, { open: '2001:db8::7' }), '::1');
+    assert.ok(await waitFor(() => (d.daemon.statusReport().knocked ?? []).length === 4, 2000), d.lines.join('\n'));
+    assert.deepEqual(d.daemon.statusReport().knocked?.map((k) => k.address).sort(), ['127.0.0.2', '127.0.0.3', '2001:db8::7', '::1']);
   } finally {
     await d.stop();
   }
