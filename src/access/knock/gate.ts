@@ -162,10 +162,9 @@ export class KnockGate {
    */
   reload(next: Config, trustedKey = runningAsRoot()): boolean {
     if (next.knock === undefined) return true;
-    const specs = socketSpecs(next.knock);
-    const sameSockets = JSON.stringify(specs.map((s) => [s.role, s.listen.text, s.protocol])) ===
-      JSON.stringify(this.specs.map((s) => [s.role, s.listen.text, s.protocol]));
-    if (!sameSockets) return true;
+    // The same sockets in any order (a reordered sequence needs no new socket).
+    const ids = (specs: readonly KnockSocketSpec[]): string => JSON.stringify(specs.map((s) => [s.role, s.listen.text, s.protocol]).sort());
+    if (ids(socketSpecs(next.knock)) !== ids(this.specs)) return true;
     const key = loadKnockKey(next, trustedKey);
     const sequenceChanged = JSON.stringify(next.knock.sequence) !== JSON.stringify(this.knock.sequence) ||
       next.knock.windowMs !== this.knock.windowMs;
@@ -190,7 +189,7 @@ export class KnockGate {
 
   private newTracker(knock: KnockConfig): SequenceTracker | undefined {
     if (knock.sequence.length === 0) return undefined;
-    return new SequenceTracker(stepIds(knock, socketSpecs(knock)), knock.windowMs, this.clocks.monotonic);
+    return new SequenceTracker(stepIds(knock, this.specs), knock.windowMs, this.clocks.monotonic);
   }
 
   private async openStream(id: number, spec: KnockSocketSpec, adopted: { fd: number; info: SocketInfo } | undefined): Promise<string> {

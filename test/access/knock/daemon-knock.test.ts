@@ -186,9 +186,18 @@ test('reload keeps the knocked addresses and applies a new open_for; knocked in 
     assert.throws(() => s.d.daemon.reload(parseConfig(s.text(), file)), /\[knock\] key: .*holds 5 bytes/);
     await sendDatagram(H, s.kp, knockPacket(newKey), '127.0.0.7');
     assert.ok(await waitFor(() => (s.d.daemon.statusReport().knocked ?? []).some((k) => k.address === '127.0.0.7'), 2000), 'a failed reload keeps the key');
+    // a reordered sequence applies at once: same sockets
+    fs.writeFileSync(s.keyFile, newKey);
+    const reordered = s.text().replace(/sequence = (\S+), (\S+), (\S+)\n/, 'sequence = $3, $1, $2\n');
+    assert.notEqual(reordered, s.text());
+    assert.doesNotMatch(s.d.daemon.reload(parseConfig(reordered, file)), /knock/);
+    await tcpKnock(H, s.k3, '127.0.0.8');
+    await tcpKnock(H, s.k1, '127.0.0.8');
+    await udpKnock(H, s.k2, '127.0.0.8');
+    assert.ok(await waitFor(() => (s.d.daemon.statusReport().knocked ?? []).some((k) => k.address === '127.0.0.8'), 2000), s.d.lines.join('\n'));
     const moved = s.text().replace(/sequence = .*\n/, `sequence = ${H}:${await freePort()}\n`);
     assert.match(s.d.daemon.reload(parseConfig(moved, file)), /\[knock\] ports take effect after a restart/);
-    assert.equal(s.d.daemon.statusReport().knocked?.length, 4);
+    assert.equal(s.d.daemon.statusReport().knocked?.length, 5);
   } finally {
     await s.d.stop();
   }
