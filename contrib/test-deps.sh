@@ -16,6 +16,8 @@ packages=(
   # a real UDP (and TCP) backend for the UDP tests: dnsmasq-base is the binary alone,
   # without the dnsmasq package's system service
   dnsmasq-base
+  # a real backend whose session processes call setsid() (test/backend/sshd.test.ts), and its client
+  openssh-server openssh-client
   # knocking: knockd's own client (`knock`; the package's daemon is switched off below),
   # and what the documented shell knock uses
   knockd openssl xxd
@@ -32,7 +34,7 @@ if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet knockd 2>/dev/nu
 fi
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make knock openssl xxd; do
+for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1
