@@ -7,6 +7,7 @@ import { checkCredentials } from '../backend/credentials.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
 
@@ -53,6 +54,7 @@ export const checkCommand: Command = {
     }
     const config = loadConfig(resolveConfigPath(values, io.env));
     checkCredentials(config, process.getuid?.() ?? 0);
+    loadKnockKey(config, runningAsRoot()); // the key file, as run reads it
     io.out(describeConfig(config));
     return 0;
   },
