@@ -6,8 +6,9 @@ import type { Logger } from './log/logger.js';
 import type { Notifier } from './systemd/notify.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
-import { createDriver, lifecycleLog } from './backend/create.js';
-import { waitUntilAccepting, waitUntilUdpBound } from './backend/readiness.js';
+import { checkProcess, createDriver, lifecycleLog } from './backend/create.js';
+import { ReadyWait, type CheckProcess } from './backend/ready-check.js';
+import { readyTargets, startTimeoutReason } from './backend/ready-targets.js';
 import { IdleTimer } from './idle/idle-timer.js';
 import { explainIdle } from './idle/explain.js';
 import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
@@ -89,6 +90,10 @@ export class Daemon {
   private readonly admission: Admission;
   private readonly refusals: RefusalLog;
   private readonly control: ControlServer | undefined;
+  /** The current launch's wait for readiness (what `status` says it waits for). */
+  private readyWait: ReadyWait | undefined;
+  /** How a `ready = exec` command runs (as the backend). */
+  private readonly checkProcess: CheckProcess;
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
@@ -98,6 +103,7 @@ export class Daemon {
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;
     this.driver = createDriver(this.config.service, this.env, this.log);
+    this.checkProcess = checkProcess(this.config.service, this.env);
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
     const policy = new AccessPolicy(this.config.access, this.config.idle);
@@ -115,7 +121,11 @@ export class Daemon {
       : undefined;
     this.lifecycle = new BackendLifecycle(
       this.driver,
-      { startTimeoutMs: this.config.service.startTimeoutMs, probe: (signal) => this.probe(signal) },
+      {
+        startTimeoutMs: this.config.service.startTimeoutMs,
+        probe: (signal) => this.probe(signal),
+        timeoutReason: (ms) => startTimeoutReason(ms, this.config, this.readyWait),
+      },
       {
         releaseHeld: () => this.releaseHeld(),
         failHeld: () => this.closeAll(this.held, true) + this.closeHeldFlows(),
@@ -510,14 +520,17 @@ export class Daemon {
   }
 
   private probe(signal: AbortSignal): Promise<void> {
-    // Every backend address must be up before anyone is released — TCP ones accept, UDP
-    // ones no longer refuse datagrams (see readiness.ts) — checked in parallel: a mixed
-    // instance (TCP and UDP to one backend) waits for both.
-    // A TCP probe that got through becomes a held client's connection (releaseHeld), if
-    // one is waiting for that backend; whatever is not used by then is closed.
-    const backends = new Map(this.config.sockets.map((s) => [`${s.protocol} ${s.backend.text}`, s]));
+    // Every checked backend address must be up before anyone is released — TCP ones
+    // accept, UDP ones no longer refuse datagrams (see readiness.ts) — checked in parallel:
+    // a mixed instance (TCP and UDP to one backend) waits for both; then `ready =` and
+    // `ready_delay` (ready-check.ts).
+    // With ready = connect, a TCP probe that got through becomes a held client's connection
+    // (releaseHeld), if one is waiting for that backend; whatever is not used by then is
+    // closed. With another check the probe's connection is older than the readiness: a
+    // client given it would land in the backend's "starting up" window.
     this.dropProbeConnections();
-    const keep = (backend: string) => (connection: net.Socket): boolean => {
+    const keep = (target: { backend: { text: string } }) => (connection: net.Socket): boolean => {
+      const backend = target.backend.text;
       if (![...this.held].some((c) => c.backend.text === backend)) return false;
       const list = this.probeConnections.get(backend) ?? [];
       list.push(connection);
@@ -525,11 +538,17 @@ export class Daemon {
       connection.on('error', () => undefined);
       return true;
     };
-    const ready = Promise.all(
-      [...backends.values()].map((s) =>
-        s.protocol === 'udp' ? waitUntilUdpBound(s.backend, signal) : waitUntilAccepting(s.backend, signal, keep(s.backend.text)),
-      ),
-    ).then(() => undefined);
+    const { service } = this.config;
+    const wait = new ReadyWait({
+      targets: readyTargets(this.config.sockets),
+      check: service.ready,
+      delayMs: service.readyDelayMs,
+      process: this.checkProcess,
+      keep,
+      changed: () => this.queueStatus(),
+    });
+    this.readyWait = wait;
+    const ready = wait.wait(signal);
     // ready → releaseHeld runs in the lifecycle's continuation; a probe that was not ready
     // in time, or a launch that no longer counts, leaves its connections to close here.
     void ready.then(
@@ -573,12 +592,18 @@ export class Daemon {
         idleTimeoutMs: this.config.idle.timeoutMs,
         keepalive: this.config.idle.keepalive.length > 0,
         holdingConnections: this.config.idle.connectionsCount ? this.clients.countedOpen : 0,
+        waitingFor: this.waitingFor(),
       });
       if (text === this.statusText) return;
       this.statusText = text;
       this.notifier.status(text);
     };
     this.statusTimer = setTimeout(send, Math.max(0, wait));
+  }
+
+  /** While starting: what readiness waits for (undefined otherwise). */
+  private waitingFor(): string | undefined {
+    return this.lifecycle.phase === 'starting' ? this.readyWait?.waitingFor : undefined;
   }
 
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
@@ -604,6 +629,7 @@ export class Daemon {
         stateForMs: Math.round(this.lifecycle.phaseAgeMs),
         pid: this.driver.pid ?? null,
         starts: this.lifecycle.launchCount,
+        waitingFor: this.waitingFor() ?? null,
       },
       idle: {
         ...explainIdle(idle, {

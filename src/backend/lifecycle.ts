@@ -163,6 +163,8 @@ export interface LifecycleOptions {
   startTimeoutMs: number;
   /** Resolves once the backend accepts connections; must reject promptly when `signal` aborts. */
   probe(signal: AbortSignal): Promise<void>;
+  /** Why start_timeout ran out, in words (what readiness still waited for). */
+  timeoutReason?(startTimeoutMs: number): string;
 }
 
 /** Runs the state machine against a real driver. One instance per daemon. */
@@ -311,7 +313,8 @@ export class BackendLifecycle {
     this.launchAbort = abort;
     // start_timeout covers the back-off too: no client is held longer than that.
     const timer = setTimeout(() => {
-      abort.abort(new Error(`not accepting connections within start_timeout (${this.options.startTimeoutMs} ms)`));
+      const ms = this.options.startTimeoutMs;
+      abort.abort(new Error(this.options.timeoutReason?.(ms) ?? `not accepting connections within start_timeout (${ms} ms)`));
     }, Math.min(this.options.startTimeoutMs, 2 ** 31 - 1));
     const delay = this.backoffDelayMs();
     if (delay > 0) {
