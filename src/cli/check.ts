@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { ephemeralPortWarnings, readEphemeralPorts } from '../config/port-range.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
 
@@ -15,6 +16,10 @@ a valid config file.
 
 On a problem it prints one line, FILE:LINE: [section] key: what is wrong, and
 exits 78 (EX_CONFIG), so it also fits in scripts before a restart.
+
+Warnings (valid, but likely to bite) go to stderr and leave the exit status 0:
+a backend port inside net.ipv4.ip_local_port_range (some outgoing connection's
+source port may hold it just when the backend binds).
 
 Options:
   -i, --instance NAME  check /etc/mrsocko/NAME.conf ($MRSOCKO_CONFIG_DIR/NAME.conf)
@@ -48,6 +53,8 @@ export const checkCommand: Command = {
     }
     const config = loadConfig(resolveConfigPath(values, io.env));
     io.out(describeConfig(config));
+    // valid, but worth knowing: on stderr, and still exit 0
+    for (const warning of ephemeralPortWarnings(config, readEphemeralPorts())) io.err(`mrsocko: warning: ${warning}\n`);
     return 0;
   },
 };
