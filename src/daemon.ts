@@ -92,6 +92,8 @@ export class Daemon {
   private readonly control: ControlServer | undefined;
   /** The current launch's wait for readiness (what `status` says it waits for). */
   private readyWait: ReadyWait | undefined;
+  /** While stopped: notices the backend started from outside (unit = backends). */
+  private outsideStart: { close(): void } | undefined;
   /** How a `ready = exec` command runs (as the backend). */
   private readonly checkProcess: CheckProcess;
 
@@ -154,6 +156,7 @@ export class Daemon {
       this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
     }
     await this.control?.start();
+    this.followOutsideStarts();
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.queueStatus();
@@ -168,6 +171,7 @@ export class Daemon {
       this.closeAll(this.connections);
       this.refusals.shutdown();
       this.control?.close();
+      this.outsideStart?.close();
       this.idle.stop();
       clearTimeout(this.maxRuntimeTimer);
       clearTimeout(this.statusTimer);
@@ -502,7 +506,22 @@ export class Daemon {
     // nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back
     if (phase === 'stopped') this.readBuffers.dropSpares();
     if (phase === 'stopped') this.maybeExitWhenIdle();
+    this.followOutsideStarts();
     this.queueStatus();
+  }
+
+  /** Only while stopped: a backend started from outside is then adopted as it is (lifecycle `adopted`). */
+  private followOutsideStarts(): void {
+    const watching = this.lifecycle.phase === 'stopped' && !this.closing && !this.exitRequested;
+    if (!watching) {
+      this.outsideStart?.close();
+      this.outsideStart = undefined;
+    } else if (this.outsideStart === undefined) {
+      this.outsideStart = this.driver.watchForOutsideStart?.((by) => {
+        this.outsideStart = undefined;
+        this.lifecycle.adopted(by);
+      });
+    }
   }
 
   /** `[idle] exit = yes`: leave once nothing runs and nobody is connected; systemd keeps listening. */

@@ -29,7 +29,9 @@ export type LifecycleEvent =
   /** The backend ended without being asked to. */
   | { type: 'exited'; status: string }
   /** mrsocko is shutting down. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** The backend was started from outside mrsocko (a `unit =` backend someone else started) while stopped. */
+  | { type: 'adopted'; by: string };
 
 export type Effect =
   | { type: 'launch'; trigger: string }
@@ -42,6 +44,8 @@ export type Effect =
   | { type: 'close-clients'; reason: string }
   | { type: 'log-start-failed'; reason: string }
   | { type: 'log-exited'; status: string }
+  /** Follow a backend started from outside as if mrsocko had started it (no restart). */
+  | { type: 'adopt'; by: string }
   /** Shutdown complete. */
   | { type: 'finished' };
 
@@ -76,6 +80,9 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Transition {
             : go(s, { phase: 'starting' }, { type: 'launch', trigger: e.trigger });
         case 'shutdown':
           return go(s, { shuttingDown: true }, { type: 'fail-held', reason: 'mrsocko is shutting down' }, { type: 'finished' });
+        case 'adopted':
+          // running as it is: the idle rules apply to it from now on
+          return s.shuttingDown ? stay(s) : go(s, { phase: 'running' }, { type: 'adopt', by: e.by });
         default:
           return stay(s);
       }
@@ -219,6 +226,11 @@ export class BackendLifecycle {
     this.dispatch({ type: 'idle', reason });
   }
 
+  /** The backend was seen started from outside while stopped. */
+  adopted(by: string): void {
+    this.dispatch({ type: 'adopted', by });
+  }
+
   /** The backend stopped accepting connections while it was supposed to run. */
   gone(status: string): void {
     this.dispatch({ type: 'exited', status });
@@ -275,6 +287,10 @@ export class BackendLifecycle {
         return;
       case 'finished':
         this.finished?.();
+        return;
+      case 'adopt':
+        this.driver.adopt?.();
+        this.hooks.log.report('info', `started from outside mrsocko (${effect.by}); using it as it is, the idle rules apply`);
         return;
     }
   }

@@ -77,13 +77,14 @@ test('events that do not apply to a phase change nothing', () => {
   const phases: BackendPhase[] = ['stopped', 'starting', 'running', 'stopping'];
   const ignored: Record<BackendPhase, LifecycleEvent['type'][]> = {
     stopped: ['ready', 'start-failed', 'idle', 'stopped', 'exited'],
-    starting: ['demand', 'idle', 'stopped'],
-    running: ['demand', 'ready', 'start-failed', 'stopped'],
-    stopping: ['ready', 'start-failed', 'idle', 'exited'],
+    starting: ['demand', 'idle', 'stopped', 'adopted'],
+    running: ['demand', 'ready', 'start-failed', 'stopped', 'adopted'],
+    stopping: ['ready', 'start-failed', 'idle', 'exited', 'adopted'],
   };
   const sample: Record<LifecycleEvent['type'], LifecycleEvent> = {
     demand, idle, ready: { type: 'ready' }, 'start-failed': { type: 'start-failed', reason: 'x' },
     stopped: { type: 'stopped' }, exited: { type: 'exited', status: 'x' }, shutdown: { type: 'shutdown' },
+    adopted: { type: 'adopted', by: 'x' },
   };
   for (const phase of phases) {
     const state: LifecycleState = { phase, restartWanted: false, shuttingDown: false };
@@ -93,4 +94,21 @@ test('events that do not apply to a phase change nothing', () => {
       assert.deepEqual(t.effects, [], `${phase} + ${type}`);
     }
   }
+});
+
+test('a backend started from outside while stopped is adopted: running, no launch; idle stops it; it can die as usual', () => {
+  const adopted: LifecycleEvent = { type: 'adopted', by: 'app.service is active' };
+  const t = transition(INITIAL_STATE, adopted);
+  assert.equal(t.next.phase, 'running');
+  assert.deepEqual(t.effects, [{ type: 'adopt', by: 'app.service is active' }]);
+  assert.deepEqual(run([adopted, idle, { type: 'stopped' }]).effects, ['adopt', 'close-clients', 'stop']);
+  assert.equal(run([adopted, idle, { type: 'stopped' }]).state.phase, 'stopped');
+  assert.deepEqual(run([adopted, { type: 'exited', status: 'unit is inactive' }, { type: 'stopped' }]).effects,
+    ['adopt', 'close-clients', 'log-exited', 'stop']);
+  // a client after adoption is served at once: no launch
+  assert.deepEqual(run([adopted, demand]).effects, ['adopt']);
+  // not while shutting down
+  const down = run([{ type: 'shutdown' }, adopted]);
+  assert.equal(down.state.phase, 'stopped');
+  assert.deepEqual(down.effects, ['fail-held', 'finished']);
 });
