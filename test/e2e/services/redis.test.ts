@@ -5,11 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { startDaemon, tempDir } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
-import { account, liveCount, processTree, report, run, waitPhase } from './support.js';
+import { account, liveCount, makeRedisDataset, processTree, report, run, waitPhase } from './support.js';
 
 const KEYS = 400_000;
 const BURST = 20;
@@ -27,13 +26,7 @@ test('Redis by exec = with a dataset: 0 LOADING replies in a cold burst of redis
   const cli = (port: number, ...args: string[]) => run(['redis-cli', '-h', '127.0.0.1', '-p', String(port), ...args]);
 
   // the dataset, made once by a redis-server of our own
-  const seeding = run(server(seed), redis);
-  for (let i = 0; i < 200 && (await cli(seed, 'ping')).stdout.trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal((await cli(seed, 'debug', 'populate', String(KEYS), 'key', '100')).stdout.trim(), 'OK');
-  assert.equal((await cli(seed, 'save')).stdout.trim(), 'OK');
-  await cli(seed, 'shutdown', 'nosave');
-  await seeding;
-  const rdbMb = fs.statSync(path.join(dir, 'dump.rdb')).size / 1e6;
+  const rdbMb = await makeRedisDataset(dir, seed, KEYS, redis);
 
   const d = await startDaemon(`[service]
 exec = ${server(backend).map((a) => (a === '' ? '""' : a)).join(' ')}

@@ -97,3 +97,22 @@ export function account(user: string): { uid: number; gid: number } | undefined 
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
+
+/**
+ * A Redis dataset: `keys` keys of 100 bytes each, uncompressed (`rdbcompression no`: the
+ * file is as big as the data, some tens of MB), made by a redis-server of our own on
+ * `port` and saved as DIR/dump.rdb. Returns the file's size in MB.
+ */
+export async function makeRedisDataset(dir: string, port: number, keys: number, as: { uid: number; gid: number }): Promise<number> {
+  const cli = (...args: string[]) => run(['redis-cli', '-h', '127.0.0.1', '-p', String(port), ...args]);
+  const server = run(['/usr/bin/redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'dump.rdb',
+    '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--rdbcompression', 'no', '--enable-debug-command', 'local'], as);
+  for (let i = 0; i < 200 && (await cli('ping')).stdout.trim() !== 'PONG'; i++) await sleep(50);
+  const populate = await cli('debug', 'populate', String(keys), 'key', '100');
+  if (populate.stdout.trim() !== 'OK') throw new Error(`DEBUG POPULATE: ${populate.stdout}${populate.stderr}`);
+  const save = await cli('save');
+  if (save.stdout.trim() !== 'OK') throw new Error(`SAVE: ${save.stdout}${save.stderr}`);
+  await cli('shutdown', 'nosave');
+  await server;
+  return fs.statSync(`${dir}/dump.rdb`).size / 1e6;
+}
