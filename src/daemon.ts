@@ -300,6 +300,8 @@ export class Daemon {
       const backend = this.config.sockets.find((s) => s.name === c.socketName)?.backend.text ?? '?';
       this.log.event({ kind: 'backend-connect-failed', socket: c.socketName, client: c.peer, backend, error: error.message });
       if (this.closing || !BACKEND_GONE_ERRORS.has(error.code ?? '')) return 'close';
+      // ready_check = no: the backend binds this one late (or not at all yet); its refusal says nothing about the backend
+      if (this.isLateBound(c.socketName)) return 'close';
       // The backend stopped listening behind our back (crashed, stopped from outside):
       // keep this client waiting and start it again.
       this.held.add(c);
@@ -328,6 +330,11 @@ export class Daemon {
       this.queueStatus();
     },
   };
+
+  /** `ready_check = no`: nothing bound at its backend address is no sign that the backend is gone. */
+  private isLateBound(socketName: string): boolean {
+    return this.config.sockets.find((s) => s.name === socketName)?.readyCheck === false;
+  }
 
   private releaseHeld(): number {
     const count = this.held.size;
@@ -373,7 +380,7 @@ export class Daemon {
       // for a refused TCP connect: restart it and hold this client's next datagrams.
       const backend = this.config.sockets.find((s) => s.name === flow.socketName)?.backend.text ?? '?';
       this.log.event({ kind: 'backend-connect-failed', socket: flow.socketName, client: flow.peer, backend, error: error.message });
-      if (this.closing) return 'close';
+      if (this.closing || this.isLateBound(flow.socketName)) return 'close';
       this.heldFlows.add(flow);
       if (this.lifecycle.phase === 'running') this.lifecycle.gone(`refusing datagrams on ${backend}`);
       this.lifecycle.demand(flow.peer);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import dgram from 'node:dgram';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
@@ -160,6 +161,17 @@ ${udpCheck}
   }
   const d = await startDaemon(text('ready_check = no'), tempDir());
   try {
+    assert.equal(await readAll(listen), 'ok');
+    // a datagram to the socket whose backend port is not bound (yet) is refused: no sign
+    // that the backend is gone, so no restart
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.send('x', udpListen, '127.0.0.1', () => r()));
+    assert.ok(await waitFor(() => d.lines.some((l) => /connect-failed|refus/i.test(l) && /data/.test(l)), 3_000), d.lines.join('\n'));
+    udp.send('y', udpListen, '127.0.0.1');
+    await sleep(300);
+    udp.close();
+    assert.equal(d.daemon.backendPhase, 'running');
+    assert.equal(d.daemon.backendStarts, 1, d.lines.join('\n'));
     assert.equal(await readAll(listen), 'ok');
   } finally {
     await d.stop();
