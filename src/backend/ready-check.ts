@@ -78,7 +78,8 @@ export class ReadyWait {
   get waitingFor(): string | undefined {
     switch (this.stage) {
       case 'addresses':
-        return this.pending.map(describeTarget).join(', ');
+        // all accepted, the next stage not entered yet: a moment with nothing to name
+        return this.pending.length > 0 ? this.pending.map(describeTarget).join(', ') : undefined;
       case 'check': {
         const last = this.last === undefined ? '' : ` (last: ${this.last})`;
         return `${describeCheck(this.options.check)}${last}`;
