@@ -81,8 +81,9 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Transition {
         case 'shutdown':
           return go(s, { shuttingDown: true }, { type: 'fail-held', reason: 'mrsocko is shutting down' }, { type: 'finished' });
         case 'adopted':
-          // running as it is: the idle rules apply to it from now on
-          return s.shuttingDown ? stay(s) : go(s, { phase: 'running' }, { type: 'adopt', by: e.by });
+          // used as it is, no launch; its readiness is still checked (an outside start may
+          // be seconds old or milliseconds), then the idle rules apply to it as to any
+          return s.shuttingDown ? stay(s) : go(s, { phase: 'starting' }, { type: 'adopt', by: e.by });
         default:
           return stay(s);
       }
@@ -289,8 +290,7 @@ export class BackendLifecycle {
         this.finished?.();
         return;
       case 'adopt':
-        this.driver.adopt?.();
-        this.hooks.log.report('info', `started from outside mrsocko (${effect.by}); using it as it is, the idle rules apply`);
+        void this.launch(effect.by, true);
         return;
     }
   }
@@ -323,7 +323,8 @@ export class BackendLifecycle {
     return Math.max(0, this.lastFailureAt + delay - performance.now());
   }
 
-  private async launch(trigger: string): Promise<void> {
+  /** `adopted`: the backend was started from outside; follow it and wait for it to be ready, without starting it. */
+  private async launch(trigger: string, adopted = false): Promise<void> {
     const attempt = ++this.attempts;
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -332,7 +333,7 @@ export class BackendLifecycle {
       const ms = this.options.startTimeoutMs;
       abort.abort(new Error(this.options.timeoutReason?.(ms) ?? `not accepting connections within start_timeout (${ms} ms)`));
     }, Math.min(this.options.startTimeoutMs, 2 ** 31 - 1));
-    const delay = this.backoffDelayMs();
+    const delay = adopted ? 0 : this.backoffDelayMs();
     if (delay > 0) {
       this.hooks.log.backoff(this.failures, delay);
       this.backoffEnds = Date.now() + delay;
@@ -351,12 +352,17 @@ export class BackendLifecycle {
         this.backoffEnds = undefined;
       }
     }
-    this.launches += 1;
+    if (!adopted) this.launches += 1;
     this.launchStartedAt = performance.now();
-    this.hooks.log.start(trigger);
+    if (adopted) this.hooks.log.report('info', `started from outside mrsocko (${trigger}); used as it is, the idle rules apply`);
+    else this.hooks.log.start(trigger);
     try {
-      await this.driver.start(abort.signal);
-      this.hooks.log.launched(this.driver.pid);
+      if (adopted) {
+        this.driver.adopt?.();
+      } else {
+        await this.driver.start(abort.signal);
+        this.hooks.log.launched(this.driver.pid);
+      }
       await this.options.probe(abort.signal);
       if (this.isCurrentLaunch(attempt)) this.dispatch({ type: 'ready' });
     } catch (err) {

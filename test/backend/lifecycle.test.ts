@@ -96,17 +96,19 @@ test('events that do not apply to a phase change nothing', () => {
   }
 });
 
-test('a backend started from outside while stopped is adopted: running, no launch; idle stops it; it can die as usual', () => {
+test('a backend started from outside while stopped is adopted: no launch, readiness checked, idle stops it, it can die as usual', () => {
   const adopted: LifecycleEvent = { type: 'adopted', by: 'app.service is active' };
   const t = transition(INITIAL_STATE, adopted);
-  assert.equal(t.next.phase, 'running');
+  assert.equal(t.next.phase, 'starting');
   assert.deepEqual(t.effects, [{ type: 'adopt', by: 'app.service is active' }]);
-  assert.deepEqual(run([adopted, idle, { type: 'stopped' }]).effects, ['adopt', 'close-clients', 'stop']);
-  assert.equal(run([adopted, idle, { type: 'stopped' }]).state.phase, 'stopped');
-  assert.deepEqual(run([adopted, { type: 'exited', status: 'unit is inactive' }, { type: 'stopped' }]).effects,
-    ['adopt', 'close-clients', 'log-exited', 'stop']);
-  // a client after adoption is served at once: no launch
-  assert.deepEqual(run([adopted, demand]).effects, ['adopt']);
+  const ready: LifecycleEvent = { type: 'ready' };
+  assert.equal(run([adopted, ready]).state.phase, 'running');
+  assert.deepEqual(run([adopted, ready, idle, { type: 'stopped' }]).effects, ['adopt', 'release-held', 'close-clients', 'stop']);
+  assert.equal(run([adopted, ready, idle, { type: 'stopped' }]).state.phase, 'stopped');
+  assert.deepEqual(run([adopted, ready, { type: 'exited', status: 'unit is inactive' }, { type: 'stopped' }]).effects,
+    ['adopt', 'release-held', 'close-clients', 'log-exited', 'stop']);
+  // a client arriving meanwhile waits for that readiness: no launch
+  assert.deepEqual(run([adopted, demand, ready]).effects, ['adopt', 'release-held']);
   // not while shutting down
   const down = run([{ type: 'shutdown' }, adopted]);
   assert.equal(down.state.phase, 'stopped');
