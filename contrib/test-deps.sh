@@ -10,12 +10,15 @@ packages=(
   libsystemd-dev g++ make python3
   # real systemd for e2e tests: systemd-socket-activate, and systemd-nspawn booting the
   # host's own systemd (test/helpers/nspawn.ts); nsenter (util-linux) enters the container
+  # (setpriv, also util-linux, runs the CLI as nobody in the trust tests)
   systemd systemd-container util-linux
   # clients, backends and inspection used by the tests
   socat curl dnsutils iproute2 procps psmisc
   # a real UDP (and TCP) backend for the UDP tests: dnsmasq-base is the binary alone,
   # without the dnsmasq package's system service
   dnsmasq-base
+  # a real backend whose session processes call setsid() (test/backend/sshd.test.ts), and its client
+  openssh-server openssh-client
   # the real-service matrix (test/e2e/services): each server with its own client. The
   # tests run each server from a throw-away directory on ports of their own, never the
   # system service the package installs (see below).
@@ -39,7 +42,7 @@ source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make \
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen \
   psql pg_isready redis-server redis-cli nginx; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2

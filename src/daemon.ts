@@ -3,7 +3,7 @@
 import net from 'node:net';
 import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
-import type { Notifier } from './systemd/notify.js';
+import { guardNotifier, type Notifier } from './systemd/notify.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
 import { checkProcess, createDriver, lifecycleLog } from './backend/create.js';
@@ -103,7 +103,8 @@ export class Daemon {
   constructor(options: DaemonOptions) {
     this.config = options.config;
     this.log = options.logger;
-    this.notifier = options.notifier;
+    // A failing notification is logged, never thrown into start, status updates or stop.
+    this.notifier = guardNotifier(options.notifier, (level, message) => this.log[level](message));
     this.env = options.env ?? process.env;
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;

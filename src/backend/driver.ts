@@ -18,6 +18,12 @@ export interface BackendDriver {
   /** Set by the lifecycle: things worth a log line (stop command results, escalation). */
   onReport?: (level: 'info' | 'warning', message: string) => void;
   /**
+   * Freeze every process of the backend in place (same pids, same memory), where the driver
+   * can (an exec backend with a cgroup of its own); false when it cannot or did not complete.
+   */
+  freeze?(): Promise<boolean>;
+  thaw?(): Promise<void>;
+  /**
    * While the backend is stopped: calls `started` once when it is seen started from outside
    * mrsocko (a `unit =` backend started by a dependency or an admin). Drivers that cannot
    * tell leave this out.

@@ -15,6 +15,7 @@ import type {
 import { ValueError } from './value-error.js';
 import { parseAddressRule } from '../access/rules.js';
 import { readReadyCheck } from './ready.js';
+import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
 
 export const DEFAULTS = {
   startTimeoutMs: 90_000,
@@ -48,17 +49,24 @@ const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
  * names there) and what would not survive a section header or a unit file. */
 const SOCKET_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
-export function loadConfig(file: string): Config {
+export interface LoadOptions {
+  /** Apply the checks that protect root (./trust.ts): default, whether mrsocko runs as root. */
+  readonly asRoot?: boolean;
+}
+
+export function loadConfig(file: string, options: LoadOptions = {}): Config {
+  const asRoot = options.asRoot ?? runningAsRoot();
+  checkTrustedFile(file, 'the config', undefined, asRoot);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError({ file, line: 0 }, `cannot read the config: ${describeReadError(err)}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, { asRoot });
 }
 
-export function parseConfig(text: string, file: string): Config {
+export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
   const raw = locate(text, file);
   const kinds = new Map(raw.sections.map((s) => [s, sectionKind(s, file)] as const));
   for (const [section, kind] of kinds) checkKeys(section, kind, file);
@@ -70,14 +78,24 @@ export function parseConfig(text: string, file: string): Config {
   // Read in the order of a typical file, so the first problem reported is the topmost one.
   const service = readService(requireSection(raw, 'service', file), file);
   const sockets = readSockets(raw, kinds, file, service);
-  return deepFreeze({
+  const config = {
     file: path.resolve(file),
     service,
     sockets,
     idle: readIdle(fields('idle')),
     access: readAccess(fields('access')),
-    log: readLog(fields('log')),
-  });
+    log: readLog(fields('log'), options.asRoot ?? false),
+  };
+  // Not enumerable: where a setting was written is not a setting (two configs with the same
+  // settings compare equal, and reload compares them).
+  const lines = Object.fromEntries(raw.sections.flatMap((s) => [...s.entries.values()].map((e) => [`${s.name}.${e.key}`, e.line])));
+  Object.defineProperty(config, 'lines', { value: Object.freeze(lines), enumerable: false });
+  return deepFreeze(config as unknown as Config);
+}
+
+/** The line of `[section] key` in the config, 0 when it is not set there. */
+export function lineOf(config: Config, section: string, key: string): number {
+  return config.lines[`${section}.${key}`] ?? 0;
 }
 
 function requireSection(raw: RawConfig, name: 'service', file: string): RawSection {
@@ -158,10 +176,24 @@ function readService(section: RawSection, file: string): ServiceConfig {
 
 const UNIT_TYPES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
 
-/** "jellyfin" → "jellyfin.service", as systemctl reads it; other unit types are refused. */
+/** Characters of a unit name (systemd's unit-name.c: VALID_CHARS, and "@" before the instance). */
+const UNIT_NAME_CHARS = /^[A-Za-z0-9:_.\\@-]+$/;
+/** systemd's UNIT_NAME_MAX is 256 with the terminating NUL. */
+const UNIT_NAME_MAX_LENGTH = 255;
+
+/**
+ * "jellyfin" → "jellyfin.service", as systemctl reads it; other unit types are refused.
+ * The result is a unit name by systemd's grammar (unit_name_is_valid(): PREFIX[@INSTANCE].TYPE),
+ * never a template, and never starts with "-": systemd would take `-H….service`, but
+ * systemctl and journalctl would read it as an option (mrsocko passes `--` before unit
+ * names as well).
+ */
 export function normalizeUnitName(text: string): string {
   if (text.includes('/')) throw new ValueError(`"${text}" is a path; expected a unit name such as jellyfin.service`);
-  if (!/^[A-Za-z0-9:_.\\@-]+$/.test(text)) {
+  if (text.startsWith('-')) {
+    throw new ValueError(`"${text}" starts with "-", which systemctl would read as an option; expected a unit name such as jellyfin.service`);
+  }
+  if (!UNIT_NAME_CHARS.test(text)) {
     throw new ValueError(`"${text}" is not a unit name (letters, digits and : _ . \\ @ - only)`);
   }
   const suffix = text.slice(text.lastIndexOf('.') + 1);
@@ -172,7 +204,11 @@ export function normalizeUnitName(text: string): string {
   const unit = isTyped ? text : `${text}.service`;
   if (unit === '.service') throw new ValueError('the unit name is empty');
   if (unit.endsWith('@.service')) throw new ValueError(`"${unit}" is a template; name an instance, e.g. ${unit.replace('@.', '@NAME.')}`);
-  if (unit.length > 255) throw new ValueError('unit names are limited to 255 characters');
+  if (unit.length > UNIT_NAME_MAX_LENGTH) throw new ValueError(`unit names are limited to ${UNIT_NAME_MAX_LENGTH} characters`);
+  const stem = unit.slice(0, unit.lastIndexOf('.'));
+  const at = stem.indexOf('@');
+  const prefix = at < 0 ? stem : stem.slice(0, at);
+  if (prefix === '') throw new ValueError(`"${text}" has nothing before "@"; expected NAME@INSTANCE.service`);
   return unit;
 }
 
@@ -278,8 +314,18 @@ function addressRules(f: Fields, key: string): string[] {
   return items;
 }
 
-function readLog(f: Fields): LogConfig {
+function readLog(f: Fields, asRoot: boolean): LogConfig {
   const file = f.absolutePath('file');
+  if (file !== undefined && asRoot) {
+    // Root appends to files there, replaces the current-file symlink and deletes the files
+    // the rotation's audit file lists: another user who can write there could point any
+    // of those at a file of root's (a symlink, a forged audit file).
+    const reason = untrustedDirectoryReason(path.dirname(file));
+    if (reason !== undefined) {
+      f.fail('file', `${reason}; mrsocko writes and deletes log files there as root, so the directory must be ` +
+        'writable by root alone (no sticky /tmp either): use /var/log/mrsocko/NAME.log');
+    }
+  }
   for (const key of ['max_size', 'max_files']) {
     if (file === undefined && f.has(key)) f.fail(key, 'only applies with file = (the extra log file it rotates)');
   }

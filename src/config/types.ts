@@ -99,4 +99,6 @@ export interface Config {
   readonly idle: IdleConfig;
   readonly access: AccessConfig;
   readonly log: LogConfig;
+  /** The line of each key set in the file, by `section.key` (e.g. `socket.web.listen`); see lineOf(). */
+  readonly lines: Readonly<Record<string, number>>;
 }

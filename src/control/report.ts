@@ -4,6 +4,7 @@
 // may be added, none renamed or removed without bumping `version`.
 import type { BackendPhase } from '../backend/lifecycle.js';
 import { formatTimespan } from '../config/timespan.js';
+import { escapeControlCharacters } from '../text/control-chars.js';
 
 export const STATUS_VERSION = 1;
 
@@ -83,7 +84,16 @@ export interface StatusReport {
 const span = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : formatTimespan(Math.round(ms / 1000) * 1000));
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function renderStatus(r: StatusReport): string {
+/** The report as JSON for a terminal: JSON.stringify escapes C0 controls but leaves DEL
+ *  and C1 raw, so those become \u escapes too (the same JSON once parsed). */
+export function statusJson(r: StatusReport): string {
+  return JSON.stringify(r, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The report as text. Every string in it may come from a client, a backend's argv or a
+ *  name in the config: control characters are shown escaped, never sent to the terminal. */
+export function renderStatus(report: StatusReport): string {
+  const r = escapeStrings(report);
   const b = r.backend;
   const lines: string[] = [`mrsocko@${r.instance} (pid ${r.pid})`];
   const state = b.state === 'running' ? `running for ${span(b.stateForMs)}` : `${b.state} for ${span(b.stateForMs)}`;
@@ -116,4 +126,13 @@ export function renderStatus(r: StatusReport): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+function escapeStrings<T>(value: T): T {
+  if (typeof value === 'string') return escapeControlCharacters(value) as T;
+  if (Array.isArray(value)) return value.map(escapeStrings) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeStrings(v)])) as T;
+  }
+  return value;
 }

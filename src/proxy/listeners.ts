@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import type { Config, ListenAddress, SocketConfig } from '../config/types.js';
 import { ConfigError, MrsockoError } from '../errors.js';
 import { readListenFds, UNKNOWN_FD_NAME, type Env, type ListenFd } from '../systemd/listen-fds.js';
-import { inspectSocketFd, type SocketInfo } from '../systemd/socket-info.js';
+import { inspectSocketFd, protocolMismatch, type SocketInfo } from '../systemd/socket-info.js';
 
 export interface Listener {
   readonly config: SocketConfig;
@@ -211,7 +211,11 @@ function checkType(config: Config, sc: SocketConfig, fd: number, info: SocketInf
         `use ${sc.protocol === 'tcp' ? 'ListenStream=' : 'ListenDatagram='} for it or change protocol`
       : sc.protocol === 'udp' && info.family === 'unix'
         ? `unix datagram sockets are not supported (fd ${fd}, ${info.local})`
-        : undefined;
+        // A socket unit with Accept=yes passes one connection, not the listening socket:
+        // Node's listen() on it fails with a bare EINVAL.
+        : sc.protocol === 'tcp' && !info.listening
+          ? protocolMismatch(info, 'tcp')
+          : undefined;
   if (problem) throw new ConfigError({ file: config.file, line: sc.line, section: `socket.${sc.name}`, key: 'protocol' }, problem);
 }
 
