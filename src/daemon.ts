@@ -534,6 +534,8 @@ export class Daemon {
     // nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back
     if (phase === 'stopped') this.readBuffers.dropSpares();
     if (phase === 'stopped') this.maybeExitWhenIdle();
+    // a wait from an earlier start says nothing about the next one (nor its back-off)
+    if (phase !== 'starting') this.readyWait = undefined;
     this.followOutsideStarts();
     this.queueStatus();
   }
