@@ -19,6 +19,9 @@ packages=(
   dnsmasq-base
   # a real backend whose session processes call setsid() (test/backend/sshd.test.ts), and its client
   openssh-server openssh-client
+  # knocking: knockd's own client (`knock`; the package's daemon is switched off below),
+  # and what the documented shell knock uses
+  knockd openssl xxd
   # the real-service matrix (test/e2e/services): each server with its own client. The
   # tests run each server from a throw-away directory on ports of their own, never the
   # system service the package installs (see below).
@@ -41,8 +44,15 @@ fi
 source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
+# The knockd package enables its daemon under systemd (knockd.service ignores
+# START_KNOCKD=0), which would sniff the network and run iptables on its default
+# sequences: the tests need only the `knock` client.
+if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet knockd 2>/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then sudo systemctl disable --now knockd; else systemctl disable --now knockd; fi
+fi
+
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen \
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
   psql pg_isready redis-server redis-cli nginx; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2

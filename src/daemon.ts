@@ -25,6 +25,7 @@ import { EvictionLog } from './session/eviction-log.js';
 import { ClientTable, type FlowKind } from './session/clients.js';
 import { ControlServer } from './control/server.js';
 import { STATUS_VERSION, type StatusReport } from './control/report.js';
+import { KnockGate } from './access/knock/gate.js';
 
 /** Why UDP datagrams are dropped while the backend starts (the queue bounds of ./proxy/udp-flow.ts). */
 const QUEUE_FULL =
@@ -99,6 +100,9 @@ export class Daemon {
   private outsideStart: { close(): void } | undefined;
   /** How a `ready = exec` command runs (as the backend). */
   private readonly checkProcess: CheckProcess;
+  /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
+  private readonly knock: KnockGate | undefined;
+  private readonly isKnocked = (address: ClientAddress): boolean => this.knock?.isKnocked(address) ?? false;
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
@@ -112,7 +116,14 @@ export class Daemon {
     this.checkProcess = checkProcess(this.config.service, this.env);
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
-    const policy = new AccessPolicy(this.config.access, this.config.idle);
+    const { knock } = this.config;
+    this.knock = knock !== undefined
+      ? new KnockGate({ ...this.config, knock }, {
+        emit: (event) => this.log.event(event),
+        refused: (...args) => this.refusals.refused(...args),
+      })
+      : undefined;
+    const policy = new AccessPolicy(this.config.access, this.config.idle, this.isKnocked);
     this.clients = new ClientTable({
       counts: (address) => this.admission.policy.keepsAlive(address),
       activity: (at) => this.idle.touch(at),
@@ -145,14 +156,16 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes } = await openListeners(
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(
       this.config,
       this.env,
       this.pid,
       (listener, socket) => this.accept(listener, socket),
       (listener) => this.addDatagramSocket(listener),
+      this.knock?.reserved,
     );
     this.listeners = listeners;
+    await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
     for (const l of listeners) {
       this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
@@ -173,6 +186,7 @@ export class Daemon {
       this.notifier.stopping();
       for (const l of this.listeners) l.server.close();
       for (const u of this.udp) u.close();
+      this.knock?.close();
       this.closeAll(this.connections);
       this.refusals.shutdown();
       this.evictions.shutdown();
@@ -196,8 +210,10 @@ export class Daemon {
    * for every client, connected or not.
    */
   reload(next: Config): string {
-    const policy = new AccessPolicy(next.access, next.idle); // first: nothing changes if it throws
+    const policy = new AccessPolicy(next.access, next.idle, this.isKnocked); // first: nothing changes if it throws
     const restartNeeded: string[] = [];
+    // keeps who knocked; throws (a bad key file) before anything changes
+    if (this.knock?.reload(next) ?? next.knock !== undefined) restartNeeded.push('[knock] ports');
     if (JSON.stringify(next.sockets) !== JSON.stringify(this.config.sockets)) restartNeeded.push('[socket.*]');
     if (JSON.stringify(next.service) !== JSON.stringify(this.config.service)) restartNeeded.push('[service]');
     this.config = { ...next, sockets: this.config.sockets, service: this.config.service };
@@ -215,6 +231,7 @@ export class Daemon {
     return [
       ...this.listeners.map((l) => ({ name: l.config.name, address: l.address })),
       ...this.udp.map((u) => ({ name: u.name, address: u.listener.address })),
+      ...(this.knock?.addresses ?? []),
     ];
   }
 
@@ -565,6 +582,7 @@ export class Daemon {
     // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
     for (const l of this.listeners) l.server.close();
     for (const u of this.udp) u.close();
+    this.knock?.close();
     this.onExitRequest?.();
   }
 
@@ -709,6 +727,7 @@ export class Daemon {
         idleMs: Math.max(0, Math.round(now - c.lastActivity)),
         counted: c.counted,
       })),
+      knocked: this.knock?.list() ?? [],
     };
   }
 }

@@ -8,6 +8,7 @@ import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
 import { ephemeralPortWarnings, readEphemeralPorts } from '../config/port-range.js';
+import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
 
@@ -58,6 +59,7 @@ export const checkCommand: Command = {
     }
     const config = loadConfig(resolveConfigPath(values, io.env));
     checkCredentials(config, process.getuid?.() ?? 0);
+    loadKnockKey(config, runningAsRoot()); // the key file, as run reads it
     io.out(describeConfig(config));
     // valid, but worth knowing: on stderr, and still exit 0
     for (const warning of ephemeralPortWarnings(config, readEphemeralPorts())) io.err(`mrsocko: warning: ${warning}\n`);

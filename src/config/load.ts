@@ -10,7 +10,7 @@ import { backendLoopsToListen, listenAddressesOverlap, parseBackend, parseListen
 import { Fields } from './fields.js';
 import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
-  AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
+  AccessConfig, Config, IdleConfig, KnockConfig, KnockStep, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
 import { ValueError } from './value-error.js';
 import { parseAddressRule } from '../access/rules.js';
@@ -28,6 +28,9 @@ export const DEFAULTS = {
   maxConnections: 1024,
   /** None: a reverse proxy on the same host is one address; fairness at max_connections comes from ../session/eviction.ts. */
   maxPerSource: undefined,
+  knockWindowMs: 10_000,
+  knockOpenForMs: 60 * 60_000,
+  knockListen: '62201',
   logLevel: 'info',
 } as const;
 
@@ -37,6 +40,7 @@ const KEYS = {
   socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check'],
   idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit'],
   access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
+  knock: ['sequence', 'window', 'open_for', 'key', 'listen'],
   log: ['level', 'file', 'max_size', 'max_files'],
 } as const;
 type SectionKind = keyof typeof KEYS;
@@ -78,12 +82,18 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   // Read in the order of a typical file, so the first problem reported is the topmost one.
   const service = readService(requireSection(raw, 'service', file), file);
   const sockets = readSockets(raw, kinds, file, service);
+  const idle = readIdle(fields('idle'));
+  const access = readAccess(fields('access'));
+  const knockSection = raw.sections.find((s) => kinds.get(s) === 'knock');
+  const knock = knockSection !== undefined ? readKnock(fields('knock'), sockets) : undefined;
+  if (knock === undefined) refuseKnockedWithoutKnock(fields('access'), fields('idle'));
   const config = {
     file: path.resolve(file),
     service,
     sockets,
-    idle: readIdle(fields('idle')),
-    access: readAccess(fields('access')),
+    idle,
+    access,
+    knock,
     log: readLog(fields('log'), options.asRoot ?? false),
   };
   // Not enumerable: where a setting was written is not a setting (two configs with the same
@@ -108,7 +118,7 @@ function requireSection(raw: RawConfig, name: 'service', file: string): RawSecti
 function sectionKind(section: RawSection, file: string): SectionKind {
   const { name, line } = section;
   const fail: (detail: string) => never = (detail) => { throw new ConfigError({ file, line, section: name }, detail); };
-  if (name === 'service' || name === 'idle' || name === 'access' || name === 'log') return name;
+  if (name === 'service' || name === 'idle' || name === 'access' || name === 'knock' || name === 'log') return name;
   if (name === 'socket') fail('a socket section needs a name: [socket.NAME], e.g. [socket.web]');
   if (name.startsWith('socket.')) {
     const socketName = name.slice('socket.'.length);
@@ -121,9 +131,9 @@ function sectionKind(section: RawSection, file: string): SectionKind {
   const dot = name.indexOf('.');
   const guess = dot > 0 && closeEnough(name.slice(0, dot), 'socket')
     ? `socket${name.slice(dot)}`
-    : suggest(name, ['service', 'idle', 'access', 'log', 'socket.NAME']);
+    : suggest(name, ['service', 'idle', 'access', 'knock', 'log', 'socket.NAME']);
   fail(`unknown section${guess !== undefined ? `; did you mean [${guess}]?` : ''} ` +
-    '(sections: [service], [socket.NAME], [idle], [access], [log])');
+    '(sections: [service], [socket.NAME], [idle], [access], [knock], [log])');
 }
 
 function checkKeys(section: RawSection, kind: SectionKind, file: string): void {
@@ -312,6 +322,74 @@ function addressRules(f: Fields, key: string): string[] {
   const items = f.list(key);
   for (const item of items) f.parse(key, item, parseAddressRule);
   return items;
+}
+
+/** `knocked` in a rule list with no [knock] section could never match: a mistake. */
+function refuseKnockedWithoutKnock(access: Fields, idle: Fields): void {
+  for (const [f, key] of [[access, 'allow'], [access, 'deny'], [access, 'wake'], [idle, 'keepalive']] as const) {
+    if (f.list(key).some((entry) => entry.toLowerCase() === 'knocked')) {
+      f.fail(key, 'knocked needs a [knock] section (sequence = or key =); without one no address is ever knocked');
+    }
+  }
+}
+
+function readKnock(f: Fields, sockets: readonly SocketConfig[]): KnockConfig {
+  const sequence = f.list('sequence').map((item) => f.parse('sequence', item, parseKnockStep));
+  const key = f.absolutePath('key');
+  if (f.has('listen') && key === undefined) f.fail('listen', 'is the port of single-packet knocks: it needs key = FILE too');
+  if (sequence.length === 0 && key === undefined) {
+    f.fail(undefined, 'needs sequence = PORT, ... (port knocking) or key = FILE (single-packet knocks), or both');
+  }
+  if (f.has('window') && sequence.length === 0) f.fail('window', 'only applies to sequence = (the time the whole sequence may take)');
+  const listen = key === undefined ? undefined
+    : f.parse('listen', f.text('listen', 'a UDP port such as 62201, IPV4:PORT or [IPV6]:PORT') ?? DEFAULTS.knockListen, parseKnockListen);
+  // Every knock port is a socket of its own: it may share no address with another
+  // socket of the same protocol (a port may repeat within the sequence: one socket).
+  type Taken = { listen: KnockStep['listen']; protocol: Protocol; key: string; what: string };
+  const taken: Taken[] = sockets
+    .filter((s): s is SocketConfig & { listen: KnockStep['listen'] } => s.listen.kind === 'inet')
+    .map((s) => ({ listen: s.listen, protocol: s.protocol, key: 'socket', what: `[socket.${s.name}] listen = ${s.listen.text}` }));
+  const claim = (key: string, step: { listen: KnockStep['listen']; protocol: Protocol; text: string }): void => {
+    const repeat = (t: Taken): boolean => t.key === 'sequence' && key === 'sequence' && t.listen.text === step.listen.text;
+    const clash = taken.find((t) => t.protocol === step.protocol && listenAddressesOverlap(t.listen, step.listen) && !repeat(t));
+    if (clash !== undefined) {
+      f.fail(key, `"${step.text}" clashes with ${clash.what}; a knock port must be a ${step.protocol} port of its own`);
+    }
+    taken.push({ listen: step.listen, protocol: step.protocol, key, what: `${key} = ${step.text}` });
+  };
+  for (const step of sequence) claim('sequence', step);
+  if (listen !== undefined) claim('listen', { listen, protocol: 'udp', text: listen.text });
+  return {
+    sequence,
+    windowMs: f.span('window', DEFAULTS.knockWindowMs, { positive: true }),
+    openForMs: f.span('open_for', DEFAULTS.knockOpenForMs, { positive: true }),
+    key,
+    listen,
+    line: f.line(),
+    keyLine: f.line('key'),
+    sequenceLine: f.line('sequence'),
+    listenLine: f.line('listen'),
+  };
+}
+
+/** `7000`, `8000/udp`, `127.0.0.1:9000/tcp`, `[::1]:9000`. */
+export function parseKnockStep(text: string): KnockStep {
+  const m = /^(.*?)(?:\/(tcp|udp))?$/i.exec(text.trim()) as RegExpExecArray;
+  const protocol = (m[2]?.toLowerCase() ?? 'tcp') as Protocol;
+  const where = m[1] as string;
+  if (/^\d+:(tcp|udp)$/i.test(where)) {
+    throw new ValueError(`"${text}" is knockd's client syntax; write ${where.replace(':', '/')} here`);
+  }
+  if (where.includes('/') || where.includes(':') && !where.startsWith('[') && !/^[\d.]+:\d+$/.test(where)) {
+    throw new ValueError(`"${text}" is not a knock port; expected PORT, IPV4:PORT or [IPV6]:PORT, optionally with /udp or /tcp`);
+  }
+  return { listen: parseKnockListen(where), protocol, text: text.trim() };
+}
+
+function parseKnockListen(text: string): KnockStep['listen'] {
+  const listen = parseListen(text);
+  if (listen.kind !== 'inet') throw new ValueError(`"${text}" is not a port: knocks arrive over IP`);
+  return listen;
 }
 
 function readLog(f: Fields, asRoot: boolean): LogConfig {

@@ -79,6 +79,18 @@ export interface StatusReport {
   };
   /** Open ones first, then by last activity; clients with nothing open are remembered up to 256. */
   clients: ClientReport[];
+  /** `[knock]`: addresses that count as `knocked` now, soonest expiry first (absent from older versions). */
+  knocked?: KnockedReport[];
+}
+
+export interface KnockedReport {
+  /** Normalised, as `clients[].address`. */
+  address: string;
+  /** How it knocked: the port sequence or a single packet. */
+  method: 'sequence' | 'packet';
+  /** When it stops counting as knocked. */
+  until: string;
+  remainingMs: number;
 }
 
 const span = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : formatTimespan(Math.round(ms / 1000) * 1000));
@@ -123,6 +135,14 @@ export function renderStatus(report: StatusReport): string {
     const numeric = new Set([1, 2, 3, 4]);
     for (const row of rows) {
       lines.push(`  ${row.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()}`);
+    }
+  }
+  const knocked = r.knocked ?? [];
+  if (knocked.length > 0) {
+    lines.push(`knocked: ${knocked.length} ${knocked.length === 1 ? 'address' : 'addresses'}`);
+    const width = Math.max(...knocked.map((k) => k.address.length));
+    for (const k of knocked) {
+      lines.push(`  ${k.address.padEnd(width)}  until ${k.until} (${span(k.remainingMs)} left, ${k.method === 'sequence' ? 'port sequence' : 'single packet'})`);
     }
   }
   return lines.join('\n') + '\n';

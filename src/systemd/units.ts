@@ -251,6 +251,18 @@ export function listenDropIn(config: Config, instance: string, inst: Installatio
     }
     lines.push(`# ${commentText(`[socket.${s.name}] ${s.protocol}, to ${s.backend.text}`)}`, `${key}=${literal(s.listen.text)}`);
   }
+  const { knock } = config;
+  if (knock !== undefined) {
+    // Knock ports are sockets of the instance too; mrsocko tells them apart by address.
+    const seen = new Set<string>();
+    for (const step of knock.sequence) {
+      const line = `${step.protocol === 'udp' ? 'ListenDatagram' : 'ListenStream'}=${literal(step.listen.text)}`;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      lines.push(`# [knock] sequence: ${step.text}`, line);
+    }
+    if (knock.listen !== undefined) lines.push('# [knock] listen: single-packet knocks', `ListenDatagram=${literal(knock.listen.text)}`);
+  }
   const only = config.sockets.length === 1 ? config.sockets[0] : undefined;
   if (only !== undefined) {
     lines.push(`FileDescriptorName=${only.name}`);
@@ -352,6 +364,15 @@ export function sandboxDropIn(
   }
   if (config.log.file !== undefined) {
     needs.push({ path: path.posix.dirname(config.log.file), why: '[log] file', write: true, section: 'log', key: 'file' });
+  }
+  const keyFile = config.knock?.key;
+  if (keyFile !== undefined) {
+    // mrsocko reads it at start and on reload, inside this sandbox.
+    if (underAny(path.posix.normalize(keyFile), TMP_DIRS)) {
+      notes.push(`[knock] key: ${keyFile} is in a /tmp the service does not see (PrivateTmp=); put the key under /etc/mrsocko`);
+    } else {
+      needs.push({ path: keyFile, why: '[knock] key', write: false, section: 'knock', key: 'key' });
+    }
   }
 
   const readWrite: string[] = [];
