@@ -80,7 +80,9 @@ timeout = 3s
     assert.ok(seen.length >= 3 && remote().every((p) => seen.includes(p)), `the session is not seen: ${seen.join(' ')}`);
 
     const idleStop = await idleStopDone(d.daemon, 15_000, STOP_TIMEOUT_MS);
-    const left = [...new Set([...cgroupMembers(cgroup), ...sshdPids().filter((p) => !before.includes(p)), ...remote()])];
+    // new sshd processes anywhere, except those in another backend's cgroup (another test's sshd)
+    const newSshd = sshdPids().filter((p) => !before.includes(p) && [undefined, cgroup].includes(backendCgroup(p)));
+    const left = [...new Set([...cgroupMembers(cgroup), ...newSshd, ...remote()])];
     const processesLeft = Math.max(left.length, liveCount(seen));
     const cut = await Promise.race([sessionClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
     const again = await ssh('echo again');
