@@ -116,3 +116,45 @@ export async function makeRedisDataset(dir: string, port: number, keys: number, 
   await server;
   return fs.statSync(`${dir}/dump.rdb`).size / 1e6;
 }
+
+/**
+ * The cgroup mrsocko made for an exec backend, as /proc/PID/cgroup names it (the line
+ * of the hierarchy it is in: `0::/…/mrsocko-backend-…` or `N:freezer:/…`), or undefined
+ * when the backend has none.
+ */
+export function backendCgroup(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /\/mrsocko-backend-[^/]+$/.test(l));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live (non-zombie) processes in the cgroup `line` names (from backendCgroup), by a scan of /proc. */
+export function cgroupMembers(line: string): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').includes(line)) continue;
+      if (parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state !== 'Z') found.push(pid);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/**
+ * Waits for the idle stop to begin (the backend leaves `running`) and then until
+ * `stop_timeout` + 1 s after that: the moment by which no process of the backend may be
+ * left. Resolves whether the backend was `stopped` by then.
+ */
+export async function idleStopDone(daemon: Daemon, idleWithinMs: number, stopTimeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + idleWithinMs;
+  while (daemon.backendPhase === 'running' && performance.now() < deadline) await sleep(20);
+  if (daemon.backendPhase === 'running') return false;
+  await sleep(stopTimeoutMs + 1000);
+  return daemon.backendPhase === 'stopped';
+}
