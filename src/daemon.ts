@@ -12,11 +12,13 @@ import { IdleTimer } from './idle/idle-timer.js';
 import { explainIdle } from './idle/explain.js';
 import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
 import { ReadBuffers } from './proxy/read-buffers.js';
-import { formatInet, openListeners, type DatagramListener, type Listener } from './proxy/listeners.js';
+import { openListeners, type DatagramListener, type Listener } from './proxy/listeners.js';
 import { UdpProxy, type UdpProxyHooks } from './proxy/udp.js';
 import { DatagramQueues, DEFAULT_QUEUE_LIMITS, type FlowCloseReason, type UdpFlow } from './proxy/udp-flow.js';
 import { formatTimespan } from './config/timespan.js';
 import { formatStatus } from './status-line.js';
+import { formatInet } from './util/format.js';
+import { timerDelay } from './util/timer.js';
 import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/address.js';
 import { AccessPolicy, Admission } from './access/admission.js';
 import { RefusalLog } from './access/refusal-log.js';
@@ -485,7 +487,7 @@ export class Daemon {
       if (Number.isFinite(maxRuntimeMs)) {
         this.maxRuntimeTimer = setTimeout(
           () => this.lifecycle.idle(`max_runtime (${formatTimespan(maxRuntimeMs)}) reached`),
-          Math.min(maxRuntimeMs, 2 ** 31 - 1),
+          timerDelay(maxRuntimeMs),
         );
       }
     } else this.idle.stop();

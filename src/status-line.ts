@@ -5,6 +5,7 @@
 // `mrsocko status NAME` has the live figures.
 import type { BackendPhase } from './backend/lifecycle.js';
 import { formatTimespan } from './config/timespan.js';
+import { plural } from './util/format.js';
 
 export interface StatusFacts {
   backend: string;
@@ -20,8 +21,6 @@ export interface StatusFacts {
   /** With `connections_count = yes`: open connections of counted clients, which hold the countdown. */
   holdingConnections: number;
 }
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function formatStatus(f: StatusFacts): string {
   switch (f.phase) {

@@ -3,6 +3,7 @@
 // `BackendLifecycle` carries out the effects it asks for.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendDriver } from './driver.js';
+import { timerDelay } from '../util/timer.js';
 
 /** A backend that ran this long before crashing was not crash-looping. */
 const STABLE_RUN_MS = 10_000;
@@ -312,7 +313,7 @@ export class BackendLifecycle {
     // start_timeout covers the back-off too: no client is held longer than that.
     const timer = setTimeout(() => {
       abort.abort(new Error(`not accepting connections within start_timeout (${this.options.startTimeoutMs} ms)`));
-    }, Math.min(this.options.startTimeoutMs, 2 ** 31 - 1));
+    }, timerDelay(this.options.startTimeoutMs));
     const delay = this.backoffDelayMs();
     if (delay > 0) {
       this.hooks.log.backoff(this.failures, delay);

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describeExit } from './driver.js';
+import { timerDelay } from '../util/timer.js';
 
 export interface StopCommandResult {
   ok: boolean;
@@ -38,7 +39,7 @@ export function runStopCommand(
       } catch {
         // already gone
       }
-    }, Math.min(options.timeoutMs, 2 ** 31 - 1));
+    }, timerDelay(options.timeoutMs));
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ ok: false, status: `cannot run ${argv[0]}: ${err.code === 'ENOENT' ? 'no such file' : err.message}` });

@@ -3,7 +3,7 @@
 // `null` where a duration is infinite or does not apply. The format is versioned: fields
 // may be added, none renamed or removed without bumping `version`.
 import type { BackendPhase } from '../backend/lifecycle.js';
-import { formatTimespan } from '../config/timespan.js';
+import { formatSpan, plural } from '../util/format.js';
 
 export const STATUS_VERSION = 1;
 
@@ -72,8 +72,7 @@ export interface StatusReport {
   clients: ClientReport[];
 }
 
-const span = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : formatTimespan(Math.round(ms / 1000) * 1000));
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const span = formatSpan;
 
 export function renderStatus(r: StatusReport): string {
   const b = r.backend;

@@ -1,9 +1,8 @@
 // Activity-based stop. Traffic only records a timestamp (`touch()` runs once per chunk on
 // the proxy's hot path, so it must stay a single assignment); one timer, armed for the
-// earliest moment the backend could be idle, re-checks when it fires.
-
-/** Node's timers overflow above 2^31-1 ms (~24.8 days); longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+// earliest moment the backend could be idle, re-checks when it fires (and re-arms past
+// the longest delay a timer takes).
+import { timerDelay } from '../util/timer.js';
 
 export class IdleTimer {
   private lastActivity: number;
@@ -59,7 +58,7 @@ export class IdleTimer {
   private arm(delayMs: number): void {
     this.stop();
     if (!Number.isFinite(this.timeoutMs)) return;
-    this.timer = setTimeout(() => this.check(), Math.min(Math.ceil(delayMs), MAX_TIMER_MS));
+    this.timer = setTimeout(() => this.check(), timerDelay(delayMs));
   }
 
   private check(): void {

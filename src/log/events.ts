@@ -2,6 +2,7 @@
 // one formatter and one priority, so a new kind cannot be added without deciding both.
 import type { LogLevel } from '../config/types.js';
 import { formatTimespan } from '../config/timespan.js';
+import { plural } from '../util/format.js';
 
 export type LogEvent =
   | { kind: 'listening'; socket: string; address: string; adopted: boolean; backlog?: number; protocol?: 'udp' }
@@ -36,8 +37,6 @@ export interface FormattedEvent {
   level: LogLevel;
   message: string;
 }
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const refusedTraffic = (e: { connections: number; datagrams: number }): string =>
   [e.connections > 0 || e.datagrams === 0 ? plural(e.connections, 'connection') : '', e.datagrams > 0 ? plural(e.datagrams, 'datagram') : '']

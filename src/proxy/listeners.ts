@@ -11,6 +11,7 @@ import type { Config, ListenAddress, SocketConfig } from '../config/types.js';
 import { ConfigError, MrsockoError } from '../errors.js';
 import { readListenFds, UNKNOWN_FD_NAME, type Env, type ListenFd } from '../systemd/listen-fds.js';
 import { inspectSocketFd, type SocketInfo } from '../systemd/socket-info.js';
+import { formatInet } from '../util/format.js';
 
 export interface Listener {
   readonly config: SocketConfig;
@@ -220,9 +221,6 @@ function sameAddress(listen: ListenAddress, local: string): boolean {
   return formatInet(listen.host, listen.port) === local;
 }
 
-export function formatInet(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 function listen(server: net.Server, start: (onListening: () => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {

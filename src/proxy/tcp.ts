@@ -7,6 +7,7 @@ import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from '../session/clients.js';
 import { Pipe } from './pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
+import { formatInet } from '../util/format.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 
@@ -184,6 +185,5 @@ export class TcpConnection {
 
 export function describePeer(socket: net.Socket): string {
   const { remoteAddress, remotePort } = socket;
-  if (remoteAddress === undefined) return 'local';
-  return remoteAddress.includes(':') ? `[${remoteAddress}]:${remotePort}` : `${remoteAddress}:${remotePort}`;
+  return remoteAddress === undefined ? 'local' : formatInet(remoteAddress, remotePort);
 }

@@ -12,6 +12,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
+import { formatInet } from '../util/format.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
 
@@ -204,7 +205,7 @@ export class UdpFlow {
     private readonly queues: DatagramQueues,
     private readonly hooks: FlowHooks,
   ) {
-    this.peer = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    this.peer = formatInet(address, port);
     this.replySent = (error) => {
       if (error) this.fail('client', error);
     };
