@@ -6,15 +6,27 @@
 // under way) the client's datagrams wait in a bounded queue; once connected, the queue is
 // released in order, paced with every other flow's (DatagramQueues).
 //
-//   held ──connect()──▶ connecting ──▶ open        (close(): closed, from any phase)
-//     ▲                                  │
-//     └── ECONNREFUSED, hooks say 'hold' ┘
+//   held ──connect()──▶ connecting ──connected──▶ open        (close(): closed, from any phase)
+//     ▲                                               │
+//     └──────── refused (ECONNREFUSED upstream) ──────┘
+//
+// The phase changes only in move(), by FLOW_TRANSITIONS, and every change is told to
+// FlowHooks.moved (the waiting room keeps its index of held flows from there).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { formatInet } from '../util/format.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
+export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
+
+/** The whole state machine: the phase after `event`, or none where the event does not apply. */
+export const FLOW_TRANSITIONS: Readonly<Record<FlowPhase, Partial<Record<FlowEvent, FlowPhase>>>> = {
+  held: { connect: 'connecting', closed: 'closed' },
+  connecting: { connected: 'open', closed: 'closed' },
+  open: { refused: 'held', closed: 'closed' },
+  closed: {},
+};
 
 /** Why a flow ended. */
 export type FlowCloseReason =
@@ -146,12 +158,16 @@ export class DatagramQueues {
  * size, closed once when the flow ends. Optional: a flow without one only calls its hooks.
  */
 export interface FlowAccounting {
+  /** Whether this client's traffic counts as activity. */
+  readonly counted?: boolean;
   addIn(bytes: number): void;
   addOut(bytes: number): void;
   close(): void;
 }
 
 export interface FlowHooks {
+  /** The phase changed (from `from` to `flow.phase`). */
+  moved?(flow: UdpFlow, from: FlowPhase): void;
   /** A datagram went through: `in` client → backend, `out` backend → client. Hot path. */
   traffic(flow: UdpFlow, direction: 'in' | 'out', bytes: number): void;
   /**
@@ -166,13 +182,14 @@ export interface FlowHooks {
 }
 
 export class UdpFlow {
-  phase: FlowPhase = 'held';
-  /** client → backend, delivered */
-  bytesIn = 0;
-  datagramsIn = 0;
-  /** backend → client */
-  bytesOut = 0;
-  datagramsOut = 0;
+  readonly kind = 'flow';
+  private current: FlowPhase = 'held';
+  /** downstream → upstream, delivered */
+  bytesUp = 0;
+  datagramsUp = 0;
+  /** upstream → downstream */
+  bytesDown = 0;
+  datagramsDown = 0;
   /** Datagrams of this flow dropped for want of room: its queue (or all flows' queues
    *  together) was full, or too many sends were pending on a socket. */
   dropped = 0;
@@ -201,7 +218,7 @@ export class UdpFlow {
     readonly address: string,
     readonly port: number,
     private readonly downstream: dgram.Socket,
-    private readonly backend: BackendAddress,
+    readonly backend: BackendAddress,
     private readonly queues: DatagramQueues,
     private readonly hooks: FlowHooks,
   ) {
@@ -209,6 +226,30 @@ export class UdpFlow {
     this.replySent = (error) => {
       if (error) this.fail('client', error);
     };
+  }
+
+  get phase(): FlowPhase {
+    return this.current;
+  }
+
+  /** The one place the phase changes. False (and nothing changes) where `event` does not apply. */
+  private move(event: FlowEvent): boolean {
+    const from = this.current;
+    const to = FLOW_TRANSITIONS[from][event];
+    if (to === undefined) return false;
+    this.current = to;
+    this.hooks.moved?.(this, from);
+    return true;
+  }
+
+  /** The waiting room's way to serve it (WaitingClient). */
+  release(): void {
+    this.connect();
+  }
+
+  /** The waiting room's way to give up on it: the backend did not come up. */
+  abandon(): void {
+    this.close('start-failed');
   }
 
   /** Datagrams waiting for the upstream socket. */
@@ -235,8 +276,7 @@ export class UdpFlow {
 
   /** The backend is up: connect upstream, then deliver what was queued, in order. */
   connect(): void {
-    if (this.phase !== 'held') return;
-    this.phase = 'connecting';
+    if (!this.move('connect')) return;
     const { host, port } = inetBackend(this.backend);
     const upstream = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     this.upstream = upstream;
@@ -250,8 +290,7 @@ export class UdpFlow {
       this.fail('backend', err);
     });
     upstream.connect(port, host, () => {
-      if (this.phase !== 'connecting') return;
-      this.phase = 'open';
+      if (!this.move('connected')) return;
       if (this.queue.length > 0) this.queues.release(this);
     });
   }
@@ -271,7 +310,7 @@ export class UdpFlow {
   private rehold(): void {
     const upstream = this.upstream;
     this.upstream = undefined;
-    this.phase = 'held';
+    this.move('refused');
     try {
       upstream?.close();
     } catch {
@@ -281,8 +320,7 @@ export class UdpFlow {
 
   /** Forget the flow: drop what is queued, close the upstream socket. Idempotent. */
   close(reason: FlowCloseReason): void {
-    if (this.phase === 'closed') return;
-    this.phase = 'closed';
+    if (!this.move('closed')) return;
     if (this.queue.length > 0) {
       this.queues.give(this.queue.length, this.queuedBytes);
       this.undelivered = this.queue.length;
@@ -318,8 +356,8 @@ export class UdpFlow {
       this.droppedBytes += datagram.length;
       return;
     }
-    this.bytesIn += datagram.length;
-    this.datagramsIn += 1;
+    this.bytesUp += datagram.length;
+    this.datagramsUp += 1;
     // No callback: a failed send is an 'error' event on the upstream socket.
     upstream.send(datagram);
     this.accounting?.addIn(datagram.length);
@@ -334,8 +372,8 @@ export class UdpFlow {
       this.droppedBytes += reply.length;
       return;
     }
-    this.bytesOut += reply.length;
-    this.datagramsOut += 1;
+    this.bytesDown += reply.length;
+    this.datagramsDown += 1;
     this.downstream.send(reply, this.port, this.address, this.replySent);
     this.accounting?.addOut(reply.length);
     this.hooks.traffic(this, 'out', reply.length);

@@ -3,13 +3,15 @@
 // every change of state or of the connected clients, not on every byte, so it names the
 // rule ("stops after 15min without traffic") rather than a countdown that would go stale;
 // `mrsocko status NAME` has the live figures.
-import type { BackendPhase } from './backend/lifecycle.js';
-import { formatTimespan } from './config/timespan.js';
-import { plural } from './util/format.js';
+import type { BackendPhase } from '../backend/lifecycle.js';
+import { formatTimespan } from '../config/timespan.js';
+import { formatSpan, plural } from '../util/format.js';
 
 export interface StatusFacts {
   backend: string;
   phase: BackendPhase;
+  /** While starting: a back-off wait of `delayMs` after `failures` failed starts in a row. */
+  retry?: { delayMs: number; failures: number } | undefined;
   held: number;
   /** Open connections and flows, held ones excluded. */
   open: number;
@@ -27,7 +29,10 @@ export function formatStatus(f: StatusFacts): string {
     case 'stopped':
       return `Backend ${f.backend} stopped; waiting for clients`;
     case 'starting':
-      return `Starting ${f.backend} for ${plural(f.held, 'client')}`;
+      // the wait as a whole, not a countdown: this line is not re-sent every second
+      return f.retry !== undefined
+        ? `Waiting ${formatSpan(f.retry.delayMs)} to retry ${f.backend} after ${plural(f.retry.failures, 'failed start')}; ${plural(f.held, 'client')} waiting`
+        : `Starting ${f.backend} for ${plural(f.held, 'client')}`;
     case 'running': {
       const who = f.open === 0 ? 'no clients' : `${plural(f.open, 'connection')} from ${plural(f.clients, 'client')}`;
       const traffic = f.keepalive ? 'traffic from keepalive clients' : 'traffic';
