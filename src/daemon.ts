@@ -17,9 +17,8 @@ import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
 import { describePeer } from './proxy/tcp.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
-import { formatStatus } from './status/status-line.js';
 import { StatusUpdates } from './status/status-updates.js';
-import { buildStatusReport } from './status/snapshot.js';
+import { buildStatusLine, buildStatusReport, type StatusParts } from './status/snapshot.js';
 import { formatInet } from './util/format.js';
 import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/address.js';
 import { AccessPolicy, Admission } from './access/admission.js';
@@ -139,7 +138,7 @@ export class Daemon {
       exit: () => this.exitWhenIdle(),
     });
     this.status = new StatusUpdates(
-      { key: () => `${this.lifecycle.phase} ${this.lifecycle.retry !== undefined}`, text: () => this.statusText() },
+      { key: () => `${this.lifecycle.phase} ${this.lifecycle.retry !== undefined}`, text: () => buildStatusLine(this.statusParts()) },
       (text) => this.notifier.status(text),
     );
   }
@@ -286,44 +285,15 @@ export class Daemon {
     this.onExitRequest?.();
   }
 
-  private statusText(): string {
-    const retry = this.lifecycle.retry;
-    return formatStatus({
-      backend: this.driver.description,
-      phase: this.lifecycle.phase,
-      retry,
-      held: this.session.waiting.size,
-      open: this.session.connectedCount,
-      clients: this.clients.activeClients,
-      idleTimeoutMs: this.config.idle.timeoutMs,
-      keepalive: this.config.idle.keepalive.length > 0,
-      holdingConnections: this.config.idle.connectionsCount ? this.clients.countedOpen : 0,
-    });
-  }
-
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
   statusReport(): StatusReport {
-    return buildStatusReport({
-      instance: this.name,
-      pid: this.pid,
-      backend: {
-        name: this.driver.description,
-        phase: this.lifecycle.phase,
-        phaseAgeMs: this.lifecycle.phaseAgeMs,
-        pid: this.driver.pid,
-        starts: this.lifecycle.launchCount,
-        retry: this.lifecycle.retry,
-      },
-      idle: this.config.idle,
-      remainingMs: this.idle.remainingMs(),
-      countedOpen: this.clients.countedOpen,
-      activeClients: this.clients.activeClients,
-      clients: this.clients.snapshot(),
-      waiting: this.session.waiting.size,
-      refused: this.refusals.total,
-      now: performance.now(),
-      timeOrigin: performance.timeOrigin,
-      wallNow: new Date(),
-    });
+    return buildStatusReport(this.statusParts());
+  }
+
+  private statusParts(): StatusParts {
+    const { name: instance, pid, driver, lifecycle, idle, clients, session } = this;
+    const idleConfig = this.config.idle;
+    const waiting = session.waiting.size;
+    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, refused: this.refusals.total };
   }
 }

@@ -1,66 +1,67 @@
-// The `mrsocko status` report (../control/report.ts documents the fields) from the daemon's
-// parts, read at one moment. Pure but for the clock readings passed in.
+// The `mrsocko status` report (../control/report.ts documents the fields) and the STATUS=
+// line (./status-line.ts) from the daemon's parts, read at one moment.
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { IdleConfig } from '../config/types.js';
 import { STATUS_VERSION, type StatusReport } from '../control/report.js';
 import { explainIdle } from '../idle/explain.js';
+import { formatStatus } from './status-line.js';
 import type { ClientStats } from '../session/clients.js';
 
-export interface StatusFacts {
+/** The daemon's parts a report is read from (the Daemon passes its own). */
+export interface StatusParts {
   instance: string;
   pid: number;
-  backend: {
-    name: string;
-    phase: BackendPhase;
-    phaseAgeMs: number;
-    pid: number | undefined;
-    starts: number;
-    retry: { inMs: number; failures: number } | undefined;
+  driver: { readonly description: string; readonly pid?: number | undefined };
+  lifecycle: {
+    readonly phase: BackendPhase;
+    readonly phaseAgeMs: number;
+    readonly launchCount: number;
+    readonly retry: { inMs: number; delayMs: number; failures: number } | undefined;
   };
-  idle: IdleConfig;
-  /** The idle countdown's remaining time. */
-  remainingMs: number;
-  countedOpen: number;
-  activeClients: number;
-  clients: ClientStats[];
+  idleConfig: IdleConfig;
+  idle: { remainingMs(): number };
+  clients: { readonly countedOpen: number; readonly activeClients: number; snapshot(): ClientStats[] };
+  /** Clients waiting for the backend, and open connections and flows that are not. */
   waiting: number;
+  connected: number;
+  /** Refusals since start. */
   refused: number;
-  /** performance.now() at this moment, performance.timeOrigin (for ISO times of those readings), and the wall clock. */
-  now: number;
-  timeOrigin: number;
-  wallNow: Date;
 }
 
-export function buildStatusReport(f: StatusFacts): StatusReport {
-  const wall = (t: number): string => new Date(f.timeOrigin + t).toISOString();
+/** Reads every part at this moment (performance.now() for ages, the wall clock for `time`). */
+export function buildStatusReport(p: StatusParts): StatusReport {
+  const now = performance.now();
+  const wall = (t: number): string => new Date(performance.timeOrigin + t).toISOString();
+  const clients = p.clients.snapshot();
   let connections = 0;
   let flows = 0;
-  for (const c of f.clients) {
+  for (const c of clients) {
     connections += c.connections;
     flows += c.flows;
   }
-  const { idle, backend } = f;
-  const retry = backend.retry === undefined ? null : { inMs: Math.round(backend.retry.inMs), failures: backend.retry.failures };
+  const { lifecycle, idleConfig: idle } = p;
+  const phaseAgeMs = lifecycle.phaseAgeMs;
+  const r = lifecycle.retry;
   return {
     version: STATUS_VERSION,
-    instance: f.instance,
-    pid: f.pid,
-    time: f.wallNow.toISOString(),
+    instance: p.instance,
+    pid: p.pid,
+    time: new Date().toISOString(),
     backend: {
-      name: backend.name,
-      state: backend.phase,
-      stateForMs: Math.round(backend.phaseAgeMs),
-      pid: backend.pid ?? null,
-      starts: backend.starts,
-      retry,
+      name: p.driver.description,
+      state: lifecycle.phase,
+      stateForMs: Math.round(phaseAgeMs),
+      pid: p.driver.pid ?? null,
+      starts: lifecycle.launchCount,
+      retry: r === undefined ? null : { inMs: Math.round(r.inMs), failures: r.failures },
     },
     idle: {
-      ...explainIdle(idle, { phase: backend.phase, phaseAgeMs: backend.phaseAgeMs, remainingMs: f.remainingMs, countedOpen: f.countedOpen }),
+      ...explainIdle(idle, { phase: lifecycle.phase, phaseAgeMs, remainingMs: p.idle.remainingMs(), countedOpen: p.clients.countedOpen }),
       timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
       keepalive: [...idle.keepalive],
     },
-    totals: { clients: f.activeClients, connections, flows, held: f.waiting, refused: f.refused },
-    clients: f.clients.map((c) => ({
+    totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused },
+    clients: clients.map((c) => ({
       address: c.address,
       connections: c.connections,
       flows: c.flows,
@@ -70,8 +71,24 @@ export function buildStatusReport(f: StatusFacts): StatusReport {
       bytesOut: c.bytesOut,
       firstSeen: wall(c.firstSeen),
       lastActivity: wall(c.lastActivity),
-      idleMs: Math.max(0, Math.round(f.now - c.lastActivity)),
+      idleMs: Math.max(0, Math.round(now - c.lastActivity)),
       counted: c.counted,
     })),
   };
+}
+
+/** The STATUS= line. */
+export function buildStatusLine(p: StatusParts): string {
+  const { lifecycle, idleConfig: idle } = p;
+  return formatStatus({
+    backend: p.driver.description,
+    phase: lifecycle.phase,
+    retry: lifecycle.retry,
+    held: p.waiting,
+    open: p.connected,
+    clients: p.clients.activeClients,
+    idleTimeoutMs: idle.timeoutMs,
+    keepalive: idle.keepalive.length > 0,
+    holdingConnections: idle.connectionsCount ? p.clients.countedOpen : 0,
+  });
 }
