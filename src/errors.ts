@@ -1,17 +1,14 @@
 // One place for the errors mrsocko reports to users. Each carries a stable `code`;
 // the CLI maps codes to exit statuses. Internal invariants use `assert`, never these.
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_CONFIG = 78; // EX_CONFIG from sysexits.h
+const EXIT_CONFIG = 78; // EX_CONFIG from sysexits.h
 
 export type ErrorCode =
   | 'MRSOCKO_CONFIG'
   | 'MRSOCKO_USAGE'
   | 'MRSOCKO_SOCKET'
-  | 'MRSOCKO_BACKEND_START'
-  | 'MRSOCKO_BACKEND_STOP'
   | 'MRSOCKO_RUNTIME';
 
 export class MrsockoError extends Error {

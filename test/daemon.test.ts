@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from './helpers/paths.js';
 import { startDaemon, tempDir } from './helpers/daemon.js';
 import { concurrentEchoes, echoRoundTrip, freePort, waitFor } from './helpers/net.js';
-import { groupGone } from '../src/backend/exec.js';
+import { groupGone } from '../src/backend/procfs.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-echo.mjs');
 const starts = (file: string): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0);

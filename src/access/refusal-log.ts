@@ -26,7 +26,7 @@ export interface RefusalLogOptions {
   now?: () => number;
 }
 
-export const REFUSAL_WINDOW_MS = 60_000;
+const REFUSAL_WINDOW_MS = 60_000;
 export const REFUSAL_MAX_SOURCES = 16;
 /** Distinct "other" sources counted exactly per window; beyond it, "more than N". */
 const OTHER_SOURCES_CAP = 10_000;

@@ -13,8 +13,6 @@ import type { Credentials } from './credentials.js';
 import { groupGone, isAlive, processGroupOf } from './procfs.js';
 import { runStopCommand } from './stop-command.js';
 
-export { groupGone };
-
 export interface ExecOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;

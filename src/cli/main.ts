@@ -40,7 +40,6 @@ const COMMANDS: readonly CommandEntry[] = [
   },
 ];
 
-export { version };
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -126,5 +125,3 @@ if (isEntryPoint()) {
     },
   );
 }
-
-export { EXIT_USAGE };

@@ -15,7 +15,7 @@ import type {
 import { ValueError } from './value-error.js';
 import { parseAddressRule } from '../access/rules.js';
 
-export const DEFAULTS = {
+const DEFAULTS = {
   startTimeoutMs: 90_000,
   stopTimeoutMs: 30_000,
   protocol: 'tcp',

@@ -256,7 +256,7 @@ function bindDatagram(listener: DatagramListener, options: dgram.BindOptions): P
  * (Debian's default is that same 208 KiB; raise it, or set ReceiveBuffer= in the socket
  * unit, which systemd forces past the cap). A buffer already larger is left alone.
  */
-export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 function raiseReceiveBuffer(socket: dgram.Socket): void {
   try {

@@ -61,7 +61,7 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
  * Past this many datagrams not yet handed to the kernel on one socket (Node queues sends
  * while a socket would block), new ones are dropped rather than buffered without bound.
  */
-export const MAX_PENDING_SENDS = 1024;
+const MAX_PENDING_SENDS = 1024;
 
 /**
  * Queued datagrams are released to the backend at most RELEASE_BATCH per
@@ -72,8 +72,8 @@ export const MAX_PENDING_SENDS = 1024;
  * unpaced, all 1000 paced; an echo server in mrsocko's own event loop keeps up at 32 per
  * millisecond but not at 64).
  */
-export const RELEASE_BATCH = 32;
-export const RELEASE_INTERVAL_MS = 1;
+const RELEASE_BATCH = 32;
+const RELEASE_INTERVAL_MS = 1;
 
 /**
  * The queues of all flows together: the daemon-wide limits and counts, and the paced,

@@ -69,7 +69,7 @@ class ClientEntry {
 }
 
 /** One open connection or flow of a client. */
-export class ClientHandle implements ClientAccounting {
+class ClientHandle implements ClientAccounting {
   private closed = false;
   constructor(
     private readonly table: ClientTable,

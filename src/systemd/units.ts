@@ -21,18 +21,16 @@ import { quoteArgv } from '../config/argv.js';
 import type { Config } from '../config/types.js';
 
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
-export const SERVICE_TEMPLATE = 'mrsocko@.service';
-export const SOCKET_TEMPLATE = 'mrsocko@.socket';
+const SERVICE_TEMPLATE = 'mrsocko@.service';
+const SOCKET_TEMPLATE = 'mrsocko@.socket';
 /** The directory the template writes to itself (LogsDirectory=mrsocko). */
-export const LOGS_DIRECTORY = '/var/log/mrsocko';
-/** The exit status that must not restart the service (EX_CONFIG). */
-export const RESTART_PREVENT_EXIT_STATUS = 78;
+const LOGS_DIRECTORY = '/var/log/mrsocko';
 
 export const listenDropInPath = (instance: string): string => `mrsocko@${instance}.socket.d/50-listen.conf`;
-export const sandboxDropInPath = (instance: string): string => `mrsocko@${instance}.service.d/50-sandbox.conf`;
+const sandboxDropInPath = (instance: string): string => `mrsocko@${instance}.service.d/50-sandbox.conf`;
 
 /** Ends the header of every generated file; the hex is the checksum of the rest of the text. */
-export const CHECKSUM_PREFIX = '# mrsocko-gen-unit-checksum: ';
+const CHECKSUM_PREFIX = '# mrsocko-gen-unit-checksum: ';
 
 /** Paths ProtectHome= hides. */
 const HOME_DIRS = ['/home', '/root', '/run/user'];
@@ -107,7 +105,7 @@ export function commandWord(word: string): string {
 export const NODE_FLAGS: readonly string[] = ['--single-threaded'];
 
 /** ExecStart= of the service template: this Node.js running this installation's CLI. */
-export function execStart(inst: Installation): string {
+function execStart(inst: Installation): string {
   return `ExecStart=${[inst.node, ...NODE_FLAGS, inst.script].map(commandWord).join(' ')} run --instance %i`;
 }
 

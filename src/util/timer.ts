@@ -2,7 +2,7 @@
 // wait (start_timeout, max_runtime, stop_timeout, the idle countdown) goes through here.
 
 /** The longest delay setTimeout() takes as written. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `ms` as a setTimeout() delay: at most MAX_TIMER_MS (callers that need longer re-arm). */
 export function timerDelay(ms: number): number {

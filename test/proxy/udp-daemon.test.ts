@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/net.js';
-import { groupGone } from '../../src/backend/exec.js';
+import { groupGone } from '../../src/backend/procfs.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-udp-echo.mjs');
 
