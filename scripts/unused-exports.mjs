@@ -23,6 +23,8 @@ const ALLOWED = new Map([
   ['src/systemd/watchdog.ts:readBlockHook', 'the debug hook\'s parser, tested on its own'],
   // constants tests size their payloads or bounds from, so a change to them moves the test too
   ['src/access/refusal-log.ts:REFUSAL_MAX_SOURCES', 'the test floods exactly past this bound'],
+  ['src/session/eviction.ts:SILENT_MS', 'the eviction tests sit exactly on both sides of it'],
+  ['src/session/eviction.ts:HOLDERS_LOOKED_AT', 'the eviction tests fill exactly this many holders'],
   ['src/backend/readiness.ts', 'the probe interval policy, tested as a pure function'],
   ['src/proxy/pipe.ts:BURST_BYTES', 'tests write more than one burst'],
   ['src/proxy/read-buffers.ts:SLOT_BYTES', 'tests write more than one slot'],

@@ -15,15 +15,12 @@ import type { BackendDriver } from './backend/driver.js';
 import { createDriver } from './backend/create.js';
 import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
-import { describePeer } from './proxy/tcp.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
 import { StatusUpdates } from './status/status-updates.js';
 import { buildStatusLine, buildStatusReport, type StatusParts } from './status/snapshot.js';
-import { formatInet } from './util/format.js';
-import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/address.js';
-import { AccessPolicy, Admission } from './access/admission.js';
-import { RefusalLog } from './access/refusal-log.js';
-import { ClientTable, type FlowKind } from './session/clients.js';
+import { AccessPolicy } from './access/admission.js';
+import { Gate } from './access/gate.js';
+import { ClientTable } from './session/clients.js';
 import { Session } from './session/session.js';
 import { ControlServer } from './control/server.js';
 import type { StatusReport } from './control/report.js';
@@ -70,8 +67,7 @@ export class Daemon {
   /** Per-client accounting: open connections/flows, bytes, last activity, counted or not. */
   private readonly clients: ClientTable;
   /** [access] and [idle] keepalive, decided per connection or flow at accept. */
-  private readonly admission: Admission;
-  private readonly refusals: RefusalLog;
+  private readonly gate: Gate;
   private readonly control: ControlServer | undefined;
   /** Phase changes and releases, for whoever waits on them (see DaemonEvents). */
   readonly events = new EventEmitter<DaemonEvents>();
@@ -85,15 +81,15 @@ export class Daemon {
     this.onExitRequest = options.onExitRequest;
     this.driver = createDriver(this.config.service, this.env, this.log);
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
-    const policy = new AccessPolicy(this.config.access, this.config.idle);
     this.clients = new ClientTable({
-      counts: (address) => this.admission.policy.keepsAlive(address),
+      counts: (address) => this.gate.policy.keepsAlive(address),
       activity: (at) => this.idle.touch(at),
     });
-    this.admission = new Admission(policy, this.clients);
-    this.refusals = new RefusalLog({
+    this.gate = new Gate({
+      policy: new AccessPolicy(this.config.access, this.config.idle),
+      clients: this.clients,
       emit: (event) => this.log.event(event),
-      explain: (refusal, address) => this.admission.policy.explain(refusal, address),
+      backendWanted: () => this.lifecycle.phase === 'running' || this.lifecycle.phase === 'starting',
     });
     this.control = options.controlSocket !== undefined
       ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))
@@ -122,13 +118,9 @@ export class Daemon {
       closed: (counted, kind) => this.idle.clientClosed(counted, kind),
       changed: () => this.status.queue(),
       readyConnection: (backend) => this.probe.take(backend),
-      admitFlow: (proxy, remoteAddress, port) => {
-        if (this.closing || this.idle.exiting) return false;
-        const address = clientAddress(remoteAddress);
-        return address !== undefined && this.admit(proxy.name, address, formatInet(remoteAddress, port), 'flow');
-      },
+      admitFlow: (proxy, address, port) => !this.closing && !this.idle.exiting && this.gate.flow(proxy.name, address, port),
       // admitFlow said yes in this same turn: account for the flow before anything else
-      flowOpened: (flow) => (flow.accounting = this.clients.open(clientAddress(flow.address) ?? LOCAL_CLIENT, 'flow')),
+      flowOpened: (flow) => this.gate.openFlow(flow.address),
     });
     this.idle = new IdlePolicy({
       config: () => this.config.idle,
@@ -172,7 +164,7 @@ export class Daemon {
       this.notifier.stopping();
       for (const l of this.listeners) l.server.close();
       this.session.close();
-      this.refusals.shutdown();
+      this.gate.shutdown();
       this.control?.close();
       this.idle.stop();
       this.status.stop();
@@ -196,8 +188,8 @@ export class Daemon {
     if (JSON.stringify(next.service) !== JSON.stringify(this.config.service)) restartNeeded.push('[service]');
     this.config = { ...next, sockets: this.config.sockets, service: this.config.service };
     this.idle.reload(next.idle);
-    this.admission.update(policy);
-    this.clients.recount((address) => this.admission.policy.keepsAlive(address));
+    this.gate.update(policy);
+    this.clients.recount((address) => this.gate.policy.keepsAlive(address));
     this.status.queue(true);
     return restartNeeded.length === 0
       ? 'idle, access and log settings applied'
@@ -230,40 +222,14 @@ export class Daemon {
     return this.session.udpStats;
   }
 
+  /** sockets → admission → session. */
   private accept(listener: Listener, socket: net.Socket): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const unix = listener.config.listen.kind === 'unix';
-    // A TCP socket without a remote address was reset before we got to it: nothing to admit.
-    const address = unix ? LOCAL_CLIENT : socket.remoteAddress === undefined ? undefined : clientAddress(socket.remoteAddress);
-    const accounting = address !== undefined && this.admit(listener.config.name, address, socket, 'connection')
-      ? this.clients.open(address, 'connection')
-      : undefined;
-    if (accounting === undefined) {
-      // Refused (or gone already): close at once, unread; an RST tells a TCP client it was refused.
-      socket.on('error', () => undefined);
-      if (unix) socket.destroy();
-      else socket.resetAndDestroy();
-      return;
-    }
-    this.session.addConnection(listener, socket, accounting);
-  }
-
-  /**
-   * Admission of one new connection or UDP flow, before it is held and before the backend
-   * is demanded ([access], src/access/admission.ts). A refusal is logged (rate-limited) and
-   * counted. When admitted, the caller opens the client's accounting at once
-   * (`this.clients.open(address, kind)`), in the same turn, so the limits see it.
-   */
-  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
-    const phase = this.lifecycle.phase;
-    const refusal = this.admission.decide(address, phase === 'running' || phase === 'starting');
-    if (refusal === undefined) return true;
-    const client = typeof peer === 'string' ? peer : describePeer(peer);
-    this.refusals.refused(address, socketName, client, refusal, kind === 'connection' ? 'connection' : 'datagram');
-    return false;
+    const accounting = this.gate.connection(socket, listener.config.name, listener.config.listen.kind === 'unix');
+    if (accounting !== undefined) this.session.addConnection(listener, socket, accounting);
   }
 
   private phaseChanged(phase: BackendPhase): void {
@@ -294,6 +260,6 @@ export class Daemon {
     const { name: instance, pid, driver, lifecycle, idle, clients, session } = this;
     const idleConfig = this.config.idle;
     const waiting = session.waiting.size;
-    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, refused: this.refusals.total };
+    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, refused: this.gate.refused, evicted: this.gate.evicted };
   }
 }

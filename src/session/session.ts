@@ -19,7 +19,7 @@ import { ReadBuffers } from '../proxy/read-buffers.js';
 import { TcpConnection, type ConnectionHooks } from '../proxy/tcp.js';
 import { UdpProxy, type UdpProxyHooks } from '../proxy/udp.js';
 import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp-flow.js';
-import type { ClientAccounting } from './clients.js';
+import type { ClientHandle } from './clients.js';
 import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
 
@@ -46,8 +46,8 @@ export interface SessionOptions {
   readyConnection(backend: BackendAddress): net.Socket | undefined;
   /** A datagram from a client without a flow: admitted? ([access], decided by the daemon). */
   admitFlow(proxy: UdpProxy, address: string, port: number): boolean;
-  /** A new flow was admitted: account for it at once (the same turn as admitFlow). */
-  flowOpened(flow: UdpFlow): void;
+  /** A new flow was admitted: its accounting, opened at once (the same turn as admitFlow). */
+  flowOpened(flow: UdpFlow): ClientHandle;
 }
 
 export class Session implements LifecycleClients {
@@ -64,8 +64,10 @@ export class Session implements LifecycleClients {
   constructor(private readonly o: SessionOptions) {}
 
   /** An admitted TCP client (its accounting opened already). */
-  addConnection(listener: Listener, socket: net.Socket, accounting: ClientAccounting): void {
+  addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
     const c = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
+    // how to close it to make room at max_connections (./eviction.ts)
+    accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);
     this.arrived(c);
   }
@@ -212,7 +214,9 @@ export class Session implements LifecycleClients {
   private readonly flowHooks: UdpProxyHooks = {
     admit: (proxy, address, port) => !this.closing && this.o.admitFlow(proxy, address, port),
     opened: (flow) => {
-      this.o.flowOpened(flow);
+      const accounting = this.o.flowOpened(flow);
+      accounting.victim = { socketName: flow.socketName, peer: flow.peer, evict: () => flow.close('evicted'), clientDatagrams: () => flow.datagramsFromClient };
+      flow.accounting = accounting;
       this.arrived(flow);
     },
     moved: (flow) => this.waiting.moved(flow),

@@ -24,8 +24,9 @@ export interface StatusParts {
   /** Clients waiting for the backend, and open connections and flows that are not. */
   waiting: number;
   connected: number;
-  /** Refusals since start. */
+  /** Refusals since start, and connections and flows closed to make room at max_connections. */
   refused: number;
+  evicted: number;
 }
 
 /** Reads every part at this moment (performance.now() for ages, the wall clock for `time`). */
@@ -60,7 +61,7 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
       keepalive: [...idle.keepalive],
     },
-    totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused },
+    totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused, evicted: p.evicted },
     clients: clients.map((c) => ({
       address: c.address,
       connections: c.connections,
