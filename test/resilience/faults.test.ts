@@ -9,9 +9,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../helpers/net.js';
-import { fixture, hygienic, markedProcesses, startMarkedDaemon, tempDir } from './support.js';
-import { exchange, streamer } from './traffic.js';
-import { phaseReached } from '../helpers/daemon.js';
+import { fixture } from '../helpers/paths.js';
+import { hygienic, markedProcesses, startMarkedDaemon } from '../helpers/resources.js';
+import { exchange, streamer } from '../helpers/traffic.js';
+import { phaseReached, tempDir } from '../helpers/daemon.js';
 
 const lineCount = (file: string): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0);
 const count = (lines: string[], pattern: RegExp): number => lines.filter((l) => pattern.test(l)).length;

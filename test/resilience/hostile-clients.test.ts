@@ -9,9 +9,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../helpers/net.js';
-import { fdTable, fixture, hygienic, Prng, seedFor, startMarkedDaemon, tempDir } from './support.js';
-import { exchange } from './traffic.js';
-import { phaseReached } from '../helpers/daemon.js';
+import { fixture } from '../helpers/paths.js';
+import { Prng, seedFor } from '../helpers/prng.js';
+import { fdTable, hygienic, startMarkedDaemon } from '../helpers/resources.js';
+import { exchange } from '../helpers/traffic.js';
+import { phaseReached, tempDir } from '../helpers/daemon.js';
 
 function echoConfig(port: number, backendPort: number, o: { delayMs?: number; idle?: string; access?: string; dir?: string } = {}): string {
   return `[service]\nexec = ${process.execPath} ${fixture('slow-echo.mjs')} ${backendPort} ${o.delayMs ?? 0}${o.dir ? ` ${path.join(o.dir, 'starts')}` : ''}\n` +
