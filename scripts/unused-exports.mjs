@@ -33,6 +33,8 @@ const ALLOWED = new Map([
   ['src/backend/exec.ts:describeArgv', 'short backend names, tested on their own'],
   ['src/backend/procfs.ts:liveGroupMembers', 'read from /proc of a real process group in its test'],
   ['src/config/load.ts:normalizeUnitName', 'systemd unit name rules, tested on their own'],
+  ['src/config/load.ts:parseKnockStep', 'the [knock] sequence grammar, tested on its own'],
+  ['src/access/knock/packet.ts:PACKET_LENGTH', 'tests build truncated and oversized packets from it'],
 ]);
 
 const root = process.cwd();

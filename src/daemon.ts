@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
-import type { Notifier } from './systemd/notify.js';
+import { guardNotifier, type Notifier } from './systemd/notify.js';
 import type { BackendPhase } from './backend/lifecycle.js';
 import { BackendLifecycle } from './backend/lifecycle-runner.js';
 import type { BackendDriver } from './backend/driver.js';
@@ -23,6 +23,8 @@ import { Gate } from './access/gate.js';
 import { ClientTable } from './session/clients.js';
 import { Session } from './session/session.js';
 import { ControlServer } from './control/server.js';
+import { KnockGate } from './access/knock/gate.js';
+import type { ClientAddress } from './access/address.js';
 import type { StatusReport } from './control/report.js';
 
 export interface DaemonOptions {
@@ -69,24 +71,32 @@ export class Daemon {
   /** [access] and [idle] keepalive, decided per connection or flow at accept. */
   private readonly gate: Gate;
   private readonly control: ControlServer | undefined;
+  /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
+  private readonly knock: KnockGate | undefined;
+  private readonly isKnocked = (address: ClientAddress): boolean => this.knock?.isKnocked(address) ?? false;
   /** Phase changes and releases, for whoever waits on them (see DaemonEvents). */
   readonly events = new EventEmitter<DaemonEvents>();
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
     this.log = options.logger;
-    this.notifier = options.notifier;
+    // A failing notification is logged, never thrown into start, status updates or stop.
+    this.notifier = guardNotifier(options.notifier, (level, message) => this.log[level](message));
     this.env = options.env ?? process.env;
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;
     this.driver = createDriver(this.config.service, this.env, this.log);
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
+    const { knock } = this.config;
+    this.knock = knock !== undefined
+      ? new KnockGate({ ...this.config, knock }, { emit: (event) => this.log.event(event), refused: (...args) => this.gate.refuse(...args) })
+      : undefined;
     this.clients = new ClientTable({
       counts: (address) => this.gate.policy.keepsAlive(address),
       activity: (at) => this.idle.touch(at),
     });
     this.gate = new Gate({
-      policy: new AccessPolicy(this.config.access, this.config.idle),
+      policy: new AccessPolicy(this.config.access, this.config.idle, this.isKnocked),
       clients: this.clients,
       emit: (event) => this.log.event(event),
       backendWanted: () => this.lifecycle.phase === 'running' || this.lifecycle.phase === 'starting',
@@ -137,14 +147,16 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes } = await openListeners(
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(
       this.config,
       this.env,
       this.pid,
       (listener, socket) => this.accept(listener, socket),
       (listener) => this.session.addDatagramSocket(listener),
+      this.knock?.reserved,
     );
     this.listeners = listeners;
+    await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
     for (const l of listeners) {
       this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
@@ -164,6 +176,7 @@ export class Daemon {
       this.notifier.stopping();
       for (const l of this.listeners) l.server.close();
       this.session.close();
+      this.knock?.close();
       this.gate.shutdown();
       this.control?.close();
       this.idle.stop();
@@ -182,8 +195,10 @@ export class Daemon {
    * for every client, connected or not.
    */
   reload(next: Config): string {
-    const policy = new AccessPolicy(next.access, next.idle); // first: nothing changes if it throws
+    const policy = new AccessPolicy(next.access, next.idle, this.isKnocked); // first: nothing changes if it throws
     const restartNeeded: string[] = [];
+    // keeps who knocked; throws (a bad key file) before anything changes
+    if (this.knock?.reload(next) ?? next.knock !== undefined) restartNeeded.push('[knock] ports');
     if (JSON.stringify(next.sockets) !== JSON.stringify(this.config.sockets)) restartNeeded.push('[socket.*]');
     if (JSON.stringify(next.service) !== JSON.stringify(this.config.service)) restartNeeded.push('[service]');
     this.config = { ...next, sockets: this.config.sockets, service: this.config.service };
@@ -201,6 +216,7 @@ export class Daemon {
     return [
       ...this.listeners.map((l) => ({ name: l.config.name, address: l.address })),
       ...this.session.udpProxies.map((u) => ({ name: u.name, address: u.listener.address })),
+      ...(this.knock?.addresses ?? []),
     ];
   }
 
@@ -248,6 +264,7 @@ export class Daemon {
     // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
     for (const l of this.listeners) l.server.close();
     this.session.closeDatagramSockets();
+    this.knock?.close();
     this.onExitRequest?.();
   }
 
@@ -260,6 +277,6 @@ export class Daemon {
     const { name: instance, pid, driver, lifecycle, idle, clients, session } = this;
     const idleConfig = this.config.idle;
     const waiting = session.waiting.size;
-    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, refused: this.gate.refused, evicted: this.gate.evicted };
+    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, refused: this.gate.refused, evicted: this.gate.evicted, knocked: this.knock?.list() ?? [] };
   }
 }

@@ -57,6 +57,11 @@ export class Gate {
     this.admission.update(policy);
   }
 
+  /** A refusal decided elsewhere (a knock port's traffic), logged and counted with the others. */
+  refuse(...args: Parameters<RefusalLog['refused']>): void {
+    this.refusals.refused(...args);
+  }
+
   shutdown(): void {
     this.refusals.shutdown();
     this.evictions.shutdown();

@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { parseCommandArgs } from './args.js';
 import { loadConfig } from '../config/load.js';
+import { checkCredentials } from '../backend/credentials.js';
 import { checkInstanceName, resolveConfigPath } from '../config/paths.js';
 import { createLogger } from '../log/logger.js';
 import { createNotifier } from '../systemd/notify.js';
@@ -41,6 +42,8 @@ export const runCommand: Command = {
     const { values } = parseCommandArgs(args, { instance: { type: 'string', short: 'i' }, config: { type: 'string', short: 'c' } }, false);
     const file = resolveConfigPath(values, io.env);
     const config = loadConfig(file);
+    // Before anything is bound: a config error now exits 78, which systemd does not restart.
+    checkCredentials(config, process.getuid?.() ?? 0);
     const logger = createLogger(io.env, { level: config.log.level });
     await logger.configure(config.log);
     const notifier = createNotifier(io.env, (level, message) => logger[level](message));

@@ -27,6 +27,8 @@ export interface StatusParts {
   /** Refusals since start, and connections and flows closed to make room at max_connections. */
   refused: number;
   evicted: number;
+  /** Addresses that knocked, and until when ([knock]). */
+  knocked: StatusReport['knocked'];
 }
 
 /** Reads every part at this moment (performance.now() for ages, the wall clock for `time`). */
@@ -75,6 +77,7 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       idleMs: Math.max(0, Math.round(now - c.lastActivity)),
       counted: c.counted,
     })),
+    knocked: p.knocked,
   };
 }
 
