@@ -24,7 +24,7 @@ import { ClientTable } from './session/clients.js';
 import { Session } from './session/session.js';
 import { ControlServer } from './control/server.js';
 import { KnockGate } from './access/knock/gate.js';
-import type { ClientAddress } from './access/address.js';
+import type { ClientAddress } from './net/address.js';
 import type { StatusReport } from './control/report.js';
 
 export interface DaemonOptions {

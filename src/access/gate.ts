@@ -11,11 +11,11 @@
 // session decides when it does).
 import type net from 'node:net';
 import type { LogEvent } from '../log/events.js';
-import { EvictionLog } from '../session/eviction-log.js';
+import { EvictionLog } from './eviction-log.js';
 import type { ClientHandle, ClientTable, FlowKind } from '../session/clients.js';
 import { describePeer } from '../proxy/tcp.js';
 import { formatInet } from '../util/format.js';
-import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './address.js';
+import { clientAddress, LOCAL_CLIENT, type ClientAddress } from '../net/address.js';
 import { Admission, type AccessPolicy } from './admission.js';
 import { RefusalLog } from './refusal-log.js';
 

@@ -14,7 +14,7 @@
 // SourceLimiter is that bound on its own, for other per-source lines (the connections
 // closed to make room at max_connections, ../session/eviction-log.ts).
 import type { LogEvent } from '../log/events.js';
-import type { ClientAddress } from './address.js';
+import type { ClientAddress } from '../net/address.js';
 import type { Refusal } from './admission.js';
 
 export type RefusedTraffic = 'connection' | 'datagram';

@@ -10,7 +10,7 @@ import { parseCommandArgs } from './args.js';
 import { formatInet } from '../util/format.js';
 import { MrsockoError, UsageError } from '../errors.js';
 import { parseBackend } from '../config/address.js';
-import { ValueError } from '../config/value-error.js';
+import { ValueError } from '../errors.js';
 import { KeyFileError, readKeyFile, writeNewKey } from '../access/knock/key.js';
 import { encodePacket, NONCE_LENGTH } from '../access/knock/packet.js';
 

@@ -12,8 +12,8 @@ import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
   AccessConfig, Config, IdleConfig, KnockConfig, KnockStep, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
-import { ValueError } from './value-error.js';
-import { parseAddressRule } from '../access/rules.js';
+import { ValueError } from '../errors.js';
+import { parseAddressRule } from '../net/address-rule.js';
 import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
 
 const DEFAULTS = {

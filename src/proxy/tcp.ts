@@ -16,7 +16,7 @@
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
-import type { ClientAccounting } from '../session/clients.js';
+import type { ClientAccounting } from './accounting.js';
 import { Pipe } from './pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';

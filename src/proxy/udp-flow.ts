@@ -16,6 +16,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { formatInet } from '../util/format.js';
+import type { ClientAccounting } from './accounting.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
@@ -155,18 +156,6 @@ export class DatagramQueues {
   }
 }
 
-/**
- * Per-client accounting for one flow (the session table's handle): told every datagram's
- * size, closed once when the flow ends. Optional: a flow without one only calls its hooks.
- */
-export interface FlowAccounting {
-  /** Whether this client's traffic counts as activity. */
-  readonly counted?: boolean;
-  addIn(bytes: number): void;
-  addOut(bytes: number): void;
-  close(): void;
-}
-
 export interface FlowHooks {
   /** The phase changed (from `from` to `flow.phase`). */
   moved?(flow: UdpFlow, from: FlowPhase): void;
@@ -209,7 +198,7 @@ export class UdpFlow {
   /** "127.0.0.1:5353", "[::ffff:127.0.0.1]:5353", "[::1]:5353". */
   readonly peer: string;
   /** Set by whoever admitted the flow (UdpProxyHooks.opened); closed with the flow. */
-  accounting: FlowAccounting | undefined;
+  accounting: ClientAccounting | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private upstream: dgram.Socket | undefined;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientTable } from '../../src/session/clients.js';
-import { clientAddress, type ClientAddress } from '../../src/access/address.js';
+import { clientAddress, type ClientAddress } from '../../src/net/address.js';
 import { AddressRules } from '../../src/access/rules.js';
 
 const addr = (text: string | undefined): ClientAddress => clientAddress(text)!;

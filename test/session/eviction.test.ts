@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientTable, type ClientHandle } from '../../src/session/clients.js';
-import { clientAddress, type ClientAddress } from '../../src/access/address.js';
+import { clientAddress, type ClientAddress } from '../../src/net/address.js';
 import { HOLDERS_LOOKED_AT, SILENT_MS, type Choice } from '../../src/session/eviction.js';
-import { EvictionLog } from '../../src/session/eviction-log.js';
+import { EvictionLog } from '../../src/access/eviction-log.js';
 import { formatEvent, type LogEvent } from '../../src/log/events.js';
 
 const addr = (text: string): ClientAddress => clientAddress(text)!;

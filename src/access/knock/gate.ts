@@ -11,7 +11,7 @@ import type { LogEvent } from '../../log/events.js';
 import type { ReservedSocket } from '../../proxy/listeners.js';
 import { formatInet } from '../../util/format.js';
 import type { SocketInfo } from '../../systemd/socket-info.js';
-import { clientAddress, type ClientAddress } from '../address.js';
+import { clientAddress, type ClientAddress } from '../../net/address.js';
 import type { Refusal } from '../admission.js';
 import type { RefusedTraffic } from '../refusal-log.js';
 import { KnockedSet, type KnockMethod } from './knocked.js';

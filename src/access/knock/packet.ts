@@ -13,7 +13,7 @@
 //   80 bytes in all.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import { ipaddr } from '../ipaddr.js';
+import { ipaddr } from '../../net/ipaddr.js';
 
 const PACKET_MAGIC = Buffer.from('mrsk', 'latin1');
 const PACKET_VERSION = 1;
