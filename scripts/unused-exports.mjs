@@ -19,7 +19,8 @@ const ALLOWED = new Map([
   ['src/systemd/socket-info.ts', 'parsers of /proc/net and ss lines, tested on real samples'],
   ['src/systemd/notify.ts', 'sd_notify message builders, protocol strings as named constants (see STYLE)'],
   ['src/systemd/listen-fds.ts', "sd_listen_fds' variables and parser, mirroring the C API"],
-  ['src/systemd/units.ts', 'each generated unit file and its quoting, tested one by one'],
+  ['src/systemd/units.ts', 'each generated unit file, tested one by one'],
+  ['src/systemd/unit-quoting.ts', 'systemd quoting of words and comments, tested one by one'],
   ['src/systemd/watchdog.ts:readBlockHook', 'the debug hook\'s parser, tested on its own'],
   // constants tests size their payloads or bounds from, so a change to them moves the test too
   ['src/access/refusal-log.ts:REFUSAL_MAX_SOURCES', 'the test floods exactly past this bound'],
@@ -32,7 +33,6 @@ const ALLOWED = new Map([
   ['src/proxy/udp-flow.ts:FLOW_TRANSITIONS', 'the state machine as a table, tested on its own'],
   ['src/backend/exec.ts:describeArgv', 'short backend names, tested on their own'],
   ['src/backend/procfs.ts:liveGroupMembers', 'read from /proc of a real process group in its test'],
-  ['src/config/load.ts:normalizeUnitName', 'systemd unit name rules, tested on their own'],
   ['src/config/load.ts:parseKnockStep', 'the [knock] sequence grammar, tested on its own'],
   ['src/access/knock/packet.ts:PACKET_LENGTH', 'tests build truncated and oversized packets from it'],
 ]);
