@@ -12,7 +12,7 @@ import { guardNotifier, type Notifier } from './systemd/notify.js';
 import type { BackendPhase } from './backend/lifecycle.js';
 import { BackendLifecycle } from './backend/lifecycle-runner.js';
 import type { BackendDriver } from './backend/driver.js';
-import { createDriver } from './backend/create.js';
+import { checkProcess, createDriver } from './backend/create.js';
 import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
@@ -104,10 +104,18 @@ export class Daemon {
     this.control = options.controlSocket !== undefined
       ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))
       : undefined;
-    this.probe = new ReadinessProbe(this.config.sockets, (backend) => this.session.waiting.wantsConnection(backend));
+    this.probe = new ReadinessProbe({
+      sockets: this.config.sockets,
+      service: this.config.service,
+      process: checkProcess(this.config.service, this.env),
+      wanted: (backend) => this.session.waiting.wantsConnection(backend),
+      changed: () => this.status.queue(),
+    });
     this.lifecycle = new BackendLifecycle(this.driver, {
       startTimeoutMs: this.config.service.startTimeoutMs,
       probe: (signal) => this.probe.probe(signal),
+      timeoutReason: (ms) => this.probe.timeoutReason(ms),
+      followOutsideStarts: () => !this.closing && !this.idle.exiting,
       clients: {
         releaseHeld: () => {
           const released = this.session.releaseHeld();
@@ -165,6 +173,7 @@ export class Daemon {
       this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
     }
     await this.control?.start();
+    this.lifecycle.watchOutsideStarts();
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.status.queue();
@@ -252,6 +261,8 @@ export class Daemon {
     this.idle.phaseChanged(phase);
     // nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back
     if (phase === 'stopped') this.session.dropSpareBuffers();
+    // a wait from an earlier start says nothing about the next one (nor its back-off)
+    if (phase !== 'starting') this.probe.forget();
     this.status.queue();
     this.events.emit('phase', phase);
   }
@@ -277,6 +288,7 @@ export class Daemon {
     const { name: instance, pid, driver, lifecycle, idle, clients, session } = this;
     const idleConfig = this.config.idle;
     const waiting = session.waiting.size;
-    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, refused: this.gate.refused, evicted: this.gate.evicted, knocked: this.knock?.list() ?? [] };
+    const waitingFor = lifecycle.phase === 'starting' ? this.probe.waitingFor : undefined;
+    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor, refused: this.gate.refused, evicted: this.gate.evicted, knocked: this.knock?.list() ?? [] };
   }
 }

@@ -33,9 +33,16 @@ export interface LifecycleOptions {
   startTimeoutMs: number;
   /** Resolves once the backend is ready (./probe.ts); must reject promptly when `signal` aborts. */
   probe(signal: AbortSignal): Promise<void>;
+  /** Why start_timeout ran out, in words (what readiness still waited for). */
+  timeoutReason?(startTimeoutMs: number): string;
   clients: LifecycleClients;
   /** Where the log lines go (the backend's name is added here). */
   log(event: LogEvent): void;
+  /**
+   * Whether to watch, while stopped, for the backend being started from outside (a
+   * `unit =` backend started by a dependency or an admin); it is then adopted.
+   */
+  followOutsideStarts?(): boolean;
   /** After every transition that changed the phase or the back-off. */
   changed?(state: LifecycleState): void;
   clock?: Clock;
@@ -52,6 +59,8 @@ export class BackendLifecycle {
   private timeoutAttempt = 0;
   private cancelTimeout: () => void = () => undefined;
   private cancelRetry: () => void = () => undefined;
+  /** While stopped: the driver's watch for an outside start. */
+  private outsideStart: { close(): void } | undefined;
   private finished: (() => void) | undefined;
   private readonly done: Promise<void>;
 
@@ -99,9 +108,24 @@ export class BackendLifecycle {
     this.dispatch({ type: 'exited', status });
   }
 
+  /** Only while stopped (and wanted): a backend started from outside is adopted as it is. */
+  watchOutsideStarts(): void {
+    const { phase, shuttingDown } = this.state;
+    if (phase !== 'stopped' || shuttingDown || !(this.options.followOutsideStarts?.() ?? false)) {
+      this.outsideStart?.close();
+      this.outsideStart = undefined;
+    } else {
+      this.outsideStart ??= this.driver.watchForOutsideStart?.((by) => {
+        this.outsideStart = undefined;
+        this.dispatch({ type: 'adopted', by });
+      });
+    }
+  }
+
   /** Stops the backend if mrsocko started it; resolves once nothing of it is left. */
   shutdown(): Promise<void> {
     this.dispatch({ type: 'shutdown' });
+    this.watchOutsideStarts();
     return this.done;
   }
 
@@ -122,6 +146,7 @@ export class BackendLifecycle {
     this.state = next;
     if (next.phase !== 'starting') this.clearStartTimers();
     if (next.phase !== before.phase || next.retry !== before.retry) this.options.changed?.(next);
+    if (next.phase !== before.phase) this.watchOutsideStarts();
     // the one result handed between effects: a client effect's count, for the log line after it
     let count = 0;
     for (const effect of effects) count = this.apply(effect, count);
@@ -134,6 +159,10 @@ export class BackendLifecycle {
       case 'launch':
         this.armTimeout(effect.attempt);
         void this.launch(effect.attempt);
+        return count;
+      case 'adopt':
+        this.armTimeout(this.state.attempt);
+        void this.launch(this.state.attempt, effect.by);
         return count;
       case 'wait':
         this.armTimeout(effect.attempt);
@@ -171,7 +200,8 @@ export class BackendLifecycle {
     this.cancelTimeout();
     this.timeoutAttempt = attempt;
     const ms = this.options.startTimeoutMs;
-    this.cancelTimeout = this.clock.after(ms, () => this.dispatch({ type: 'start-timeout', attempt, ms }));
+    this.cancelTimeout = this.clock.after(ms, () =>
+      this.dispatch({ type: 'start-timeout', attempt, ms, reason: this.options.timeoutReason?.(ms) }));
   }
 
   private clearStartTimers(): void {
@@ -181,12 +211,14 @@ export class BackendLifecycle {
     this.timeoutAttempt = 0;
   }
 
-  private async launch(attempt: number): Promise<void> {
+  /** `adopted`: started from outside (by whom); follow it and wait for it to be ready, without starting it. */
+  private async launch(attempt: number, adopted?: string): Promise<void> {
     const abort = new AbortController();
     this.launchAbort = abort;
     try {
-      await this.driver.start(abort.signal);
-      this.dispatch({ type: 'launched', attempt, pid: this.driver.pid });
+      if (adopted !== undefined) this.driver.adopt?.();
+      else await this.driver.start(abort.signal);
+      this.dispatch({ type: 'launched', attempt, pid: this.driver.pid, adopted });
       await this.options.probe(abort.signal);
       this.dispatch({ type: 'ready', attempt });
     } catch (err) {

@@ -13,7 +13,7 @@
 // Where the next features go: freeze/thaw would be a `frozen` phase beside `running`
 // (events `freeze`/`thaw`); manual `start`/`stop`/`hold` are events like `demand`/`idle`
 // with a `hold` flag in the state that `idle` respects; a unit started from outside is an
-// `adopted` event taking `stopped` straight to `running`.
+// `adopted` event (here: taking `stopped` to `starting` without a launch, then readiness).
 import type { LogEvent } from '../log/events.js';
 
 /** A backend that ran this long before crashing was not crash-looping. */
@@ -39,16 +39,18 @@ export type LifecycleEvent =
   /** The backend ended (or stopped accepting) without being asked to. */
   | { type: 'exited'; status: string }
   /** mrsocko is shutting down. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** The backend was started from outside mrsocko (a `unit =` backend someone else started) while stopped. */
+  | { type: 'adopted'; by: string };
 
 /** What the runner reports back: its timers and the driver's progress. */
 export type RunnerEvent =
   /** The back-off wait of `attempt` is over: launch now. */
   | { type: 'retry'; attempt: number; trigger: string }
-  /** start_timeout (`ms`) ran out for `attempt`, waiting or launched. */
-  | { type: 'start-timeout'; attempt: number; ms: number }
-  /** The driver launched `attempt` (process spawned, unit started). */
-  | { type: 'launched'; attempt: number; pid: number | undefined }
+  /** start_timeout (`ms`) ran out for `attempt`, waiting or launched; `reason`: what readiness still waited for. */
+  | { type: 'start-timeout'; attempt: number; ms: number; reason?: string | undefined }
+  /** The driver launched `attempt` (process spawned, unit started), or took over one started from outside (`adopted`). */
+  | { type: 'launched'; attempt: number; pid: number | undefined; adopted?: string | undefined }
   /** Something the driver wants logged (stop command results, escalation). */
   | { type: 'report'; level: 'info' | 'warning'; message: string };
 
@@ -59,6 +61,8 @@ export type LifecycleLine = Exclude<Line, { kind: 'backend-output' | 'backend-co
 export type Effect =
   /** Run the driver and then the readiness probe for `attempt`; start_timeout runs from the first effect of an attempt. */
   | { type: 'launch'; attempt: number; trigger: string }
+  /** Follow a backend started from outside as if mrsocko had started it (no launch; the current attempt), then probe it. */
+  | { type: 'adopt'; by: string }
   /** Back-off: launch `attempt` in `ms` (a `retry` event), unless something else happens first. */
   | { type: 'wait'; attempt: number; ms: number; trigger: string }
   | { type: 'stop'; reason: string }
@@ -144,6 +148,10 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
           return s.shuttingDown ? go(s, {}, { type: 'fail-held', reason: SHUTTING_DOWN }) : begin(s, e.trigger, now);
         case 'shutdown':
           return go(s, { shuttingDown: true }, { type: 'fail-held', reason: SHUTTING_DOWN }, { type: 'finished' });
+        case 'adopted':
+          // used as it is, no launch and no back-off; its readiness is still checked (an
+          // outside start may be seconds old or milliseconds), then the idle rules apply
+          return s.shuttingDown ? stay(s) : go(s, { phase: 'starting', attempt: s.attempt + 1, launchedAt: now }, { type: 'adopt', by: e.by });
         default:
           return stay(s);
       }
@@ -153,6 +161,9 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
         case 'retry':
           return s.retry === undefined ? stay(s) : launch({ ...s, retry: undefined }, e.trigger, now);
         case 'launched':
+          if (e.adopted !== undefined) {
+            return go(s, {}, log({ kind: 'backend-report', level: 'info', message: `started from outside mrsocko (${e.adopted}); used as it is, the idle rules apply` }));
+          }
           return go(s, {}, log(e.pid === undefined ? { kind: 'backend-launched' } : { kind: 'backend-launched', pid: e.pid }));
         case 'ready':
           if (s.retry !== undefined) return stay(s);
@@ -168,7 +179,7 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
               `waiting ${Math.round(s.retry.delayMs / 1000)} s after ${s.failures} failed starts in a row`;
             return failStart({ ...s, retry: undefined }, reason, 'start failed');
           }
-          return failStart(failed(s, now), `not accepting connections within start_timeout (${e.ms} ms)`, 'start failed');
+          return failStart(failed(s, now), e.reason ?? `not accepting connections within start_timeout (${e.ms} ms)`, 'start failed');
         case 'exited':
           return failStart(failed(s, now), `backend exited while starting (${e.status})`, 'exited while starting');
         case 'shutdown':

@@ -10,7 +10,7 @@ interface Stat {
 }
 
 /** Fields of /proc/PID/stat; the command name may contain spaces and parentheses. */
-function parseStat(text: string): Stat | undefined {
+export function parseStat(text: string): Stat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   const fields = text.slice(close + 2).split(' ');

@@ -181,6 +181,8 @@ export class Session implements LifecycleClients {
     const backend = this.o.sockets.find((s) => s.name === client.socketName)?.backend.text ?? '?';
     this.o.log.event({ kind: 'backend-connect-failed', socket: client.socketName, client: client.peer, backend, error: error.message });
     if (this.closing || (client.kind === 'connection' && !BACKEND_GONE_ERRORS.has(error.code ?? ''))) return 'close';
+    // ready_check = no: the backend binds this one late (or not at all yet); its refusal says nothing about the backend
+    if (this.o.sockets.find((s) => s.name === client.socketName)?.readyCheck === false) return 'close';
     // the client is in the waiting room already (its phase is `held`): nothing here depends on order
     if (this.o.backend.phase === 'running') this.o.backend.gone(`${what} on ${backend}`);
     this.o.backend.demand(client.peer);

@@ -21,6 +21,8 @@ export interface StatusParts {
   idleConfig: IdleConfig;
   idle: { remainingMs(): number };
   clients: { readonly countedOpen: number; readonly activeClients: number; snapshot(): ClientStats[] };
+  /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
+  waitingFor: string | undefined;
   /** Clients waiting for the backend, and open connections and flows that are not. */
   waiting: number;
   connected: number;
@@ -57,6 +59,7 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       pid: p.driver.pid ?? null,
       starts: lifecycle.launchCount,
       retry: r === undefined ? null : { inMs: Math.round(r.inMs), failures: r.failures },
+      waitingFor: p.waitingFor ?? null,
     },
     idle: {
       ...explainIdle(idle, { phase: lifecycle.phase, phaseAgeMs, remainingMs: p.idle.remainingMs(), countedOpen: p.clients.countedOpen }),
@@ -88,6 +91,7 @@ export function buildStatusLine(p: StatusParts): string {
     backend: p.driver.description,
     phase: lifecycle.phase,
     retry: lifecycle.retry,
+    waitingFor: p.waitingFor,
     held: p.waiting,
     open: p.connected,
     clients: p.clients.activeClients,

@@ -22,6 +22,8 @@ export interface StatusFacts {
   keepalive: boolean;
   /** With `connections_count = yes`: open connections of counted clients, which hold the countdown. */
   holdingConnections: number;
+  /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
+  waitingFor?: string | undefined;
 }
 
 export function formatStatus(f: StatusFacts): string {
@@ -30,9 +32,10 @@ export function formatStatus(f: StatusFacts): string {
       return `Backend ${f.backend} stopped; waiting for clients`;
     case 'starting':
       // the wait as a whole, not a countdown: this line is not re-sent every second
-      return f.retry !== undefined
-        ? `Waiting ${formatSpan(f.retry.delayMs)} to retry ${f.backend} after ${plural(f.retry.failures, 'failed start')}; ${plural(f.held, 'client')} waiting`
-        : `Starting ${f.backend} for ${plural(f.held, 'client')}`;
+      if (f.retry !== undefined) {
+        return `Waiting ${formatSpan(f.retry.delayMs)} to retry ${f.backend} after ${plural(f.retry.failures, 'failed start')}; ${plural(f.held, 'client')} waiting`;
+      }
+      return `Starting ${f.backend} for ${plural(f.held, 'client')}${f.waitingFor !== undefined ? `; waiting for ${f.waitingFor}` : ''}`;
     case 'running': {
       const who = f.open === 0 ? 'no clients' : `${plural(f.open, 'connection')} from ${plural(f.clients, 'client')}`;
       const traffic = f.keepalive ? 'traffic from keepalive clients' : 'traffic';
