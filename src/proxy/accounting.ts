@@ -5,9 +5,9 @@
 /** One connection's or flow's accounting (a ClientHandle). */
 export interface ClientAccounting {
   /** `n` bytes (one chunk or datagram) downstream → upstream. */
-  addIn(n: number): void;
+  addUp(n: number): void;
   /** `n` bytes upstream → downstream. */
-  addOut(n: number): void;
+  addDown(n: number): void;
   /** The connection or flow ended. Idempotent. */
   close(): void;
   /** Whether this client's traffic counts as activity (`[idle] keepalive`; re-evaluated on reload). */

@@ -123,11 +123,11 @@ export class TcpConnection {
     if (connected === undefined) ready?.destroy();
     const up = new Pipe(this.buffers, (n) => {
       this.bytesUp += n;
-      this.accounting.addIn(n);
+      this.accounting.addUp(n);
     });
     const down = new Pipe(this.buffers, (n) => {
       this.bytesDown += n;
-      this.accounting.addOut(n);
+      this.accounting.addDown(n);
     });
     const upstream = connected ?? net.connect({
       ...connectOptions(this.backend),

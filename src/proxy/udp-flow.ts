@@ -354,7 +354,7 @@ export class UdpFlow {
     this.datagramsUp += 1;
     // No callback: a failed send is an 'error' event on the upstream socket.
     upstream.send(datagram);
-    this.accounting?.addIn(datagram.length);
+    this.accounting?.addUp(datagram.length);
     this.hooks.traffic(this, 'in', datagram.length);
   }
 
@@ -369,7 +369,7 @@ export class UdpFlow {
     this.bytesDown += reply.length;
     this.datagramsDown += 1;
     this.downstream.send(reply, this.port, this.address, this.replySent);
-    this.accounting?.addOut(reply.length);
+    this.accounting?.addDown(reply.length);
     this.hooks.traffic(this, 'out', reply.length);
   }
 

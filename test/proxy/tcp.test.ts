@@ -31,7 +31,7 @@ test('a real connection reports each phase change once, in order, and is release
   const [downstream] = (await accepted) as [net.Socket];
   const moves: string[] = [];
   let released = 0;
-  const accounting = { addIn: () => undefined, addOut: () => undefined, close: () => undefined, counted: true };
+  const accounting = { addUp: () => undefined, addDown: () => undefined, close: () => undefined, counted: true };
   const c = new TcpConnection(
     'web',
     downstream,
