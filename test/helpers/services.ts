@@ -6,9 +6,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Daemon } from '../../../src/daemon.js';
-import { parseStat } from '../../../src/backend/procfs.js';
-import { isAlive } from '../../../src/backend/procfs.js';
+import { parseStat } from '../../src/backend/procfs.js';
+import { isAlive } from '../../src/backend/procfs.js';
 
 export interface RunResult {
   status: number | null;
@@ -65,15 +64,6 @@ export function processTree(root: number): number[] {
 
 export function liveCount(pids: readonly number[]): number {
   return pids.filter((pid) => isAlive(pid)).length;
-}
-
-export async function waitPhase(daemon: Daemon, phase: Daemon['backendPhase'], timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (daemon.backendPhase === phase) return true;
-    await sleep(20);
-  }
-  return daemon.backendPhase === phase;
 }
 
 export interface Figures {
