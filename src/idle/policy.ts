@@ -45,7 +45,7 @@ export class IdlePolicy {
 
   constructor(private readonly o: IdlePolicyOptions) {
     this.clock = o.clock ?? systemClock;
-    this.timer = new IdleTimer(o.config().timeoutMs, () => this.check(), () => this.clock.now());
+    this.timer = new IdleTimer(o.config().timeoutMs, () => this.check(), this.clock);
   }
 
   /** Counted traffic at `at` (the hot path: one assignment). */

@@ -61,3 +61,26 @@ test('exit = yes: once stopped with nobody connected, exit is asked for exactly 
   assert.equal(t.exits(), 1);
   assert.equal(t.policy.exiting, true);
 });
+
+test('timeout, min_runtime and connections_count on the fake clock: a 15 min countdown in microseconds', () => {
+  const t = setup({ timeoutMs: 15 * 60_000, minRuntimeMs: 20 * 60_000, connectionsCount: true });
+  t.policy.phaseChanged('running');
+  t.clock.advance(15 * 60_000);
+  assert.deepEqual(t.stops, [], 'min_runtime (20 min) not reached');
+  t.clock.advance(5 * 60_000);
+  assert.deepEqual(t.stops, ['no traffic for 20min']);
+  // a new run with an open counted connection: it holds the countdown until it closes
+  t.stops.length = 0;
+  t.lifecycle.since = t.clock.now() - 60 * 60_000;
+  t.setCounted(1);
+  t.policy.phaseChanged('running');
+  t.clock.advance(45 * 60_000);
+  assert.deepEqual(t.stops, [], 'held up by the open connection');
+  t.setCounted(0);
+  t.policy.clientClosed(true, 'connection'); // the countdown starts from its end
+  t.clock.advance(15 * 60_000 - 1);
+  assert.deepEqual(t.stops, []);
+  t.clock.advance(1);
+  assert.deepEqual(t.stops, ['no traffic for 15min']);
+  t.policy.stop();
+});
