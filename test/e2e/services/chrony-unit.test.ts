@@ -11,7 +11,7 @@ import { ntpQuery } from '../../helpers/ntp.js';
 import { prerequisite } from '../../helpers/require.js';
 import { bootContainer, nspawnAvailable, NSPAWN_REQUIREMENT, type Container } from '../../helpers/nspawn.js';
 import { mrsocko, nodeBinds } from '../../helpers/systemd-e2e.js';
-import { report, run } from './support.js';
+import { report, run } from '../../helpers/services.js';
 
 const CHRONYD = '/usr/sbin/chronyd';
 const INSTANCE = 'ntp';

@@ -13,7 +13,8 @@ import { freeUdpPort } from '../../helpers/net.js';
 import { ntpQuery } from '../../helpers/ntp.js';
 import { marked } from '../../helpers/processes.js';
 import { isRoot, prerequisite } from '../../helpers/require.js';
-import { account, backendCgroup, cgroupMembers, idleStopDone, liveCount, processTree, report, run, waitPhase } from './support.js';
+import { account, backendCgroup, cgroupMembers, idleStopDone, liveCount, processTree, report, run } from '../../helpers/services.js';
+import { phaseReached } from '../../helpers/daemon.js';
 
 const CHRONYD = '/usr/sbin/chronyd';
 const BURST = 10; // of each client: chronyd -Q and NTP packets
@@ -55,7 +56,7 @@ timeout = 2s
     const first = await query();
     assert.ok(answered(first), `chronyd -Q: ${first.stderr}\n${d.lines.join('\n')}`);
     const coldStartMs = first.ms;
-    assert.ok(await waitPhase(d.daemon, 'stopped', 15_000), 'no idle stop after the first client');
+    assert.ok(await phaseReached(d.daemon, 'stopped', 15_000), 'no idle stop after the first client');
 
     const [queries, packets] = await Promise.all([
       Promise.all(Array.from({ length: BURST }, query)),

@@ -17,7 +17,7 @@ import { prerequisite } from '../../helpers/require.js';
 import { haveOpenssh, OPENSSH_REQUIREMENT, sshdFixture } from '../../helpers/sshd.js';
 import { bootContainer, nspawnAvailable, NSPAWN_REQUIREMENT, type Container } from '../../helpers/nspawn.js';
 import { mrsocko, nodeBinds } from '../../helpers/systemd-e2e.js';
-import { report, run } from './support.js';
+import { report, run } from '../../helpers/services.js';
 
 const INSTANCE = 'ssh';
 const BACKEND = 'mrsocko-test-sshd.service';

@@ -16,7 +16,8 @@ import { freePort, waitFor } from '../../helpers/net.js';
 import { isRoot, prerequisite } from '../../helpers/require.js';
 import { marked } from '../../helpers/processes.js';
 import { haveOpenssh, OPENSSH_REQUIREMENT, sshdFixture, sshdPids } from '../../helpers/sshd.js';
-import { backendCgroup, cgroupMembers, idleStopDone, liveCount, processTree, report, run, waitPhase } from './support.js';
+import { backendCgroup, cgroupMembers, idleStopDone, liveCount, processTree, report, run } from '../../helpers/services.js';
+import { phaseReached } from '../../helpers/daemon.js';
 
 const BURST = 20;
 const STOP_TIMEOUT_MS = 1000;
@@ -55,7 +56,7 @@ timeout = 3s
     const down = await scp(`root@127.0.0.1:${dir}/remote.bin`, path.join(dir, 'back.bin'));
     assert.equal(down.status, 0, down.stderr);
     assert.ok(fs.readFileSync(path.join(dir, 'back.bin')).equals(data), 'scp download is not byte-exact');
-    assert.ok(await waitPhase(d.daemon, 'stopped', 15_000), 'no idle stop after the first clients');
+    assert.ok(await phaseReached(d.daemon, 'stopped', 15_000), 'no idle stop after the first clients');
 
     // cold: the burst and one session that stays open (silent: no activity) wake sshd
     session = spawn('ssh', [...sshd.clientOptions, '-p', String(listen), 'root@127.0.0.1', `echo open; exec sleep 1000.${mark}`],

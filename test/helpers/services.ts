@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Daemon } from '../../../src/daemon.js';
-import { parseStat } from '../../../src/backend/procfs.js';
-import { isAlive } from '../../../src/backend/procfs.js';
+import { isAlive, parseStat } from '../../src/backend/procfs.js';
+import type { Daemon } from '../../src/daemon.js';
+import { phaseReached } from './daemon.js';
 
 export interface RunResult {
   status: number | null;
@@ -65,15 +65,6 @@ export function processTree(root: number): number[] {
 
 export function liveCount(pids: readonly number[]): number {
   return pids.filter((pid) => isAlive(pid)).length;
-}
-
-export async function waitPhase(daemon: Daemon, phase: Daemon['backendPhase'], timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (daemon.backendPhase === phase) return true;
-    await sleep(20);
-  }
-  return daemon.backendPhase === phase;
 }
 
 export interface Figures {
@@ -152,9 +143,7 @@ export function cgroupMembers(line: string): number[] {
  * left. Resolves whether the backend was `stopped` by then.
  */
 export async function idleStopDone(daemon: Daemon, idleWithinMs: number, stopTimeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + idleWithinMs;
-  while (daemon.backendPhase === 'running' && performance.now() < deadline) await sleep(20);
-  if (daemon.backendPhase === 'running') return false;
+  if (daemon.backendPhase === 'running' && !(await phaseReached(daemon, 'stopping', idleWithinMs)) && daemon.backendPhase === 'running') return false;
   await sleep(stopTimeoutMs + 1000);
   return daemon.backendPhase === 'stopped';
 }
