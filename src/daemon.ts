@@ -93,7 +93,7 @@ export class Daemon {
       : undefined;
     this.clients = new ClientTable({
       counts: (address) => this.gate.policy.keepsAlive(address),
-      activity: (at) => this.idle.touch(at),
+      activity: (at, n) => this.idle.touch(at, n),
     });
     this.gate = new Gate({
       policy: new AccessPolicy(this.config.access, this.config.idle, this.isKnocked),

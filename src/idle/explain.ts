@@ -39,7 +39,8 @@ export function explainIdle(idle: IdleConfig, f: IdleFacts): IdleExplanation {
     };
   }
   const stopIn = Math.min(Math.max(f.remainingMs, idle.minRuntimeMs - f.phaseAgeMs), maxLeft);
-  const traffic = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
+  const who = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
+  const traffic = (idle.minBytes ?? 0) > 0 ? `${idle.minBytes} bytes of ${who}` : who;
   return {
     state: 'counting',
     stopInMs: Math.round(stopIn),

@@ -2,12 +2,14 @@
 // one policy over the idle countdown (./idle-timer.ts). It reads the lifecycle's phase and
 // the client counts, and only ever asks: `lifecycle.idle(reason)`, or `exit()`.
 //   timeout           no counted traffic for this long (the countdown; touch() on traffic)
+//   min_bytes         the countdown restarts only once counted clients moved this many
+//                     bytes since it last did (a counter: the hot path stays O(1))
 //   connections_count an open connection of a counted client holds the countdown
 //   min_runtime       never sooner than this after start
 //   max_runtime       this long after start, whatever the activity
 //   exit = yes        once stopped with nobody connected, mrsocko exits
 //
-// Where the next features go: `min_bytes` is a threshold in touch(); `freeze` a second,
+// Where the next features go: `freeze` a second,
 // shorter countdown asking the lifecycle to freeze; a manual `hold` a flag checked first
 // in check(). Per-socket `counts = no` is decided before traffic reaches touch() (the
 // client table's counted flag), not here.
@@ -42,15 +44,31 @@ export class IdlePolicy {
   private cancelMaxRuntime: () => void = () => undefined;
   private exited = false;
   private stopped = false;
+  /** `[idle] min_bytes`, and the counted bytes moved since the countdown last restarted. */
+  private minBytes: number;
+  private pending = 0;
 
   constructor(private readonly o: IdlePolicyOptions) {
     this.clock = o.clock ?? systemClock;
     this.timer = new IdleTimer(o.config().timeoutMs, () => this.check(), this.clock);
+    this.minBytes = o.config().minBytes;
   }
 
-  /** Counted traffic at `at` (the hot path: one assignment). */
-  touch(at?: number): void {
-    this.timer.touch(at);
+  /**
+   * `n` counted bytes at `at` (the hot path: an addition and a comparison, and the
+   * timer's one assignment once min_bytes is reached).
+   */
+  touch(at?: number, n = 0): void {
+    if (this.minBytes > 0) {
+      this.pending += n;
+      if (this.pending < this.minBytes) return;
+    }
+    this.restart(at);
+  }
+
+  /** Counted bytes moved since the countdown last restarted, toward min_bytes. */
+  get bytesTowardRestart(): number {
+    return this.pending;
   }
 
   /** Milliseconds until the backend counts as idle if nothing happens. */
@@ -68,6 +86,7 @@ export class IdlePolicy {
     this.cancelMaxRuntime();
     this.cancelMaxRuntime = () => undefined;
     if (phase === 'running') {
+      this.pending = 0;
       this.timer.start();
       const { maxRuntimeMs } = this.o.config();
       if (Number.isFinite(maxRuntimeMs)) {
@@ -81,12 +100,13 @@ export class IdlePolicy {
   /** A connection or flow ended; `counted` if its client's traffic counts. */
   clientClosed(counted: boolean, kind: 'connection' | 'flow'): void {
     // with connections_count, the end of an open connection is where the countdown starts
-    if (kind === 'connection' && counted && this.o.config().connectionsCount) this.timer.touch();
+    if (kind === 'connection' && counted && this.o.config().connectionsCount) this.restart();
     this.maybeExit();
   }
 
   reload(config: IdleConfig): void {
     this.timer.setTimeoutMs(config.timeoutMs);
+    this.minBytes = config.minBytes;
   }
 
   /** Shutdown: no more timers, no exit request. */
@@ -96,12 +116,18 @@ export class IdlePolicy {
     this.cancelMaxRuntime();
   }
 
+  /** The countdown starts again from `at` (now by default). */
+  private restart(at?: number): void {
+    this.pending = 0;
+    this.timer.touch(at);
+  }
+
   /** The countdown ran out. */
   private check(): void {
     const idle = this.o.config();
     if (idle.connectionsCount && this.o.countedOpen() > 0) {
       // open connections count as activity: check again a full timeout from now
-      this.timer.touch();
+      this.restart();
       this.timer.recheckIn(idle.timeoutMs);
       return;
     }
