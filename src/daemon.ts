@@ -99,7 +99,7 @@ export class Daemon {
       policy: new AccessPolicy(this.config.access, this.config.idle, this.isKnocked),
       clients: this.clients,
       emit: (event) => this.log.event(event),
-      backendWanted: () => this.lifecycle.phase === 'running' || this.lifecycle.phase === 'starting',
+      backendWanted: () => ['running', 'starting', 'frozen', 'thawing'].includes(this.lifecycle.phase),
     });
     this.control = options.controlSocket !== undefined
       ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))

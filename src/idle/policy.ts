@@ -9,8 +9,11 @@
 //   max_runtime       this long after start, whatever the activity
 //   exit = yes        once stopped with nobody connected, mrsocko exits
 //
-// Where the next features go: `freeze` a second,
-// shorter countdown asking the lifecycle to freeze; a manual `hold` a flag checked first
+//   freeze            after this long idle, frozen instead (a second, shorter look at the
+//                     same countdown); `timeout` still stops it, counted from the last
+//                     activity. Counted activity that restarts the countdown thaws it.
+//
+// Where the next features go: a manual `hold` a flag checked first
 // in check(). Per-socket `counts = no` is decided before traffic reaches touch() (the
 // client table's counted flag), not here.
 import type { BackendPhase } from '../backend/lifecycle.js';
@@ -28,6 +31,10 @@ export interface IdlePolicyOptions {
     readonly phaseAgeMs: number;
     readonly launchCount: number;
     idle(reason: string): void;
+    /** [idle] freeze: freeze the backend instead of stopping it. */
+    freeze(reason: string): void;
+    /** Thaw a frozen backend (counted traffic on a connection already through). */
+    demand(trigger: string): void;
   };
   /** Open connections and flows of clients whose traffic counts ([idle] keepalive). */
   countedOpen(): number;
@@ -42,6 +49,9 @@ export class IdlePolicy {
   private readonly timer: IdleTimer;
   private readonly clock: Clock;
   private cancelMaxRuntime: () => void = () => undefined;
+  private cancelFreeze: () => void = () => undefined;
+  /** The phase before the current one (a thaw is not a start). */
+  private phase: BackendPhase = 'stopped';
   private exited = false;
   private stopped = false;
   /** `[idle] min_bytes`, and the counted bytes moved since the countdown last restarted. */
@@ -81,19 +91,34 @@ export class IdlePolicy {
     return this.exited;
   }
 
-  /** The lifecycle entered `phase`. */
+  /**
+   * The lifecycle entered `phase`. Frozen and thawing count as up: the countdown and
+   * max_runtime go on; a thaw restarts the countdown like a start (a client came).
+   */
   phaseChanged(phase: BackendPhase): void {
-    this.cancelMaxRuntime();
-    this.cancelMaxRuntime = () => undefined;
+    const before = this.phase;
+    this.phase = phase;
+    this.cancelFreeze();
+    this.cancelFreeze = () => undefined;
+    const up = isUp(phase);
+    if (!up || !isUp(before)) {
+      this.cancelMaxRuntime();
+      this.cancelMaxRuntime = () => undefined;
+    }
     if (phase === 'running') {
-      this.pending = 0;
-      this.timer.start();
-      const { maxRuntimeMs } = this.o.config();
-      if (Number.isFinite(maxRuntimeMs)) {
+      // a freeze that failed goes on counting from the last activity
+      if (before !== 'frozen') {
+        this.pending = 0;
+        this.timer.start();
+      } else this.timer.recheckIn(this.timer.remainingMs());
+      const { maxRuntimeMs, freezeMs } = this.o.config();
+      if (Number.isFinite(maxRuntimeMs) && !isUp(before)) {
         this.cancelMaxRuntime = this.clock.after(maxRuntimeMs, () =>
           this.o.lifecycle.idle(`max_runtime (${formatTimespan(maxRuntimeMs)}) reached`));
       }
-    } else this.timer.stop();
+      // after a failed freeze, not again until the next start or thaw
+      if (Number.isFinite(freezeMs) && before !== 'frozen') this.armFreeze(Math.max(0, freezeMs - this.timer.idleForMs()));
+    } else if (!up) this.timer.stop();
     if (phase === 'stopped') this.maybeExit();
   }
 
@@ -107,6 +132,9 @@ export class IdlePolicy {
   reload(config: IdleConfig): void {
     this.timer.setTimeoutMs(config.timeoutMs);
     this.minBytes = config.minBytes;
+    this.cancelFreeze();
+    this.cancelFreeze = () => undefined;
+    if (this.phase === 'running' && Number.isFinite(config.freezeMs)) this.armFreeze(Math.max(0, config.freezeMs - this.timer.idleForMs()));
   }
 
   /** Shutdown: no more timers, no exit request. */
@@ -114,12 +142,32 @@ export class IdlePolicy {
     this.stopped = true;
     this.timer.stop();
     this.cancelMaxRuntime();
+    this.cancelFreeze();
   }
 
-  /** The countdown starts again from `at` (now by default). */
+  /** The countdown starts again from `at` (now by default); activity thaws a frozen backend. */
   private restart(at?: number): void {
     this.pending = 0;
     this.timer.touch(at);
+    if (this.phase === 'frozen') this.o.lifecycle.demand('traffic on an open connection');
+  }
+
+  private armFreeze(delayMs: number): void {
+    this.cancelFreeze();
+    this.cancelFreeze = this.clock.after(delayMs, () => this.checkFreeze());
+  }
+
+  /** [idle] freeze: the same rules as the stop (connections_count, min_runtime), sooner. */
+  private checkFreeze(): void {
+    this.cancelFreeze = () => undefined;
+    const idle = this.o.config();
+    if (this.phase !== 'running' || !Number.isFinite(idle.freezeMs)) return;
+    const idleFor = this.timer.idleForMs();
+    if (idleFor < idle.freezeMs) return this.armFreeze(idle.freezeMs - idleFor);
+    if (idle.connectionsCount && this.o.countedOpen() > 0) return this.armFreeze(idle.freezeMs);
+    const runningFor = this.o.lifecycle.phaseAgeMs;
+    if (runningFor < idle.minRuntimeMs) return this.armFreeze(idle.minRuntimeMs - runningFor);
+    this.o.lifecycle.freeze(`no traffic for ${formatSpan(idleFor)}`);
   }
 
   /** The countdown ran out. */
@@ -147,4 +195,8 @@ export class IdlePolicy {
     this.exited = true;
     this.o.exit();
   }
+}
+
+function isUp(phase: BackendPhase): boolean {
+  return phase === 'running' || phase === 'frozen' || phase === 'thawing';
 }

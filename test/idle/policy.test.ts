@@ -10,6 +10,8 @@ function setup(idle: Partial<IdleConfig>) {
   const clock = new FakeClock();
   const config: IdleConfig = { timeoutMs: 60_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false, minBytes: 0, freezeMs: Infinity, ...idle } as IdleConfig;
   const stops: string[] = [];
+  const freezes: string[] = [];
+  const demands: string[] = [];
   let exits = 0;
   let counted = 0;
   let open = 0;
@@ -21,6 +23,8 @@ function setup(idle: Partial<IdleConfig>) {
     },
     launchCount: 1,
     idle: (reason: string) => stops.push(reason),
+    freeze: (reason: string) => freezes.push(reason),
+    demand: (trigger: string) => demands.push(trigger),
   };
   const policy = new IdlePolicy({
     config: () => config,
@@ -31,7 +35,7 @@ function setup(idle: Partial<IdleConfig>) {
     clock,
   });
   return {
-    clock, policy, stops, lifecycle,
+    clock, policy, stops, lifecycle, freezes, demands,
     exits: () => exits,
     setCounted: (n: number) => (counted = n),
     setOpen: (n: number) => (open = n),
