@@ -246,6 +246,9 @@ export class ExecBackend implements BackendDriver {
       await this.cgroup.thaw();
       throw new Error(`the cgroup freezer did not freeze ${this.cgroup.dir} in time`);
     }
+    // mrsocko itself is never stopped (its watchdog pings and the thaw are its own work)
+    const own = processGroupOf(process.pid);
+    if (own !== undefined && this.groups.has(own)) throw new Error(`the backend shares mrsocko's process group ${own}`);
     await this.signalAll('SIGSTOP');
     return 'SIGSTOP to every process of the backend (no cgroup of its own)';
   }
