@@ -25,6 +25,8 @@ export class SystemctlBackend implements BackendDriver {
   onReport?: (level: 'info' | 'warning', message: string) => void;
   readonly pid = undefined;
   private watch: UnitWatch | undefined;
+  /** How the unit was frozen last: `systemctl freeze` (the cgroup v2 freezer) or SIGSTOP. */
+  private frozenBy: 'freeze' | 'signal' | undefined;
 
   constructor(private readonly options: SystemctlOptions) {
     this.description = options.unit;
@@ -66,6 +68,36 @@ export class SystemctlBackend implements BackendDriver {
     if (result.status !== 0) {
       this.onReport?.('warning', `systemctl stop ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
+  }
+
+  /**
+   * `systemctl freeze` where systemd can (cgroup v2: the unit's cgroup freezer); else
+   * (cgroup v1, or a systemd without it) SIGSTOP to every process of the unit by
+   * `systemctl kill`. Says which.
+   */
+  async freeze(): Promise<string> {
+    const { unit } = this.options;
+    const frozen = await this.systemctl(['freeze', '--', unit]);
+    if (frozen.status === 0) {
+      this.frozenBy = 'freeze';
+      return 'systemctl freeze: the cgroup freezer';
+    }
+    const stopped = await this.systemctl(['kill', '--signal=SIGSTOP', '--', unit]);
+    if (stopped.status !== 0) {
+      throw new Error(`systemctl freeze ${unit}: ${frozen.output || frozen.status}; systemctl kill --signal=SIGSTOP ${unit}: ${stopped.output || stopped.status}`);
+    }
+    this.frozenBy = 'signal';
+    return `systemctl kill --signal=SIGSTOP to every process of the unit; systemctl freeze is not available (${frozen.output || `status ${frozen.status}`})`;
+  }
+
+  async thaw(): Promise<void> {
+    const { unit } = this.options;
+    const how = this.frozenBy;
+    this.frozenBy = undefined;
+    const result = how === 'freeze'
+      ? await this.systemctl(['thaw', '--', unit])
+      : await this.systemctl(['kill', '--signal=SIGCONT', '--', unit]);
+    if (result.status !== 0) throw new Error(`systemctl ${how === 'freeze' ? 'thaw' : 'kill --signal=SIGCONT'} ${unit} failed (${result.status}): ${result.output || 'no output'}`);
   }
 
   /** `args` end with `--` and the unit name: a name is never read as an option. */
