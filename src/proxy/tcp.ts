@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from '../session/clients.js';
-import { Pipe } from './pipe.js';
+import { createPipe } from './splice-pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
@@ -67,11 +67,11 @@ export class TcpConnection {
     const connected = ready !== undefined && !ready.destroyed && ready.writable ? ready : undefined;
     if (connected === undefined) ready?.destroy();
     this.phase = 'connecting';
-    const toBackend = new Pipe(this.buffers, (n) => {
+    const toBackend = createPipe(this.buffers, (n) => {
       this.bytesIn += n;
       this.accounting.addIn(n);
     });
-    const toClient = new Pipe(this.buffers, (n) => {
+    const toClient = createPipe(this.buffers, (n) => {
       this.bytesOut += n;
       this.accounting.addOut(n);
     });
