@@ -109,7 +109,18 @@ export class SplicePipe {
     this.from = undefined;
     this.to = undefined;
     const handle = handleOf(from);
-    if (handle !== undefined) handle.reading = false;
+    if (handle === undefined) return;
+    handle.reading = false;
+    // A read() while the addon owned it started no read, but the stream still waits for
+    // one: without this, resume() would never start Node's reading again.
+    const state = (from as unknown as { _readableState?: { reading: boolean } })._readableState;
+    if (state !== undefined) state.reading = false;
+    if (from.readableFlowing === true) from.read(0);
+  }
+
+  /** Bytes the addon has read from `from` so far, reported or not (0 when it does not move this direction). */
+  get nativeTotal(): number {
+    return this.native?.total ?? 0;
   }
 
   /** The bytes counted by the addon and not reported yet, reported now. */
