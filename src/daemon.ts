@@ -20,6 +20,7 @@ import { formatStatus } from './status-line.js';
 import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/address.js';
 import { AccessPolicy, Admission } from './access/admission.js';
 import { RefusalLog } from './access/refusal-log.js';
+import { dataPath, describeDataPath } from './proxy/data-path.js';
 import { ClientTable, type FlowKind } from './session/clients.js';
 import { ControlServer } from './control/server.js';
 import { STATUS_VERSION, type StatusReport } from './control/report.js';
@@ -144,6 +145,7 @@ export class Daemon {
       this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
     }
     await this.control?.start();
+    this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.queueStatus();

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { dataPath, describeDataPath } from '../proxy/data-path.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
 
@@ -48,6 +49,8 @@ export const checkCommand: Command = {
     }
     const config = loadConfig(resolveConfigPath(values, io.env));
     io.out(describeConfig(config));
+    // how the bytes of open TCP connections would move (see docs/native.md)
+    io.out(`# ${describeDataPath(dataPath)}\n`);
     return 0;
   },
 };

@@ -9,6 +9,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -336,4 +337,23 @@ test(`${label}: traffic that only this path moves keeps the backend up past the 
   } finally {
     await d.stop();
   }
+});
+
+test('`mrsocko check` and the daemon\'s start-up log say which data path runs, and why', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir();
+  const [listenPort, backendPort] = [await freePort(), await freePort()];
+  const file = path.join(dir, 'check.conf');
+  fs.writeFileSync(file, config(listenPort, backendPort, dir));
+  const main = path.join(repoRoot, 'dist/src/cli/main.js');
+  const run = (env: NodeJS.ProcessEnv): string =>
+    spawnSync(process.execPath, [main, 'check', '--config', file], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout;
+  assert.match(run({ [DATA_PATH_ENV]: 'js' }), /^# TCP data path: js \(copied through Node\.js\): MRSOCKO_DATA_PATH=js$/m);
+  const d = await startDaemon(config(listenPort, backendPort, dir), dir);
+  try {
+    assert.ok(d.lines.some((l) => l.includes(`TCP data path: ${dataPath.name}`)), d.lines.join('\n'));
+  } finally {
+    await d.stop();
+  }
+  if (needAddon(t) === undefined) return;
+  assert.match(run({ [DATA_PATH_ENV]: '' }), /^# TCP data path: native \(splice\(\), kernel to kernel\): the native addon is built$/m);
 });
