@@ -585,6 +585,7 @@ export class Daemon {
 
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
   statusReport(): StatusReport {
+    for (const c of this.connections) c.flushCounts();
     const now = performance.now();
     const wall = (t: number): string => new Date(performance.timeOrigin + t).toISOString();
     const clients = this.clients.snapshot();

@@ -38,6 +38,7 @@ export class TcpConnection {
   readonly peer: string;
   private upstream: net.Socket | undefined;
   private stopPumping: (() => void) | undefined;
+  private flushPumps: (() => void) | undefined;
 
   constructor(
     readonly socketName: string,
@@ -96,6 +97,10 @@ export class TcpConnection {
         toBackend.stop();
         toClient.stop();
       };
+      this.flushPumps = () => {
+        toBackend.flush();
+        toClient.flush();
+      };
       client.resume();
     };
     if (connected === undefined) upstream.once('connect', open);
@@ -110,6 +115,11 @@ export class TcpConnection {
       this.abandonUpstream();
     });
     upstream.once('close', () => this.sideClosed());
+  }
+
+  /** Bytes moved and not counted yet (the native data path counts at most every REPORT_MS), counted now. */
+  flushCounts(): void {
+    this.flushPumps?.();
   }
 
   /**
