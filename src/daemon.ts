@@ -3,7 +3,7 @@
 import net from 'node:net';
 import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
-import type { Notifier } from './systemd/notify.js';
+import { guardNotifier, type Notifier } from './systemd/notify.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
 import { createDriver, lifecycleLog } from './backend/create.js';
@@ -21,9 +21,11 @@ import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/addres
 import { AccessPolicy, Admission } from './access/admission.js';
 import { RefusalLog } from './access/refusal-log.js';
 import { dataPath, describeDataPath } from './proxy/data-path.js';
+import { EvictionLog } from './session/eviction-log.js';
 import { ClientTable, type FlowKind } from './session/clients.js';
 import { ControlServer } from './control/server.js';
 import { STATUS_VERSION, type StatusReport } from './control/report.js';
+import { KnockGate } from './access/knock/gate.js';
 
 /** Why UDP datagrams are dropped while the backend starts (the queue bounds of ./proxy/udp-flow.ts). */
 const QUEUE_FULL =
@@ -89,19 +91,32 @@ export class Daemon {
   /** [access] and [idle] keepalive, decided per connection or flow at accept. */
   private readonly admission: Admission;
   private readonly refusals: RefusalLog;
+  /** What was closed to make room at max_connections. */
+  private readonly evictions: EvictionLog;
   private readonly control: ControlServer | undefined;
+  /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
+  private readonly knock: KnockGate | undefined;
+  private readonly isKnocked = (address: ClientAddress): boolean => this.knock?.isKnocked(address) ?? false;
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
     this.log = options.logger;
-    this.notifier = options.notifier;
+    // A failing notification is logged, never thrown into start, status updates or stop.
+    this.notifier = guardNotifier(options.notifier, (level, message) => this.log[level](message));
     this.env = options.env ?? process.env;
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;
     this.driver = createDriver(this.config.service, this.env, this.log);
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
-    const policy = new AccessPolicy(this.config.access, this.config.idle);
+    const { knock } = this.config;
+    this.knock = knock !== undefined
+      ? new KnockGate({ ...this.config, knock }, {
+        emit: (event) => this.log.event(event),
+        refused: (...args) => this.refusals.refused(...args),
+      })
+      : undefined;
+    const policy = new AccessPolicy(this.config.access, this.config.idle, this.isKnocked);
     this.clients = new ClientTable({
       counts: (address) => this.admission.policy.keepsAlive(address),
       activity: (at) => this.idle.touch(at),
@@ -111,6 +126,7 @@ export class Daemon {
       emit: (event) => this.log.event(event),
       explain: (refusal, address) => this.admission.policy.explain(refusal, address),
     });
+    this.evictions = new EvictionLog({ emit: (event) => this.log.event(event) });
     this.control = options.controlSocket !== undefined
       ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))
       : undefined;
@@ -129,14 +145,16 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes } = await openListeners(
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(
       this.config,
       this.env,
       this.pid,
       (listener, socket) => this.accept(listener, socket),
       (listener) => this.addDatagramSocket(listener),
+      this.knock?.reserved,
     );
     this.listeners = listeners;
+    await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
     for (const l of listeners) {
       this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
@@ -157,8 +175,10 @@ export class Daemon {
       this.notifier.stopping();
       for (const l of this.listeners) l.server.close();
       for (const u of this.udp) u.close();
+      this.knock?.close();
       this.closeAll(this.connections);
       this.refusals.shutdown();
+      this.evictions.shutdown();
       this.control?.close();
       this.idle.stop();
       clearTimeout(this.maxRuntimeTimer);
@@ -178,8 +198,10 @@ export class Daemon {
    * for every client, connected or not.
    */
   reload(next: Config): string {
-    const policy = new AccessPolicy(next.access, next.idle); // first: nothing changes if it throws
+    const policy = new AccessPolicy(next.access, next.idle, this.isKnocked); // first: nothing changes if it throws
     const restartNeeded: string[] = [];
+    // keeps who knocked; throws (a bad key file) before anything changes
+    if (this.knock?.reload(next) ?? next.knock !== undefined) restartNeeded.push('[knock] ports');
     if (JSON.stringify(next.sockets) !== JSON.stringify(this.config.sockets)) restartNeeded.push('[socket.*]');
     if (JSON.stringify(next.service) !== JSON.stringify(this.config.service)) restartNeeded.push('[service]');
     this.config = { ...next, sockets: this.config.sockets, service: this.config.service };
@@ -197,6 +219,7 @@ export class Daemon {
     return [
       ...this.listeners.map((l) => ({ name: l.config.name, address: l.address })),
       ...this.udp.map((u) => ({ name: u.name, address: u.listener.address })),
+      ...(this.knock?.addresses ?? []),
     ];
   }
 
@@ -244,6 +267,7 @@ export class Daemon {
       return;
     }
     const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
+    accounting.victim = { socketName: connection.socketName, peer: connection.peer, evict: (busy) => connection.close(busy) };
     this.connections.add(connection);
     if (this.lifecycle.phase === 'running') {
       connection.connect();
@@ -258,15 +282,22 @@ export class Daemon {
   /**
    * Admission of one new connection or UDP flow, before it is held and before the backend
    * is demanded ([access], src/access/admission.ts). A refusal is logged (rate-limited) and
-   * counted. When admitted, the caller opens the client's accounting at once
-   * (`this.clients.open(address, kind)`), in the same turn, so the limits see it.
+   * counted. At max_connections, room is made first when it can be: the connection or
+   * flow chosen (src/session/eviction.ts) is closed and logged (rate-limited too). When
+   * admitted, the caller opens the client's accounting at once (`this.clients.open(address,
+   * kind)`) and sets its `victim`, in the same turn, so the limits see it.
    */
   private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
     const phase = this.lifecycle.phase;
-    const refusal = this.admission.decide(address, phase === 'running' || phase === 'starting');
-    if (refusal === undefined) return true;
+    const decision = this.admission.decide(address, phase === 'running' || phase === 'starting');
+    if (decision === undefined) return true;
     const client = typeof peer === 'string' ? peer : describePeer(peer);
-    this.refusals.refused(address, socketName, client, refusal, kind === 'connection' ? 'connection' : 'datagram');
+    if (typeof decision !== 'string') {
+      const victim = this.clients.evict(decision);
+      this.evictions.evicted(decision, victim, client, this.admission.policy.maxConnections);
+      return true;
+    }
+    this.refusals.refused(address, socketName, client, decision, kind === 'connection' ? 'connection' : 'datagram');
     return false;
   }
 
@@ -331,7 +362,14 @@ export class Daemon {
     },
     opened: (flow) => {
       // admit() said yes in this same turn: account for the flow before anything else
-      flow.accounting = this.clients.open(clientAddress(flow.address) ?? LOCAL_CLIENT, 'flow');
+      const accounting = this.clients.open(clientAddress(flow.address) ?? LOCAL_CLIENT, 'flow');
+      accounting.victim = {
+        socketName: flow.socketName,
+        peer: flow.peer,
+        evict: () => flow.close('evicted'),
+        clientDatagrams: () => flow.datagramsFromClient,
+      };
+      flow.accounting = accounting;
       this.openFlow(flow);
     },
     // Activity is counted through flow.accounting: only counted clients ([idle] keepalive) touch the idle timer.
@@ -508,6 +546,7 @@ export class Daemon {
     // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
     for (const l of this.listeners) l.server.close();
     for (const u of this.udp) u.close();
+    this.knock?.close();
     this.onExitRequest?.();
   }
 
@@ -624,6 +663,7 @@ export class Daemon {
         flows,
         held: this.held.size + this.heldFlows.size,
         refused: this.refusals.total,
+        evicted: this.evictions.total,
       },
       clients: clients.map((c) => ({
         address: c.address,
@@ -636,6 +676,7 @@ export class Daemon {
         idleMs: Math.max(0, Math.round(now - c.lastActivity)),
         counted: c.counted,
       })),
+      knocked: this.knock?.list() ?? [],
     };
   }
 }

@@ -1,10 +1,12 @@
 // Who may connect, who may wake the backend, whose traffic keeps it up: `[access]` and
 // `[idle] keepalive`, decided once per TCP connection or UDP flow, at accept, before the
-// client is held and before the backend is demanded.
+// client is held and before the backend is demanded. At max_connections a client is not
+// refused while room can be made (../session/eviction.ts has who gives way).
 import type { AccessConfig, IdleConfig } from '../config/types.js';
 import type { ClientTable } from '../session/clients.js';
+import type { Choice } from '../session/eviction.js';
 import type { ClientAddress } from './address.js';
-import { AddressRules } from './rules.js';
+import { AddressRules, type KnockedPredicate } from './rules.js';
 
 export type Refusal =
   /** Matches `deny` (deny wins over allow). */
@@ -13,8 +15,19 @@ export type Refusal =
   | 'not-allowed'
   /** The backend is down, `wake` is set and does not match. */
   | 'no-wake'
+  /** max_connections reached and no room could be made (../session/eviction.ts). */
   | 'max-connections'
-  | 'max-per-source';
+  | 'max-per-source'
+  /** Not admissions but failed knocks ([knock]), summed up in the same refusal log. */
+  | 'knock-sequence'
+  | 'knock-malformed'
+  | 'knock-bad-key'
+  | 'knock-expired'
+  | 'knock-replayed'
+  | 'knock-replay-full';
+
+/** undefined: admitted; a Refusal: refused; a Choice: admitted once that connection or flow is closed (ClientTable.evict). */
+export type Decision = Refusal | Choice | undefined;
 
 /** The rules and limits, compiled. Built from a validated Config, so parsing cannot fail here. */
 export class AccessPolicy {
@@ -23,13 +36,15 @@ export class AccessPolicy {
   readonly wake: AddressRules;
   readonly keepalive: AddressRules;
   readonly maxConnections: number;
-  readonly maxPerSource: number;
+  /** undefined: no limit. */
+  readonly maxPerSource: number | undefined;
 
-  constructor(access: AccessConfig, idle: Pick<IdleConfig, 'keepalive'>) {
-    this.allow = AddressRules.parse(access.allow);
-    this.deny = AddressRules.parse(access.deny);
-    this.wake = AddressRules.parse(access.wake);
-    this.keepalive = AddressRules.parse(idle.keepalive);
+  /** `knocked`: answers the `knocked` entry of the lists (none knocked without it). */
+  constructor(access: AccessConfig, idle: Pick<IdleConfig, 'keepalive'>, knocked?: KnockedPredicate) {
+    this.allow = AddressRules.parse(access.allow, knocked);
+    this.deny = AddressRules.parse(access.deny, knocked);
+    this.wake = AddressRules.parse(access.wake, knocked);
+    this.keepalive = AddressRules.parse(idle.keepalive, knocked);
     this.maxConnections = access.maxConnections;
     this.maxPerSource = access.maxPerSource;
   }
@@ -49,9 +64,21 @@ export class AccessPolicy {
       case 'no-wake':
         return 'not in wake, and the backend is not running';
       case 'max-connections':
-        return `max_connections = ${this.maxConnections} reached`;
+        return `max_connections = ${this.maxConnections} reached, and all connections of the largest holders are busy`;
       case 'max-per-source':
-        return `max_per_source = ${this.maxPerSource} reached`;
+        return `max_per_source = ${this.maxPerSource ?? '?'} reached`;
+      case 'knock-sequence':
+        return 'knock on a port out of the [knock] sequence order (its progress is reset)';
+      case 'knock-malformed':
+        return 'not a knock packet (see docs/knock-protocol.md)';
+      case 'knock-bad-key':
+        return 'knock packet with a wrong key (HMAC mismatch)';
+      case 'knock-expired':
+        return 'knock packet too old or from the future (more than 60 s off; check the clocks)';
+      case 'knock-replayed':
+        return 'knock packet replayed (its nonce was used already)';
+      case 'knock-replay-full':
+        return 'knock packet with the right key, refused: too many knocks in the last 2 minutes to remember their nonces';
     }
   }
 }
@@ -72,17 +99,20 @@ export class Admission {
   }
 
   /**
-   * May this client open one more connection or flow? undefined = yes. `backendUp` is
+   * May this client open one more connection or flow? undefined = yes; a Choice = yes,
+   * once the caller has closed that one to make room (in this same turn). `backendUp` is
    * true while the backend is running or already starting (someone else woke it): then
-   * `wake` does not apply.
+   * `wake` does not apply. The per-source limit comes first: nothing is closed for a
+   * client that would be refused anyway.
    */
-  decide(address: ClientAddress, backendUp: boolean): Refusal | undefined {
+  decide(address: ClientAddress, backendUp: boolean): Decision {
     const p = this.policyNow;
     if (!p.deny.empty && p.deny.matches(address)) return 'denied';
     if (!p.allow.empty && !p.allow.matches(address)) return 'not-allowed';
     if (!backendUp && !p.wake.empty && !p.wake.matches(address)) return 'no-wake';
-    if (this.clients.openCount >= p.maxConnections) return 'max-connections';
-    if (this.clients.openFor(address) >= p.maxPerSource) return 'max-per-source';
+    if (p.maxPerSource !== undefined && this.clients.openFor(address) >= p.maxPerSource) return 'max-per-source';
+    // (over the limit only after a reload lowered it: then one in, one out)
+    if (this.clients.openCount >= p.maxConnections) return this.clients.roomFor(address) ?? 'max-connections';
     return undefined;
   }
 }

@@ -79,6 +79,14 @@ test('sandbox drop-in, unit mode: no capability, no privileged system call; what
   assert.deepEqual(notes, []);
 });
 
+test('sandbox drop-in: only exec mode opens its own cgroup subtree (Delegate=yes), never all of /sys/fs/cgroup', () => {
+  const exec = settings(sandboxDropIn(config('[service]\nexec = /bin/true\n[socket.web]\nlisten = 80\nbackend = 127.0.0.1:8080\n'), 'demo', INST, () => true).text);
+  assert.ok(exec.includes('Delegate=yes'), exec.join('\n'));
+  assert.ok(!exec.includes('ProtectControlGroups=no'), 'the rest of the cgroup tree stays read-only');
+  const unit = settings(sandboxDropIn(config(UNIT_CONF), 'demo', INST, () => true).text);
+  assert.ok(!unit.includes('Delegate=yes'));
+});
+
 test('sandbox drop-in, unit mode: a backend socket in the host /tmp turns PrivateTmp= off', () => {
   const { text } = sandboxDropIn(
     config('[service]\nunit = x.service\n[socket.web]\nlisten = 80\nbackend = /tmp/x/backend.sock\n'),
@@ -104,6 +112,8 @@ file = /var/log/minecraft-proxy/mc.log
   );
   assert.deepEqual(settings(text), [
     '[Service]',
+    'Delegate=yes',
+    'ReadWritePaths=-/sys/fs/cgroup/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/unified/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/freezer',
     'ReadWritePaths=-"/srv/mine craft" -/run/mc',
     'LogsDirectory=minecraft-proxy',
   ]);
@@ -116,10 +126,16 @@ test('sandbox drop-in, exec mode: a home directory becomes read-only instead of 
     config('[service]\nexec = /bin/true\ndirectory = /home/ann/srv\n[socket.web]\nlisten = 80\nbackend = 127.0.0.1:8080\n[log]\nfile = /var/log/mrsocko/demo.log\n'),
     'demo', INST, () => true,
   );
-  assert.deepEqual(settings(text), ['[Service]', 'ReadWritePaths=-/home/ann/srv', 'ProtectHome=read-only']);
+  assert.deepEqual(settings(text), [
+    '[Service]',
+    'Delegate=yes',
+    'ReadWritePaths=-/sys/fs/cgroup/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/unified/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/freezer',
+    'ReadWritePaths=-/home/ann/srv',
+    'ProtectHome=read-only',
+  ]);
 });
 
-test('service template: ExecStart= runs this installation; NotifyAccess=all only without the addon', () => {
+test('service template: ExecStart= runs this installation; without the addon Type=simple, never NotifyAccess=all', () => {
   const { text } = serviceTemplate(SHIPPED.service, INST);
   const lines = settings(text);
   assert.deepEqual(lines.filter((l) => l.startsWith('ExecStart=')), [
@@ -131,8 +147,14 @@ test('service template: ExecStart= runs this installation; NotifyAccess=all only
   assert.ok(lines.some((l) => l.startsWith('WatchdogSec=')));
 
   const noAddon = serviceTemplate(SHIPPED.service, { ...INST, notifyAddonProblem: 'Cannot find module' });
-  assert.ok(settings(noAddon.text).includes('NotifyAccess=all'));
+  // Was NotifyAccess=all: then an exec backend, in the same cgroup, could speak for the service.
+  const noAddonSettings = settings(noAddon.text);
+  assert.ok(!noAddonSettings.includes('NotifyAccess=all'));
+  assert.ok(noAddonSettings.includes('NotifyAccess=none'));
+  assert.ok(noAddonSettings.includes('Type=simple'));
+  assert.ok(noAddonSettings.includes('WatchdogSec=0'));
   assert.equal(noAddon.notes.length, 1);
+  assert.match(noAddon.notes[0] ?? '', /Type=simple.*no READY=1, STATUS= line or watchdog.*libsystemd-dev/);
 
   const inHome = serviceTemplate(SHIPPED.service, { ...INST, node: '/root/.nvm/versions/node/v20/bin/node' });
   assert.ok(settings(inHome.text).includes('ProtectHome=read-only'));
