@@ -22,7 +22,24 @@ packages=(
   # knocking: knockd's own client (`knock`; the package's daemon is switched off below),
   # and what the documented shell knock uses
   knockd openssl xxd
+  # the real-service matrix (test/e2e/services): each server with its own client. The
+  # tests run each server from a throw-away directory on ports of their own, never the
+  # system service the package installs (see below).
+  postgresql-15 postgresql-client-15 redis-server redis-tools nginx-light
 )
+
+# Debian's postinst scripts start what they install: postgresql-15 a cluster on 5432,
+# redis-server one on 6379, nginx the default site on port 80. The tests need none of
+# them, and a system service on the shared network could answer for a container's
+# (nspawn) or take a port: while installing, a policy-rc.d that refuses every start
+# (invoke-rc.d's documented hook; exit 101 = "action forbidden"). One already there
+# (container images ship one) is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# mrsocko test-deps: no service starts while the test packages install\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 
 source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
@@ -35,7 +52,8 @@ if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet knockd 2>/dev/nu
 fi
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd; do
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
+  psql pg_isready redis-server redis-cli nginx; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1
@@ -43,6 +61,10 @@ for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze 
 done
 if [[ ! -x /usr/lib/systemd/systemd && ! -x /lib/systemd/systemd ]]; then
   echo "test-deps: no /usr/lib/systemd/systemd for the nspawn containers to boot" >&2
+  exit 1
+fi
+if [[ ! -x /usr/lib/postgresql/15/bin/postgres || ! -x /usr/lib/postgresql/15/bin/initdb ]]; then
+  echo "test-deps: no /usr/lib/postgresql/15/bin/{postgres,initdb} (package postgresql-15)" >&2
   exit 1
 fi
 if ! command -v node >/dev/null || (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
