@@ -7,10 +7,15 @@
 // from; bytes are counted as the addon reports them (the first at once, then at most every
 // REPORT_MS — not per chunk). When the addon cannot take a direction (no descriptor, or
 // bytes Node had already read or had still to write), the JavaScript Pipe moves it.
+//
+// A direction starts on the JavaScript Pipe and moves to the addon at its first bulk read
+// (SWITCH_AT_BYTES): requests, keep-alive traffic and silent connections stay where they
+// cost least (no duplicates, no pipe, no system calls to set them up for a connection that
+// carries one small request), bulk transfers go kernel to kernel.
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { BURST_BYTES, Pipe } from './pipe.js';
-import type { ReadBuffers } from './read-buffers.js';
+import { LARGE_READ_BYTES, type ReadBuffers } from './read-buffers.js';
 import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './data-path.js';
 
 /**
@@ -18,6 +23,9 @@ import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './
  * this late at most; the first byte after a quiet spell is reported at once).
  */
 export const REPORT_MS = 100;
+
+/** A read this large moves a direction onto the addon (the size that takes a slot on the JavaScript path). */
+export const SWITCH_AT_BYTES = LARGE_READ_BYTES;
 
 /** What native/splice.c reports. */
 const BYTES = 0;
@@ -57,13 +65,34 @@ export class SplicePipe {
   private native: NativeSplice | undefined;
   private from: net.Socket | undefined;
   private to: net.Socket | undefined;
+  /** On the JavaScript Pipe for now, and may move to the addon (set by start()). */
+  private movable: { from: net.Socket; to: net.Socket } | undefined;
+  /** Paused, waiting for Node's writes to `to` to go out before the addon takes over. */
+  private waitingForDrain: { to: net.Socket; then: () => void } | undefined;
+  private stopped = false;
+  private jsBytes = 0;
+  private nativeBytesBefore = 0;
+  /** The addon has moved this direction at some point. */
+  nativeUsed = false;
 
   constructor(
     buffers: ReadBuffers,
     private readonly count: (bytes: number) => void,
     private readonly addon: SpliceAddon,
+    /** Bytes in one read that move the direction onto the addon; 0: at once, from start(). */
+    private readonly switchAt = SWITCH_AT_BYTES,
   ) {
-    this.fallback = new Pipe(buffers, count);
+    this.fallback = new Pipe(buffers, (n) => {
+      this.jsBytes += n;
+      count(n);
+      if (n >= this.switchAt && this.movable !== undefined && this.waitingForDrain === undefined) {
+        // the chunk is written after this returns: take over once it is out
+        const { from, to } = this.movable;
+        this.movable = undefined;
+        from.pause();
+        setImmediate(() => this.takeOver(from, to));
+      }
+    });
   }
 
   /** For `onread` (used only if the JavaScript Pipe ends up moving this direction). */
@@ -77,15 +106,39 @@ export class SplicePipe {
 
   /** Start moving bytes; the caller may resume `from` afterwards (Node does not read it while the addon does). */
   start(from: net.Socket, to: net.Socket, ownBuffers: boolean): void {
+    if (this.switchAt > 0 || !this.startNative(from, to)) {
+      this.fallback.start(from, to, ownBuffers);
+      // Only a socket that reads into our own buffers ('onread') holds nothing Node read ahead.
+      if (ownBuffers && this.switchAt > 0) this.movable = { from, to };
+    }
+  }
+
+  /** After a bulk read: once Node has written out what the JavaScript Pipe gave it, the addon moves the rest. */
+  private takeOver(from: net.Socket, to: net.Socket): void {
+    if (this.stopped || from.destroyed || to.destroyed) return;
+    if (to.writableLength > 0) {
+      const then = (): void => {
+        this.waitingForDrain = undefined;
+        this.takeOver(from, to);
+      };
+      this.waitingForDrain = { to, then };
+      to.once('drain', then);
+      return;
+    }
+    this.fallback.stop();
+    if (!this.startNative(from, to)) {
+      this.fallback.start(from, to, true);
+      from.resume();
+    }
+  }
+
+  private startNative(from: net.Socket, to: net.Socket): boolean {
     const fromFd = fdOf(from);
     const toFd = fdOf(to);
     const handle = handleOf(from);
     // Bytes Node holds either way would be overtaken by the addon's: the JavaScript Pipe keeps the order.
     const pending = from.readableLength > 0 || from.readableEnded || to.writableLength > 0 || to.writableEnded;
-    if (fromFd === undefined || toFd === undefined || handle?.readStop === undefined || pending) {
-      this.fallback.start(from, to, ownBuffers);
-      return;
-    }
+    if (fromFd === undefined || toFd === undefined || handle?.readStop === undefined || pending) return false;
     // Node stops reading; `reading = true` keeps resume() and read() from starting it again
     // (both start only a handle that is not reading). stop() puts the truth back.
     handle.readStop();
@@ -93,14 +146,21 @@ export class SplicePipe {
     this.from = from;
     this.to = to;
     this.native = new this.addon.Splice(fromFd, toFd, BURST_BYTES, REPORT_MS, this.report);
+    this.nativeUsed = true;
     // Node closes its descriptor; the addon's duplicates would keep the connection open.
     from.once('close', this.halt);
     to.once('close', this.halt);
+    return true;
   }
 
   /** Stop moving bytes (the sockets stay as they are, `from` not read) and hand `from` back to Node. */
   stop(): void {
+    this.stopped = true;
     this.fallback.stop();
+    const waiting = this.waitingForDrain;
+    if (waiting !== undefined) waiting.to.off('drain', waiting.then);
+    this.waitingForDrain = undefined;
+    this.movable = undefined;
     const { from, to } = this;
     if (from === undefined || to === undefined) return;
     this.halt();
@@ -120,7 +180,12 @@ export class SplicePipe {
 
   /** Bytes the addon has read from `from` so far, reported or not (0 when it does not move this direction). */
   get nativeTotal(): number {
-    return this.native?.total ?? 0;
+    return this.nativeBytesBefore + (this.native?.total ?? 0);
+  }
+
+  /** Bytes read from `from` on either path, counted or not. */
+  get moved(): number {
+    return this.jsBytes + this.nativeTotal;
   }
 
   /** The bytes counted by the addon and not reported yet, reported now. */
@@ -131,7 +196,9 @@ export class SplicePipe {
   private readonly halt = (): void => {
     const native = this.native;
     this.native = undefined;
-    native?.close();
+    if (native === undefined) return;
+    this.nativeBytesBefore += native.total;
+    native.close();
   };
 
   private readonly report = (kind: number, value: number): void => {

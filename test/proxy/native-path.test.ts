@@ -15,7 +15,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReadBuffers } from '../../src/proxy/read-buffers.js';
+import { ReadBuffers, useOwnBuffers } from '../../src/proxy/read-buffers.js';
 import { SplicePipe } from '../../src/proxy/splice-pipe.js';
 import { DATA_PATH_ENV, chooseDataPath, dataPath, loadSpliceAddon, type SpliceAddon } from '../../src/proxy/data-path.js';
 import { prerequisite } from '../helpers/require.js';
@@ -71,7 +71,8 @@ async function native(t: TestContext): Promise<
   const a = needAddon(t);
   if (a === undefined) return undefined;
   let counted = 0;
-  const pipe = new SplicePipe(new ReadBuffers(), (n) => (counted += n), a);
+  // switchAt 0: the addon from the start (the default waits for a bulk read, tested below)
+  const pipe = new SplicePipe(new ReadBuffers(), (n) => (counted += n), a, 0);
   const inbound = await socketPair();
   const outbound = await socketPair();
   pipe.start(inbound.accepted, outbound.local, false);
@@ -181,6 +182,43 @@ test('native: Node closes a socket the addon owns: the peer sees it closed (no d
     const now = openDescriptors();
     return now.pipes === before.pipes && now.sockets === before.sockets;
   }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(openDescriptors())} after`);
+});
+
+test('native: a direction starts on the JavaScript path and moves to the addon at its first bulk read, byte-exact; small traffic never does', { timeout: 30_000 }, async (t) => {
+  const a = needAddon(t);
+  if (a === undefined) return;
+  let counted = 0;
+  const pipe = new SplicePipe(new ReadBuffers(), (n) => (counted += n), a);
+  const inbound = await socketPair();
+  const outbound = await socketPair();
+  useOwnBuffers(inbound.accepted, pipe.source, pipe.onRead);
+  pipe.start(inbound.accepted, outbound.local, true);
+  inbound.accepted.resume();
+  const received: Buffer[] = [];
+  outbound.accepted.on('data', (chunk: Buffer) => received.push(chunk));
+  outbound.accepted.resume();
+  const sent: Buffer[] = [];
+  for (let i = 0; i < 20; i++) {
+    const small = Buffer.from(`request ${i}\n`);
+    sent.push(small);
+    inbound.local.write(small);
+    await sleep(5);
+  }
+  assert.ok(await waitFor(() => Buffer.concat(received).length === Buffer.concat(sent).length, 5_000), 'small writes did not arrive');
+  assert.equal(pipe.nativeUsed, false, 'small traffic moved to the addon');
+  const bulk = randomBytes(8 * 1024 * 1024);
+  sent.push(bulk);
+  inbound.local.write(bulk);
+  const tail = Buffer.from('and the end');
+  sent.push(tail);
+  inbound.local.end(tail);
+  await once(outbound.accepted, 'end');
+  assert.ok(Buffer.concat(received).equals(Buffer.concat(sent)), 'the bytes differ from what was sent');
+  assert.equal(pipe.nativeUsed, true, 'the bulk transfer stayed on the JavaScript path');
+  assert.ok(pipe.nativeTotal > 0);
+  assert.equal(counted, Buffer.concat(sent).length);
+  pipe.stop();
+  for (const s of [inbound.local, inbound.accepted, outbound.local, outbound.accepted]) s.destroy();
 });
 
 test('native: bytes Node had already read are passed on first, in order (that direction stays on the JavaScript path)', { timeout: 30_000 }, async (t) => {
@@ -321,16 +359,23 @@ test(`${label}: traffic that only this path moves keeps the backend up past the 
     let received = 0;
     client.on('data', (chunk: Buffer) => (received += chunk.length));
     await once(client, 'connect');
-    // bytes every 200 ms for 2.8 s: almost three idle timeouts' worth; only the bytes keep it up
+    // bulk bytes (each write moves both directions onto the addon, on the native path) every
+    // 200 ms for 2.8 s: almost three idle timeouts' worth; only the bytes keep it up
+    const CHUNK = 64 * 1024;
+    assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 10_000), 'the backend did not start');
+    await sleep(100);
+    const pipesBefore = openDescriptors().pipes; // the backend's output pipes are open by now
     for (let i = 0; i < 14; i++) {
-      client.write('x'.repeat(1000));
+      client.write(Buffer.alloc(CHUNK, 120));
+      if (i === 3 && dataPath.name === 'native') {
+        assert.ok(openDescriptors().pipes >= pipesBefore + 2, 'no splice pipe open: the traffic did not move to the addon');
+      }
       await sleep(200);
       assert.equal(d.daemon.backendPhase, 'running', `the backend was stopped after ${i} rounds of traffic`);
     }
-    assert.ok(await waitFor(() => received === 14_000, 5_000), 'timed out');
-    // the addon reports within REPORT_MS
-    assert.ok(await waitFor(() => d.daemon.statusReport().clients[0]?.bytesOut === 14_000, 2_000), 'timed out');
-    assert.equal(d.daemon.statusReport().clients[0]?.bytesIn, 14_000);
+    assert.ok(await waitFor(() => received === 14 * CHUNK, 5_000), 'timed out');
+    assert.equal(d.daemon.statusReport().clients[0]?.bytesOut, 14 * CHUNK);
+    assert.equal(d.daemon.statusReport().clients[0]?.bytesIn, 14 * CHUNK);
     client.destroy();
     // quiet now: the backend goes
     assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 10_000), 'timed out');
