@@ -35,10 +35,12 @@ packages=(
 # (invoke-rc.d's documented hook; exit 101 = "action forbidden"). One already there
 # (container images ship one) is left as it is.
 policy=/usr/sbin/policy-rc.d
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
 if [[ ! -e $policy ]]; then
-  printf '#!/bin/sh\n# mrsocko test-deps: no service starts while the test packages install\nexit 101\n' >"$policy"
-  chmod 755 "$policy"
-  trap 'rm -f "$policy"' EXIT
+  printf '#!/bin/sh\n# mrsocko test-deps: no service starts while the test packages install\nexit 101\n' |
+    "${as_root[@]}" install -m 755 /dev/stdin "$policy"
+  trap '"${as_root[@]}" rm -f "$policy"' EXIT
 fi
 
 source "$(dirname "$0")/apt-ensure.sh"
@@ -48,7 +50,7 @@ apt_ensure test-deps "${packages[@]}"
 # START_KNOCKD=0), which would sniff the network and run iptables on its default
 # sequences: the tests need only the `knock` client.
 if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet knockd 2>/dev/null; then
-  if [[ $(id -u) -ne 0 ]]; then sudo systemctl disable --now knockd; else systemctl disable --now knockd; fi
+  "${as_root[@]}" systemctl disable --now knockd
 fi
 
 # Check what the tests will actually run, not only what dpkg says.
