@@ -22,10 +22,10 @@ import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './
  * How often bytes that keep flowing are reported (the idle countdown and `status` see them
  * this late at most; the first byte after a quiet spell is reported at once).
  */
-export const REPORT_MS = 100;
+const REPORT_MS = 100;
 
 /** A read this large moves a direction onto the addon (the size that takes a slot on the JavaScript path). */
-export const SWITCH_AT_BYTES = LARGE_READ_BYTES;
+const SWITCH_AT_BYTES = LARGE_READ_BYTES;
 
 /** What native/splice.c reports. */
 const BYTES = 0;
