@@ -113,7 +113,7 @@ function setup(idle: Partial<IdleConfig>) {
     changed: (s) => policy?.phaseChanged(s.phase),
   });
   policy = new IdlePolicy({ config: () => config, lifecycle, countedOpen: () => 0, openClients: () => 0, exit: () => undefined, clock });
-  return { clock, calls, logs, lifecycle, policy };
+  return { clock, calls, logs, lifecycle, policy, config };
 }
 
 test('on the fake clock: frozen after `freeze` idle, thawed by the next client, stopped `timeout` after the last activity', async () => {
@@ -183,5 +183,20 @@ test('on the fake clock: a driver that cannot freeze keeps the backend running u
   t.clock.advance(1);
   await settle();
   assert.equal(t.lifecycle.phase, 'stopped');
+  t.policy.stop();
+});
+
+test('on the fake clock: a reload that sets freeze applies to the running backend', async () => {
+  const t = setup({ freezeMs: Infinity });
+  t.lifecycle.demand('client');
+  await settle();
+  t.clock.advance(6 * 60_000);
+  await settle();
+  assert.equal(t.lifecycle.phase, 'running', 'no freeze configured');
+  Object.assign(t.config, { freezeMs: 5 * 60_000 }); // the daemon's config() returns the new [idle] once reloaded
+  t.policy.reload(t.config);
+  t.clock.advance(0);
+  await settle();
+  assert.equal(t.lifecycle.phase, 'frozen', 'idle for 6 min already: frozen at once');
   t.policy.stop();
 });

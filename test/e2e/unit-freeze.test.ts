@@ -64,6 +64,9 @@ test('unit backend: frozen after `freeze` idle (SIGSTOP fallback on cgroup v1), 
     assert.ok((await c.waitFor(`ps -o stat= -p ${pid}`, (r) => r.stdout.trim().startsWith('T'), 6000, 100)).ok, await diag());
     const inactive = await c.waitFor(`systemctl is-active ${BACKEND}`, (r) => r.stdout.trim() === 'inactive', 12_000, 200);
     assert.ok(inactive.ok, `still ${inactive.last.stdout.trim()}${await diag()}`);
+    // the watchdog (WatchdogSec= of mrsocko@.service) kept being pinged: the same mrsocko throughout
+    assert.equal(await show(c, `mrsocko@${INSTANCE}.service`, 'MainPID'), self, 'mrsocko was not restarted');
+    assert.notEqual(await show(c, `mrsocko@${INSTANCE}.service`, 'WatchdogUSec'), '0');
     const after = await c.journal([`mrsocko@${INSTANCE}`]);
     assert.match(after, /stopping backend/);
     assert.doesNotMatch(after, /could not thaw/);
