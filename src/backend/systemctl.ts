@@ -27,6 +27,7 @@ export class SystemctlBackend implements BackendDriver {
   private watch: UnitWatch | undefined;
   /** How the unit was frozen last: `systemctl freeze` (the cgroup v2 freezer) or SIGSTOP. */
   private frozenBy: 'freeze' | 'signal' | undefined;
+  private leftoverResumed = false;
 
   constructor(private readonly options: SystemctlOptions) {
     this.description = options.unit;
@@ -40,6 +41,22 @@ export class SystemctlBackend implements BackendDriver {
       throw new Error(`systemctl start ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
     this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
+    this.resumeLeftover();
+  }
+
+  /**
+   * Once per mrsocko: an mrsocko that ended while the unit was frozen ([idle] freeze) left
+   * it frozen, and `systemctl start` of an active unit does nothing. Thaw it and SIGCONT it
+   * (harmless on a unit that is not frozen), not awaited: a unit that was not frozen (the
+   * usual case) costs no time, a frozen one answers once the signal lands.
+   */
+  private resumeLeftover(): void {
+    if (this.leftoverResumed) return;
+    this.leftoverResumed = true;
+    const { unit } = this.options;
+    void this.systemctl(['thaw', '--', unit])
+      .then(() => this.systemctl(['kill', '--signal=SIGCONT', '--', unit]))
+      .catch(() => undefined);
   }
 
   watchForOutsideStart(started: (by: string) => void): { close(): void } | undefined {
@@ -49,6 +66,7 @@ export class SystemctlBackend implements BackendDriver {
   /** Started from outside: follow it as after our own start (a stop or crash from outside is noticed). */
   adopt(): void {
     const { unit, env, systemctl } = this.options;
+    this.resumeLeftover();
     this.watch?.close();
     this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
   }

@@ -60,12 +60,22 @@ test('unit backend: frozen after `freeze` idle (SIGSTOP fallback on cgroup v1), 
     t.diagnostic(`unit backend, connect to HTTP 200: cold start ${cold.toFixed(0)} ms, through a thaw (SIGCONT) ${thawed.toFixed(0)} ms`);
     assert.ok(thawed < cold, `thaw ${thawed} ms vs cold ${cold} ms`);
 
+    // frozen again, and mrsocko is killed meanwhile: the next mrsocko (socket activation) adopts the
+    // unit as started from outside and lets it run again
+    assert.ok((await c.waitFor(`ps -o stat= -p ${pid}`, (r) => r.stdout.trim().startsWith('T'), 6000, 100)).ok, await diag());
+    assert.equal((await c.exec(`systemctl kill --signal=SIGKILL mrsocko@${INSTANCE}.service`)).status, 0);
+    assert.ok((await c.waitFor(`systemctl is-active mrsocko@${INSTANCE}.service`, (r) => r.stdout.trim() !== 'active', 5000, 100)).ok);
+    await timed('a frozen unit left by a killed mrsocko');
+    assert.equal(await mainPid(), pid, 'the same process, adopted and resumed');
+    const next = await show(c, `mrsocko@${INSTANCE}.service`, 'MainPID');
+    assert.notEqual(next, self);
+
     // frozen again, then stopped `timeout` after the last activity: thawed first, so no stop_timeout wait
     assert.ok((await c.waitFor(`ps -o stat= -p ${pid}`, (r) => r.stdout.trim().startsWith('T'), 6000, 100)).ok, await diag());
     const inactive = await c.waitFor(`systemctl is-active ${BACKEND}`, (r) => r.stdout.trim() === 'inactive', 12_000, 200);
     assert.ok(inactive.ok, `still ${inactive.last.stdout.trim()}${await diag()}`);
-    // the watchdog (WatchdogSec= of mrsocko@.service) kept being pinged: the same mrsocko throughout
-    assert.equal(await show(c, `mrsocko@${INSTANCE}.service`, 'MainPID'), self, 'mrsocko was not restarted');
+    // the watchdog (WatchdogSec= of mrsocko@.service) kept being pinged: the same mrsocko since the adoption
+    assert.equal(await show(c, `mrsocko@${INSTANCE}.service`, 'MainPID'), next, 'mrsocko was not restarted');
     assert.notEqual(await show(c, `mrsocko@${INSTANCE}.service`, 'WatchdogUSec'), '0');
     const after = await c.journal([`mrsocko@${INSTANCE}`]);
     assert.match(after, /stopping backend/);
