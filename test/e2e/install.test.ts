@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { prerequisite } from '../helpers/require.js';
+import { repoRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/net.js';
 import { bootContainer, CONTAINER_REPO, nspawnAvailable, NSPAWN_REQUIREMENT, type Container } from '../helpers/nspawn.js';
 import { httpGet, nodeBinds } from '../helpers/systemd-e2e.js';
@@ -32,6 +33,8 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
     assert.equal((await run('readlink -f /usr/local/bin/mrsocko')).trim(), '/usr/local/lib/mrsocko/dist/src/cli/main.js');
     assert.match(await run('cat /etc/systemd/system/mrsocko@.service'), /^ExecStart=\S+ --single-threaded \/usr\/local\/lib\/mrsocko\/dist\/src\/cli\/main\.js run --instance %i$/m);
     assert.equal((await run('stat -c %a /etc/mrsocko')).trim(), '755');
+    assert.equal((await run('stat -c %a /usr/local/share/man/man8/mrsocko.8 /usr/local/share/man/man5/mrsocko.conf.5')).trim(), '644\n644', 'the manuals are installed');
+    assert.equal(await run('cat /usr/local/share/man/man8/mrsocko.8'), fs.readFileSync(path.join(repoRoot, 'man/mrsocko.8'), 'utf8'));
     assert.equal((await run('test -e /usr/local/lib/mrsocko/node_modules/typescript && echo dev || echo prod')).trim(), 'prod', 'development packages are pruned');
 
     const second = await run(`${CONTAINER_REPO}/contrib/install.sh --no-build`);
