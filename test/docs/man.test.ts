@@ -92,6 +92,11 @@ test('mrsocko.conf.5 documents every key the loader accepts, in its section, and
   for (const section of documented.keys()) assert.ok(accepted.includes(section), `mrsocko.conf.5 documents [${section}], which the loader refuses`);
 });
 
+test('both manuals name the version in package.json', () => {
+  const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  for (const name of PAGES) assert.match(page(name), new RegExp(`^\\.TH .* "mrsocko ${version.replace(/\./g, '\\.')}"`, 'm'), name);
+});
+
 test('mrsocko.8 documents every command and every option of their --help', () => {
   const man = page('man/mrsocko.8').replace(/\\-/g, '-');
   const cli = (args: string[]): string => {
