@@ -1,10 +1,12 @@
 // The README's promises that can drift: its length, a Quick start of exactly two commands
 // that work as typed where you are root without sudo (so none starts with sudo), and CI
-// (.ci/run) running the same test sequence as the Quick start's second line.
+// (.ci/run) running the same test sequence as the Quick start's second line, and example
+// configs (the README's, mrsocko.conf.5's) that load.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
@@ -41,4 +43,13 @@ test('.ci/run runs the Quick start\'s test sequence, in order', () => {
     assert.ok(at >= 0, `.ci/run does not run "${step}" (after line ${from})`);
     from = at + 1;
   }
+});
+
+test('the README\'s and mrsocko.conf.5\'s example configs load', () => {
+  const blocks = [...readme.matchAll(/```ini\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(blocks.length >= 1, 'the README has an ini example');
+  const man = fs.readFileSync(path.join(repoRoot, 'man/mrsocko.conf.5'), 'utf8');
+  const example = /^\.SH EXAMPLE\n\.nf\n([\s\S]*?)^\.fi$/m.exec(man)?.[1];
+  assert.ok(example !== undefined, 'mrsocko.conf.5 has an EXAMPLE');
+  for (const text of [...blocks, example]) assert.doesNotThrow(() => parseConfig(text, 'example.conf'), text);
 });
