@@ -20,6 +20,7 @@ import { formatStatus } from './status-line.js';
 import { clientAddress, LOCAL_CLIENT, type ClientAddress } from './access/address.js';
 import { AccessPolicy, Admission } from './access/admission.js';
 import { RefusalLog } from './access/refusal-log.js';
+import { EvictionLog } from './session/eviction-log.js';
 import { ClientTable, type FlowKind } from './session/clients.js';
 import { ControlServer } from './control/server.js';
 import { STATUS_VERSION, type StatusReport } from './control/report.js';
@@ -88,6 +89,8 @@ export class Daemon {
   /** [access] and [idle] keepalive, decided per connection or flow at accept. */
   private readonly admission: Admission;
   private readonly refusals: RefusalLog;
+  /** What was closed to make room at max_connections. */
+  private readonly evictions: EvictionLog;
   private readonly control: ControlServer | undefined;
 
   constructor(options: DaemonOptions) {
@@ -110,6 +113,7 @@ export class Daemon {
       emit: (event) => this.log.event(event),
       explain: (refusal, address) => this.admission.policy.explain(refusal, address),
     });
+    this.evictions = new EvictionLog({ emit: (event) => this.log.event(event) });
     this.control = options.controlSocket !== undefined
       ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))
       : undefined;
@@ -157,6 +161,7 @@ export class Daemon {
       for (const u of this.udp) u.close();
       this.closeAll(this.connections);
       this.refusals.shutdown();
+      this.evictions.shutdown();
       this.control?.close();
       this.idle.stop();
       clearTimeout(this.maxRuntimeTimer);
@@ -242,6 +247,7 @@ export class Daemon {
       return;
     }
     const connection = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
+    accounting.victim = { socketName: connection.socketName, peer: connection.peer, evict: (busy) => connection.close(busy) };
     this.connections.add(connection);
     if (this.lifecycle.phase === 'running') {
       connection.connect();
@@ -256,15 +262,22 @@ export class Daemon {
   /**
    * Admission of one new connection or UDP flow, before it is held and before the backend
    * is demanded ([access], src/access/admission.ts). A refusal is logged (rate-limited) and
-   * counted. When admitted, the caller opens the client's accounting at once
-   * (`this.clients.open(address, kind)`), in the same turn, so the limits see it.
+   * counted. At max_connections, room is made first when it can be: the connection or
+   * flow chosen (src/session/eviction.ts) is closed and logged (rate-limited too). When
+   * admitted, the caller opens the client's accounting at once (`this.clients.open(address,
+   * kind)`) and sets its `victim`, in the same turn, so the limits see it.
    */
   private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
     const phase = this.lifecycle.phase;
-    const refusal = this.admission.decide(address, phase === 'running' || phase === 'starting');
-    if (refusal === undefined) return true;
+    const decision = this.admission.decide(address, phase === 'running' || phase === 'starting');
+    if (decision === undefined) return true;
     const client = typeof peer === 'string' ? peer : describePeer(peer);
-    this.refusals.refused(address, socketName, client, refusal, kind === 'connection' ? 'connection' : 'datagram');
+    if (typeof decision !== 'string') {
+      const victim = this.clients.evict(decision);
+      this.evictions.evicted(decision, victim, client, this.admission.policy.maxConnections);
+      return true;
+    }
+    this.refusals.refused(address, socketName, client, decision, kind === 'connection' ? 'connection' : 'datagram');
     return false;
   }
 
@@ -329,7 +342,14 @@ export class Daemon {
     },
     opened: (flow) => {
       // admit() said yes in this same turn: account for the flow before anything else
-      flow.accounting = this.clients.open(clientAddress(flow.address) ?? LOCAL_CLIENT, 'flow');
+      const accounting = this.clients.open(clientAddress(flow.address) ?? LOCAL_CLIENT, 'flow');
+      accounting.victim = {
+        socketName: flow.socketName,
+        peer: flow.peer,
+        evict: () => flow.close('evicted'),
+        clientDatagrams: () => flow.datagramsFromClient,
+      };
+      flow.accounting = accounting;
       this.openFlow(flow);
     },
     // Activity is counted through flow.accounting: only counted clients ([idle] keepalive) touch the idle timer.
@@ -621,6 +641,7 @@ export class Daemon {
         flows,
         held: this.held.size + this.heldFlows.size,
         refused: this.refusals.total,
+        evicted: this.evictions.total,
       },
       clients: clients.map((c) => ({
         address: c.address,

@@ -1,8 +1,10 @@
 // Who may connect, who may wake the backend, whose traffic keeps it up: `[access]` and
 // `[idle] keepalive`, decided once per TCP connection or UDP flow, at accept, before the
-// client is held and before the backend is demanded.
+// client is held and before the backend is demanded. At max_connections a client is not
+// refused while room can be made (../session/eviction.ts has who gives way).
 import type { AccessConfig, IdleConfig } from '../config/types.js';
 import type { ClientTable } from '../session/clients.js';
+import type { Choice } from '../session/eviction.js';
 import type { ClientAddress } from './address.js';
 import { AddressRules } from './rules.js';
 
@@ -13,8 +15,12 @@ export type Refusal =
   | 'not-allowed'
   /** The backend is down, `wake` is set and does not match. */
   | 'no-wake'
+  /** max_connections reached and no room could be made (../session/eviction.ts). */
   | 'max-connections'
   | 'max-per-source';
+
+/** undefined: admitted; a Refusal: refused; a Choice: admitted once that connection or flow is closed (ClientTable.evict). */
+export type Decision = Refusal | Choice | undefined;
 
 /** The rules and limits, compiled. Built from a validated Config, so parsing cannot fail here. */
 export class AccessPolicy {
@@ -23,7 +29,8 @@ export class AccessPolicy {
   readonly wake: AddressRules;
   readonly keepalive: AddressRules;
   readonly maxConnections: number;
-  readonly maxPerSource: number;
+  /** undefined: no limit. */
+  readonly maxPerSource: number | undefined;
 
   constructor(access: AccessConfig, idle: Pick<IdleConfig, 'keepalive'>) {
     this.allow = AddressRules.parse(access.allow);
@@ -49,9 +56,9 @@ export class AccessPolicy {
       case 'no-wake':
         return 'not in wake, and the backend is not running';
       case 'max-connections':
-        return `max_connections = ${this.maxConnections} reached`;
+        return `max_connections = ${this.maxConnections} reached, and all connections of the largest holders are busy`;
       case 'max-per-source':
-        return `max_per_source = ${this.maxPerSource} reached`;
+        return `max_per_source = ${this.maxPerSource ?? '?'} reached`;
     }
   }
 }
@@ -72,17 +79,20 @@ export class Admission {
   }
 
   /**
-   * May this client open one more connection or flow? undefined = yes. `backendUp` is
+   * May this client open one more connection or flow? undefined = yes; a Choice = yes,
+   * once the caller has closed that one to make room (in this same turn). `backendUp` is
    * true while the backend is running or already starting (someone else woke it): then
-   * `wake` does not apply.
+   * `wake` does not apply. The per-source limit comes first: nothing is closed for a
+   * client that would be refused anyway.
    */
-  decide(address: ClientAddress, backendUp: boolean): Refusal | undefined {
+  decide(address: ClientAddress, backendUp: boolean): Decision {
     const p = this.policyNow;
     if (!p.deny.empty && p.deny.matches(address)) return 'denied';
     if (!p.allow.empty && !p.allow.matches(address)) return 'not-allowed';
     if (!backendUp && !p.wake.empty && !p.wake.matches(address)) return 'no-wake';
-    if (this.clients.openCount >= p.maxConnections) return 'max-connections';
-    if (this.clients.openFor(address) >= p.maxPerSource) return 'max-per-source';
+    if (p.maxPerSource !== undefined && this.clients.openFor(address) >= p.maxPerSource) return 'max-per-source';
+    // (over the limit only after a reload lowered it: then one in, one out)
+    if (this.clients.openCount >= p.maxConnections) return this.clients.roomFor(address) ?? 'max-connections';
     return undefined;
   }
 }

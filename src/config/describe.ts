@@ -82,7 +82,7 @@ function describeAccess(a: AccessConfig): Line[] {
     optional('deny', list(a.deny), 'no address is refused'),
     optional('wake', list(a.wake), 'any admitted client may start the backend'),
     set('max_connections', String(a.maxConnections)),
-    set('max_per_source', String(a.maxPerSource)),
+    optional('max_per_source', a.maxPerSource === undefined ? undefined : String(a.maxPerSource), 'no per-address limit; at max_connections the address holding the most makes room'),
   ];
 }
 

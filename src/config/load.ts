@@ -24,7 +24,8 @@ export const DEFAULTS = {
   maxRuntimeMs: Infinity,
   minRuntimeMs: 0,
   maxConnections: 1024,
-  maxPerSource: 64,
+  /** None: a reverse proxy on the same host is one address; fairness at max_connections comes from ../session/eviction.ts. */
+  maxPerSource: undefined,
   logLevel: 'info',
 } as const;
 
@@ -258,7 +259,7 @@ function readAccess(f: Fields): AccessConfig {
     deny: addressRules(f, 'deny'),
     wake: addressRules(f, 'wake'),
     maxConnections: f.positiveInt('max_connections', DEFAULTS.maxConnections),
-    maxPerSource: f.positiveInt('max_per_source', DEFAULTS.maxPerSource),
+    maxPerSource: f.has('max_per_source') ? f.positiveInt('max_per_source', 1) : DEFAULTS.maxPerSource,
   };
 }
 

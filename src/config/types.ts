@@ -64,8 +64,10 @@ export interface AccessConfig {
   readonly deny: readonly string[];
   /** Empty = anyone admitted may wake the backend. */
   readonly wake: readonly string[];
+  /** Open TCP connections + UDP flows together; at the limit, room is made (../session/eviction.ts). */
   readonly maxConnections: number;
-  readonly maxPerSource: number;
+  /** Per client address; undefined = no limit (the default). */
+  readonly maxPerSource: number | undefined;
 }
 
 export interface LogConfig {

@@ -67,6 +67,8 @@ export interface StatusReport {
     held: number;
     /** Refused connections and datagrams since mrsocko started. */
     refused: number;
+    /** Connections and flows closed to make room at max_connections since mrsocko started. */
+    evicted: number;
   };
   /** Open ones first, then by last activity; clients with nothing open are remembered up to 256. */
   clients: ClientReport[];
@@ -84,7 +86,8 @@ export function renderStatus(r: StatusReport): string {
   lines.push(`idle:    ${r.idle.reason}`);
   const t = r.totals;
   const open = [plural(t.connections, 'connection'), ...(t.flows > 0 ? [plural(t.flows, 'flow')] : []), ...(t.held > 0 ? [`${t.held} held`] : [])];
-  lines.push(`clients: ${t.clients} connected (${open.join(', ')}); ${t.refused} refused since start`);
+  lines.push(`clients: ${t.clients} connected (${open.join(', ')}); ${t.refused} refused` +
+    `${t.evicted > 0 ? `, ${t.evicted} closed to make room` : ''} since start`);
   if (r.clients.length > 0) {
     const rows = [
       ['ADDRESS', 'CONN', 'FLOWS', 'BYTES IN', 'BYTES OUT', 'LAST ACTIVITY', 'COUNTED'],

@@ -28,6 +28,13 @@ export type LogEvent =
   | { kind: 'client-refused'; socket: string; client: string; traffic: 'connection' | 'datagram'; reason: string; source: string; windowMs: number }
   | { kind: 'refusals-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'refusals-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | {
+    kind: 'client-evicted'; socket: string; client: string; what: 'connection' | 'flow'; reason: 'one-datagram' | 'silent' | 'busy';
+    source: string; holds: number; quietMs: number; newcomer: string; maxConnections: number; windowMs: number;
+  }
+  /** `connections` and `datagrams` (= flows) closed to make room. */
+  | { kind: 'evictions-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | { kind: 'evictions-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'control-socket'; path: string; problem?: string }
   | { kind: 'shutdown'; signal: string }
   | { kind: 'reload'; ok: boolean; detail: string };
@@ -41,6 +48,11 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 const refusedTraffic = (e: { connections: number; datagrams: number }): string =>
   [e.connections > 0 || e.datagrams === 0 ? plural(e.connections, 'connection') : '', e.datagrams > 0 ? plural(e.datagrams, 'datagram') : '']
+    .filter(Boolean)
+    .join(' and ');
+
+const closedTraffic = (e: { connections: number; datagrams: number }): string =>
+  [e.connections > 0 || e.datagrams === 0 ? plural(e.connections, 'connection') : '', e.datagrams > 0 ? plural(e.datagrams, 'udp flow') : '']
     .filter(Boolean)
     .join(' and ');
 
@@ -139,6 +151,31 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         level: 'notice',
         message: `refused ${refusedTraffic(e)} from ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
           `in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}; too many sources to log each)`,
+      };
+    case 'client-evicted': {
+      const why = e.reason === 'one-datagram'
+        ? `a flow of one datagram, ${e.source} holding ${e.holds}`
+        : e.reason === 'silent'
+          ? `silent for ${formatTimespan(roundSeconds(e.quietMs))}, ${e.source} holding ${e.holds}`
+          : `nothing silent to close, and ${e.source} held the most (${e.holds}); its least recently active`;
+      return {
+        level: 'notice',
+        message: `${e.socket}: closed ${e.what === 'connection' ? 'connection' : 'udp flow'} ${e.client} to make room for ${e.newcomer} ` +
+          `(max_connections = ${e.maxConnections} reached): ${why} ` +
+          `(further closures at ${e.source} are summed up every ${formatTimespan(e.windowMs)})`,
+      };
+    }
+    case 'evictions-summary':
+      return {
+        level: 'notice',
+        message: `closed another ${closedTraffic(e)} of ${e.source} in the last ${formatTimespan(roundSeconds(e.windowMs))} ` +
+          `to make room at max_connections (${e.reasons})`,
+      };
+    case 'evictions-other':
+      return {
+        level: 'notice',
+        message: `closed ${closedTraffic(e)} of ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
+          `in the last ${formatTimespan(roundSeconds(e.windowMs))} to make room at max_connections (${e.reasons}; too many sources to log each)`,
       };
     case 'control-socket':
       return e.problem === undefined

@@ -25,6 +25,8 @@ export type FlowCloseReason =
   | 'start-failed'
   /** The listening socket closed (mrsocko is shutting down). */
   | 'shutdown'
+  /** Forgotten to make room for a new client at max_connections (../session/eviction.ts). */
+  | 'evicted'
   /** The upstream socket failed (EMFILE, …), a reply could not be sent, or the backend
    *  port refused a datagram and the owner chose not to hold the flow (FlowHooks.refused). */
   | 'error';
@@ -172,6 +174,8 @@ export class UdpFlow {
   /** backend → client */
   bytesOut = 0;
   datagramsOut = 0;
+  /** Every datagram the client sent, delivered, queued or dropped (one: a one-datagram flow). */
+  datagramsFromClient = 0;
   /** Datagrams of this flow dropped for want of room: its queue (or all flows' queues
    *  together) was full, or too many sends were pending on a socket. */
   dropped = 0;
@@ -227,6 +231,7 @@ export class UdpFlow {
   /** A datagram from the client, in arrival order. */
   fromClient(datagram: Buffer, now: number): void {
     this.lastActivity = now;
+    this.datagramsFromClient += 1;
     // While earlier datagrams are still being released, later ones queue behind them.
     if (this.phase === 'open' && this.queue.length === 0) this.sendUpstream(datagram);
     else if (this.phase !== 'closed') this.enqueue(datagram);

@@ -4,8 +4,10 @@
 //
 // One ClientHandle per connection or flow; the proxies call `addIn(n)`/`addOut(n)` for
 // every chunk or datagram. That is the hot path: two additions, a timestamp, and — for a
-// counted client only — the idle timer's touch(). No allocation, closure or timer.
+// counted client only — the idle timer's touch() — and moving the handle to the end of its
+// client's activity list (./eviction.ts). No allocation, closure or timer.
 import type { ClientAddress } from '../access/address.js';
+import { Eviction, Holder, Slot, type Choice, type Victim } from './eviction.js';
 
 export type FlowKind = 'connection' | 'flow';
 
@@ -49,7 +51,7 @@ export interface ClientTableOptions {
 
 const DEFAULT_MAX_IDLE_CLIENTS = 256;
 
-class ClientEntry {
+class ClientEntry extends Holder {
   connections = 0;
   flows = 0;
   bytesIn = 0;
@@ -60,6 +62,7 @@ class ClientEntry {
     public counted: boolean,
     readonly firstSeen: number,
   ) {
+    super(address.key);
     this.lastActivity = firstSeen;
   }
 
@@ -68,14 +71,20 @@ class ClientEntry {
   }
 }
 
-/** One open connection or flow of a client. */
-export class ClientHandle implements ClientAccounting {
+/**
+ * One open connection or flow of a client. Its owner sets `victim` (how to close it) right
+ * after opening it, so that it can be closed to make room at max_connections.
+ */
+export class ClientHandle extends Slot implements ClientAccounting {
   private closed = false;
   constructor(
     private readonly table: ClientTable,
     private readonly entry: ClientEntry,
-    readonly kind: FlowKind,
-  ) {}
+    kind: FlowKind,
+    at: number,
+  ) {
+    super(entry, kind, at);
+  }
 
   get address(): ClientAddress {
     return this.entry.address;
@@ -92,6 +101,7 @@ export class ClientHandle implements ClientAccounting {
     e.bytesIn += n;
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
+    this.touch(at);
     if (e.counted) this.table.activity(at);
   }
 
@@ -101,6 +111,7 @@ export class ClientHandle implements ClientAccounting {
     e.bytesOut += n;
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
+    this.touch(at);
     if (e.counted) this.table.activity(at);
   }
 
@@ -108,7 +119,7 @@ export class ClientHandle implements ClientAccounting {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.table.release(this.entry, this.kind);
+    this.table.release(this.entry, this);
   }
 }
 
@@ -121,6 +132,8 @@ export class ClientTable {
   private readonly entries = new Map<string, ClientEntry>();
   /** Clients with nothing open, oldest first (insertion order). */
   private readonly idle = new Map<string, ClientEntry>();
+  /** Who gives way at max_connections. */
+  private readonly eviction = new Eviction();
   private openTotal = 0;
   private countedOpenTotal = 0;
 
@@ -133,19 +146,39 @@ export class ClientTable {
 
   /** A connection or flow of `address` begins (after admission). */
   open(address: ClientAddress, kind: FlowKind): ClientHandle {
+    const now = this.now();
     let entry = this.entries.get(address.key);
     if (entry === undefined) {
-      entry = new ClientEntry(address, this.counts(address), this.now());
+      entry = new ClientEntry(address, this.counts(address), now);
       this.entries.set(address.key, entry);
     } else {
       this.idle.delete(address.key);
-      entry.lastActivity = this.now();
+      entry.lastActivity = now;
     }
     if (kind === 'connection') entry.connections += 1;
     else entry.flows += 1;
     this.openTotal += 1;
     if (entry.counted) this.countedOpenTotal += 1;
-    return new ClientHandle(this, entry, kind);
+    const handle = new ClientHandle(this, entry, kind, now);
+    this.eviction.add(handle);
+    return handle;
+  }
+
+  /**
+   * At max_connections: which connection or flow to close so that a new one from
+   * `address` gets in (./eviction.ts has the rule); undefined = none, refuse it.
+   */
+  roomFor(address: ClientAddress): Choice | undefined {
+    return this.eviction.choose(this.entries.get(address.key), this.now());
+  }
+
+  /** Close what roomFor() chose: its accounting at once (the limits see the room in this same turn), then the connection or flow itself. */
+  evict(choice: Choice): Victim {
+    const handle = choice.slot as ClientHandle;
+    const victim = handle.victim as Victim;
+    handle.close();
+    victim.evict(choice.reason === 'busy');
+    return victim;
   }
 
   /** Open connections and flows, all clients together. */
@@ -198,8 +231,9 @@ export class ClientTable {
   }
 
   /** Called by ClientHandle.close(). */
-  release(entry: ClientEntry, kind: FlowKind): void {
-    if (kind === 'connection') entry.connections -= 1;
+  release(entry: ClientEntry, handle: ClientHandle): void {
+    this.eviction.remove(handle);
+    if (handle.kind === 'connection') entry.connections -= 1;
     else entry.flows -= 1;
     this.openTotal -= 1;
     if (entry.counted) this.countedOpenTotal -= 1;

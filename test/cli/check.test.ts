@@ -60,7 +60,7 @@ timeout = 15min                  ; activity-based: stop the backend after this l
 ;deny = 192.168.1.66              ; refused even if allowed; deny wins
 ;wake = 192.168.1.0/24            ; who may start a stopped backend (default: anyone admitted); others are refused while it is down
 ;max_connections = 1024           ; open TCP connections + UDP flows, all clients together
-;max_per_source = 64              ; per client address
+;max_per_source = 64              ; per client address (default: none; a reverse proxy on the same host is one address)
 
 [log]
 ;level = info                    ; debug | info | notice | warning | error
@@ -171,11 +171,13 @@ test('the SPEC example: exit 0 and the effective settings', () => {
     '[socket.web]', 'protocol = tcp', 'backend = 127.0.0.1:18096',
     '[socket.discovery]', 'protocol = udp', 'backend = 127.0.0.1:17359', 'flow_timeout = 1min',
     '[idle]', 'timeout = 15min', 'max_runtime = infinity', 'min_runtime = 0', 'connections_count = no', 'exit = no',
-    '[access]', 'max_connections = 1024', 'max_per_source = 64',
+    '[access]', 'max_connections = 1024',
     '[log]', 'level = info',
   ]) {
     assert.ok(lines.includes(line), `missing "${line}" in:\n${r.stdout}`);
   }
+  // no per-source limit unless set (it was 64, which reset bursts from a reverse proxy)
+  assert.match(r.stdout, /^;max_per_source = +; not set: no per-address limit; at max_connections the address holding the most makes room$/m);
   assert.match(r.stdout, /^listen = 8096 +; \[::\]:8096, IPv6 and IPv4 \(dual-stack\)$/m);
 });
 

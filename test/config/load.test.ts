@@ -84,7 +84,8 @@ test('the SPEC example loads, with defaults filled in', () => {
   assert.deepEqual(c.idle, {
     timeoutMs: 900_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false,
   });
-  assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024, maxPerSource: 64 });
+  assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024 });
+  assert.equal(c.access.maxPerSource, undefined, 'no per-source limit by default');
   assert.deepEqual(c.log, { level: 'info' });
 });
 
@@ -311,12 +312,13 @@ test('describeConfig shows defaults and what unset keys mean', () => {
     '[service]', 'unit = app.service', 'start_timeout = 1min 30s', 'stop_timeout = 30s',
     '[socket.web]', 'protocol = tcp', 'backend = 127.0.0.1:18080',
     'timeout = 15min', 'max_runtime = infinity', 'min_runtime = 0', 'connections_count = no', 'exit = no',
-    'max_connections = 1024', 'max_per_source = 64', 'level = info',
+    'max_connections = 1024', 'level = info',
   ]) {
     assert.ok(text.split('\n').includes(line), `missing "${line}" in:\n${text}`);
   }
   assert.match(text, /^listen = 8080 +; \[::\]:8080, IPv6 and IPv4 \(dual-stack\)$/m);
   assert.match(text, /^;allow = +; not set: anyone may connect$/m);
+  assert.match(text, /^;max_per_source = +; not set: no per-address limit; at max_connections the address holding the most makes room$/m);
   assert.match(text, /^;stop = +; not set: systemctl stop app.service$/m);
 });
 

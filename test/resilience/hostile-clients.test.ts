@@ -164,7 +164,7 @@ test('slowloris, connections_count = no: silent clients do not keep the backend 
     const [port, backendPort] = [await freePort(), await freePort()];
     const d = await startMarkedDaemon(echoConfig(port, backendPort, { idle: 'timeout = 500ms\nconnections_count = no', access: '' }));
     try {
-      // the default max_per_source = 64, all of it taken by silent clients
+      // 64 silent clients (no per-source limit is set: there is none by default)
       const loris = Array.from({ length: 64 }, () => silent(port));
       assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 5000), 'silent clients may wake it');
       const ready = performance.now();
