@@ -18,6 +18,8 @@ packages=(
   # a real UDP (and TCP) backend for the UDP tests: dnsmasq-base is the binary alone,
   # without the dnsmasq package's system service
   dnsmasq-base
+  # a real backend whose session processes call setsid() (test/backend/sshd.test.ts), and its client
+  openssh-server openssh-client
   # the man pages are rendered with warnings on (test/docs/man.test.ts)
   man-db groff-base
 )
@@ -26,7 +28,7 @@ source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make man groff; do
+for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen man groff; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

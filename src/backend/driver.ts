@@ -17,6 +17,12 @@ export interface BackendDriver {
   onUnexpectedExit?: (status: string) => void;
   /** Set by the lifecycle: things worth a log line (stop command results, escalation). */
   onReport?: (level: 'info' | 'warning', message: string) => void;
+  /**
+   * Freeze every process of the backend in place (same pids, same memory), where the driver
+   * can (an exec backend with a cgroup of its own); false when it cannot or did not complete.
+   */
+  freeze?(): Promise<boolean>;
+  thaw?(): Promise<void>;
   /** The backend's main process id, when there is one. */
   readonly pid?: number | undefined;
 }

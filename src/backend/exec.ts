@@ -1,16 +1,24 @@
-// `exec =` backends: a command mrsocko runs itself, in its own session and process group
-// so that stopping it reaches everything it spawned; no shell is involved (argv is already
-// split). With `pidfile =` the command is a launcher for a forking daemon: the daemon is
-// the pid in the file once the launcher is done, and its process group is stopped too.
+// `exec =` backends: a command mrsocko runs itself, in its own session and process group,
+// and — where mrsocko can make one (root, a cgroup hierarchy) — in a cgroup of its own
+// (./cgroup.ts): stopping it reaches everything it spawned, sessions of its own included.
+// No shell is involved (argv is already split). With `pidfile =` the command is a launcher
+// for a forking daemon: the daemon is the pid in the file once the launcher is done —
+// accepted only if it is the backend's (see `belongs`), never anything else.
+//
+// Without a cgroup, the backend's processes are its process groups (the launcher's and the
+// daemon's): a process that calls setsid() itself leaves them and is not found. And since
+// kill(-pgid) from root reaches every member whoever owns it, a backend with `user =` gets
+// its groups' members signalled one by one, only those running as that user.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendDriver } from './driver.js';
 import { describeExit } from './driver.js';
 import type { Credentials } from './credentials.js';
-import { groupGone, isAlive, processGroupOf } from './procfs.js';
+import { BackendCgroup, type CgroupKind } from './cgroup.js';
+import { readLines } from './line-reader.js';
+import { readPidfile, writableBy, type PidfileFacts } from './pidfile.js';
+import { describePid, groupGone, groupMembersRunningAs, isAlive, processGroupOf, runsAs } from './procfs.js';
 import { runStopCommand } from './stop-command.js';
 
 export { groupGone };
@@ -27,6 +35,11 @@ export interface ExecOptions {
   stopTimeoutMs: number;
   /** Receives each line the backend (or its stop command) writes. */
   output: (stream: 'stdout' | 'stderr' | 'stop', line: string, pid: number) => void;
+  /**
+   * A cgroup of the backend's own: `auto` (the default) uses cgroup v2 where it can, else
+   * the v1 freezer, else none; `none` never makes one.
+   */
+  cgroup?: 'auto' | CgroupKind | 'none';
 }
 
 /** How often to look whether a stopping backend is gone (only while stopping). */
@@ -38,6 +51,13 @@ const DAEMON_WATCH_MS = 1000;
 /** After SIGKILL, how long to wait for the kernel before complaining. */
 const AFTER_KILL_MS = 2000;
 
+/** What a pidfile said before the launch: the same file and number later is not the new daemon. */
+interface Stale {
+  pid: number;
+  ino: number;
+  mtimeMs: number;
+}
+
 export class ExecBackend implements BackendDriver {
   readonly description: string;
   onUnexpectedExit?: (status: string) => void;
@@ -46,10 +66,13 @@ export class ExecBackend implements BackendDriver {
   private launcherExited: Promise<void> = Promise.resolve();
   /** The backend's pid: the launched process, or the daemon from the pidfile. */
   private mainPid: number | undefined;
-  /** Process groups to signal when stopping. */
+  /** Process groups to signal when stopping (without a cgroup). */
   private readonly groups = new Set<number>();
   private watch: NodeJS.Timeout | undefined;
   private stopRequested = false;
+  private cgroup: BackendCgroup | undefined;
+  /** Why there is no cgroup, once said (said once, not at every start). */
+  private noCgroupSaid = false;
 
   constructor(private readonly options: ExecOptions) {
     this.description = describeArgv(options.argv);
@@ -59,40 +82,86 @@ export class ExecBackend implements BackendDriver {
     return this.mainPid;
   }
 
+  /** The backend's cgroup directory and kind, when it has one (for status and tests). */
+  get cgroupInfo(): { kind: CgroupKind; dir: string } | undefined {
+    return this.cgroup ? { kind: this.cgroup.kind, dir: this.cgroup.dir } : undefined;
+  }
+
+  /** The uid the backend runs as. */
+  private get uid(): number {
+    return this.options.credentials?.uid ?? process.getuid?.() ?? 0;
+  }
+
+  private get gid(): number {
+    return this.options.credentials?.gid ?? process.getgid?.() ?? 0;
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     this.stopRequested = false;
     this.groups.clear();
     this.mainPid = undefined;
+    this.makeCgroup();
     const { pidfile } = this.options;
+    let stale: Stale | undefined;
     if (pidfile !== undefined) {
-      const running = readPidfile(pidfile);
-      if (running !== undefined && isAlive(running)) {
-        this.onReport?.('info', `pidfile ${pidfile} names running pid ${running}; using it as the backend`);
-        this.track(running);
-        return;
+      // A pidfile left from before is never adopted: mrsocko only follows what it started.
+      // Nor is it removed (it may be a live daemon's lock file, postgres's postmaster.pid)
+      // or its pid signalled; the daemon launched now writes over it.
+      const before = readPidfile(pidfile);
+      if (before.kind === 'refused') throw this.refuse(`pidfile ${pidfile}: ${before.reason}`);
+      if (before.kind === 'pid') {
+        stale = { pid: before.pid, ino: before.facts.ino, mtimeMs: before.facts.mtimeMs };
+        if (isAlive(before.pid)) {
+          this.onReport?.('warning', `pidfile ${pidfile} names ${describePid(before.pid)}, which mrsocko did not start: ` +
+            'not adopted, not signalled, the file left in place; launching the backend');
+        }
       }
-      fs.rmSync(pidfile, { force: true }); // stale: the new daemon writes a fresh one
     }
     const launcher = await this.launch(signal);
     if (pidfile === undefined) {
       this.mainPid = launcher.pid;
       return;
     }
-    this.track(await this.waitForPidfile(pidfile, launcher, signal));
+    this.track(await this.waitForPidfile(pidfile, launcher, stale, signal));
+  }
+
+  private makeCgroup(): void {
+    if (this.cgroup !== undefined || this.options.cgroup === 'none') return;
+    const made = BackendCgroup.create(this.options.cgroup ?? 'auto');
+    if ('cgroup' in made) {
+      this.cgroup = made.cgroup;
+      this.onReport?.('info', `cgroup of its own: ${made.cgroup.dir} (${made.cgroup.kind})`);
+    } else if (!this.noCgroupSaid) {
+      this.noCgroupSaid = true;
+      this.onReport?.('info', `no cgroup of its own (${made.problem}): processes that leave the backend's ` +
+        'process groups (setsid()) are not found at the stop');
+    }
+  }
+
+  private refuse(message: string): Error {
+    this.onReport?.('warning', message);
+    return new Error(message);
   }
 
   private launch(signal: AbortSignal): Promise<ChildProcess> {
     const { argv, env, cwd, credentials, output } = this.options;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
-      const child = spawn(argv[0] as string, argv.slice(1), {
-        env,
-        cwd,
-        uid: credentials?.uid,
-        gid: credentials?.gid,
-        detached: true, // setsid(): own session and process group, pgid = pid
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const run = (): ChildProcess =>
+        spawn(argv[0] as string, argv.slice(1), {
+          env,
+          cwd,
+          uid: credentials?.uid,
+          gid: credentials?.gid,
+          detached: true, // setsid(): own session and process group, pgid = pid
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      let child: ChildProcess;
+      try {
+        child = this.cgroup ? this.cgroup.spawnInside(run) : run();
+      } catch (err) {
+        return reject(new Error(`cannot run ${argv[0]} in ${this.cgroup?.dir}: ${(err as Error).message}`));
+      }
       this.launcher = child;
       this.launcherExited = new Promise((done) => child.once('exit', () => done()));
       child.once('error', (err: NodeJS.ErrnoException) => {
@@ -102,7 +171,7 @@ export class ExecBackend implements BackendDriver {
         const pid = child.pid as number;
         this.groups.add(pid);
         for (const stream of ['stdout', 'stderr'] as const) {
-          createInterface({ input: child[stream]!, crlfDelay: Infinity }).on('line', (line) => output(stream, line, pid));
+          readLines(child[stream]!, (line) => output(stream, line, pid));
         }
         child.once('exit', (code, sig) => {
           // A forking daemon's launcher is expected to exit; the daemon is watched instead.
@@ -113,11 +182,16 @@ export class ExecBackend implements BackendDriver {
     });
   }
 
-  private async waitForPidfile(pidfile: string, launcher: ChildProcess, signal: AbortSignal): Promise<number> {
+  private async waitForPidfile(pidfile: string, launcher: ChildProcess, stale: Stale | undefined, signal: AbortSignal): Promise<number> {
     for (;;) {
       signal.throwIfAborted();
-      const pid = readPidfile(pidfile);
-      if (pid !== undefined && isAlive(pid)) return pid;
+      const read = readPidfile(pidfile);
+      if (read.kind === 'refused') throw this.refuse(`pidfile ${pidfile}: ${read.reason}`);
+      if (read.kind === 'pid' && !isStale(read.pid, read.facts, stale) && isAlive(read.pid)) {
+        const refusal = this.belongs(read.pid, read.facts);
+        if (refusal !== undefined) throw this.refuse(`pidfile ${pidfile}: not accepting ${describePid(read.pid)}: ${refusal}`);
+        return read.pid;
+      }
       if (launcher.exitCode !== null && launcher.exitCode !== 0) {
         throw new Error(`${this.description} exited with status ${launcher.exitCode} before writing ${pidfile}`);
       }
@@ -126,6 +200,22 @@ export class ExecBackend implements BackendDriver {
       }
       await sleep(PIDFILE_POLL_MS, undefined, { signal });
     }
+  }
+
+  /**
+   * Why `pid`, read from a pidfile, is not the backend's — or undefined when it is: in
+   * the backend's cgroup where it has one; otherwise a process running as the backend's
+   * user (what that user could signal itself), or any process when the pidfile is
+   * root's, reached without unsafe symlinks and not writable by that user (systemd's
+   * rule). A backend running as root is trusted with any pid, as it could kill any.
+   */
+  private belongs(pid: number, facts: PidfileFacts): string | undefined {
+    if (pid === process.pid || pid === 1) return 'that is mrsocko itself or PID 1';
+    if (this.cgroup) return this.cgroup.contains(pid) ? undefined : `it is not in the backend's cgroup ${this.cgroup.dir}`;
+    const uid = this.uid;
+    if (uid === 0 || runsAs(pid, uid)) return undefined;
+    if (facts.uid === 0 && facts.safeChain && !writableBy(facts, uid, this.gid)) return undefined;
+    return `it does not run as the backend's user (uid ${uid}), and the backend's user could have written ${facts.resolved}`;
   }
 
   /** Follow a daemon that is not our child. */
@@ -147,28 +237,50 @@ export class ExecBackend implements BackendDriver {
     this.watch = undefined;
   }
 
+  /** Freezes the backend (every process of its cgroup). False without a cgroup or when it did not complete. */
+  async freeze(): Promise<boolean> {
+    return this.cgroup ? this.cgroup.freeze() : false;
+  }
+
+  async thaw(): Promise<void> {
+    await this.cgroup?.thaw();
+  }
+
   async stop(): Promise<void> {
-    if (this.mainPid === undefined && this.groups.size === 0) return;
+    if (this.mainPid === undefined && this.groups.size === 0 && (this.cgroup === undefined || this.cgroup.empty())) {
+      this.removeCgroup();
+      return;
+    }
     this.stopRequested = true;
     this.stopWatching();
     const { stopCommand, stopTimeoutMs } = this.options;
     const deadline = Date.now() + stopTimeoutMs;
     if (stopCommand !== undefined) {
+      if (this.cgroup?.frozen()) await this.cgroup.thaw();
       await this.runStopCommand(stopCommand, stopTimeoutMs);
     } else {
-      this.signalAll('SIGTERM');
+      await this.signalAll('SIGTERM');
     }
     if (!(await this.waitUntilGone(deadline))) {
-      const groups = [...this.groups].join(', ');
-      this.onReport?.('warning', `still running ${stopTimeoutMs} ms after ${stopCommand ? 'the stop command' : 'SIGTERM'}; sending SIGKILL to process group ${groups}`);
-      this.signalAll('SIGKILL');
+      const what = this.cgroup ? `cgroup ${this.cgroup.dir}` : `process group ${[...this.groups].join(', ')}`;
+      this.onReport?.('warning', `still running ${stopTimeoutMs} ms after ${stopCommand ? 'the stop command' : 'SIGTERM'}; sending SIGKILL to ${what}`);
+      await this.signalAll('SIGKILL');
       if (!(await this.waitUntilGone(Date.now() + AFTER_KILL_MS))) {
-        this.onReport?.('warning', `process group ${groups} still has live processes ${AFTER_KILL_MS} ms after SIGKILL`);
+        this.onReport?.('warning', `${what} still has live processes ${AFTER_KILL_MS} ms after SIGKILL`);
       }
     }
     this.launcher = undefined;
     this.mainPid = undefined;
     this.groups.clear();
+    this.removeCgroup();
+  }
+
+  /** A new cgroup for the next start: nothing of this one's history carries over. */
+  private removeCgroup(): void {
+    if (!this.cgroup || !this.cgroup.empty()) return;
+    const problem = this.cgroup.remove();
+    if (problem !== undefined) this.onReport?.('warning', problem);
+    else this.cgroup = undefined;
   }
 
   private async runStopCommand(argv: readonly string[], timeoutMs: number): Promise<void> {
@@ -191,7 +303,9 @@ export class ExecBackend implements BackendDriver {
   }
 
   private gone(): boolean {
-    return this.launcherDone() && (this.mainPid === undefined || !isAlive(this.mainPid)) && [...this.groups].every(groupGone);
+    if (!this.launcherDone()) return false;
+    if (this.cgroup) return this.cgroup.empty();
+    return (this.mainPid === undefined || !isAlive(this.mainPid)) && [...this.groups].every(groupGone);
   }
 
   /** Polls only while a stop is in progress; wakes at once when the launcher exits. */
@@ -205,17 +319,29 @@ export class ExecBackend implements BackendDriver {
     return true;
   }
 
-  private signalAll(signal: NodeJS.Signals): void {
+  private async signalAll(signal: NodeJS.Signals): Promise<void> {
+    if (this.cgroup) {
+      await this.cgroup.signal(signal);
+      return;
+    }
+    const uid = this.uid;
+    const targets = new Set<number>();
     for (const pgid of this.groups) {
-      try {
-        process.kill(-pgid, signal);
-      } catch {
-        // ESRCH: that group is already gone
+      if (uid === 0) {
+        try {
+          process.kill(-pgid, signal);
+        } catch {
+          // ESRCH: that group is already gone
+        }
+      } else {
+        for (const pid of groupMembersRunningAs(pgid, uid)) targets.add(pid);
       }
     }
-    if (this.mainPid !== undefined && isAlive(this.mainPid)) {
+    const main = this.mainPid;
+    if (main !== undefined && isAlive(main) && (uid === 0 || runsAs(main, uid))) targets.add(main);
+    for (const pid of targets) {
       try {
-        process.kill(this.mainPid, signal);
+        process.kill(pid, signal);
       } catch {
         // gone meanwhile
       }
@@ -223,13 +349,8 @@ export class ExecBackend implements BackendDriver {
   }
 }
 
-function readPidfile(file: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+function isStale(pid: number, facts: PidfileFacts, stale: Stale | undefined): boolean {
+  return stale !== undefined && stale.pid === pid && stale.ino === facts.ino && stale.mtimeMs === facts.mtimeMs;
 }
 
 const INTERPRETERS = /^(node|nodejs|python[0-9.]*|sh|bash|dash|env|java|perl|ruby|php)$/;

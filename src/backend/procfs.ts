@@ -79,3 +79,40 @@ export function groupGone(pgid: number): boolean {
   const { seen, live } = scanGroup(pgid);
   return seen > 0 && live.length === 0;
 }
+
+/** Real, effective, saved and filesystem uid (/proc/PID/status `Uid:`); undefined when hidden or gone. */
+export function uidsOf(pid: number): number[] | undefined {
+  try {
+    const line = /^Uid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const uids = line?.trim().split(/\s+/).map(Number);
+    return uids && uids.length === 4 && uids.every(Number.isInteger) ? uids : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's name and owner for a log line, e.g. "pid 812 (sleep, uid 0)". */
+export function describePid(pid: number): string {
+  let comm = '?';
+  try {
+    comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    // hidden or gone
+  }
+  const uid = uidsOf(pid)?.[0];
+  return `pid ${pid} (${comm}${uid === undefined ? '' : `, uid ${uid}`})`;
+}
+
+/**
+ * The process runs entirely as `uid` (real, effective and saved): one that user could
+ * signal itself, and never a process that gained root. Hidden or gone: false.
+ */
+export function runsAs(pid: number, uid: number): boolean {
+  const uids = uidsOf(pid);
+  return uids !== undefined && uids.slice(0, 3).every((u) => u === uid);
+}
+
+/** Live processes of group `pgid` that run entirely as `uid` (see runsAs). */
+export function groupMembersRunningAs(pgid: number, uid: number): number[] {
+  return scanGroup(pgid).live.filter((pid) => runsAs(pid, uid));
+}

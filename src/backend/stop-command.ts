@@ -1,8 +1,9 @@
 // `stop =`: a custom stop command (e.g. `docker compose down`), run with its arguments and
-// no shell, bounded by a deadline. Its output and exit status are reported line by line.
+// no shell, bounded by a deadline. Its output and exit status are reported line by line
+// (lines bounded as the backend's, ./line-reader.ts).
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { describeExit } from './driver.js';
+import { readLines } from './line-reader.js';
 
 export interface StopCommandResult {
   ok: boolean;
@@ -45,7 +46,7 @@ export function runStopCommand(
     });
     child.once('spawn', () => {
       for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream, crlfDelay: Infinity }).on('line', options.output);
+        readLines(stream, options.output);
       }
     });
     child.once('close', (code, signal) => {

@@ -260,6 +260,15 @@ export function sandboxDropIn(
     if (service.user !== undefined || service.group !== undefined) {
       lines.push(`# It runs as ${[service.user, service.group].filter(Boolean).join(':')} (CAP_SETUID/CAP_SETGID, kept by the template).`);
     }
+    lines.push(
+      '# The backend gets a cgroup of its own below this service\'s (see docs/backends.md), so that',
+      '# every process it starts is found and stopped: systemd leaves that subtree to mrsocko',
+      '# (Delegate=yes), and only it is writable in the otherwise read-only /sys/fs/cgroup (cgroup',
+      '# v2, or the hybrid layout\'s unified tree; the v1 freezer tree where there is no v2). With',
+      '# a Slice= of your own, change the paths (systemctl show -p ControlGroup mrsocko@NAME).',
+      'Delegate=yes',
+      'ReadWritePaths=-/sys/fs/cgroup/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/unified/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/freezer',
+    );
     if (service.directory !== undefined) needs.push({ path: service.directory, why: 'directory', write: true });
     if (service.pidfile !== undefined) {
       needs.push({ path: path.posix.dirname(service.pidfile), why: 'pidfile', write: true });

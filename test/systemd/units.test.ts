@@ -79,6 +79,14 @@ test('sandbox drop-in, unit mode: no capability, no privileged system call; what
   assert.deepEqual(notes, []);
 });
 
+test('sandbox drop-in: only exec mode opens its own cgroup subtree (Delegate=yes), never all of /sys/fs/cgroup', () => {
+  const exec = settings(sandboxDropIn(config('[service]\nexec = /bin/true\n[socket.web]\nlisten = 80\nbackend = 127.0.0.1:8080\n'), 'demo', INST, () => true).text);
+  assert.ok(exec.includes('Delegate=yes'), exec.join('\n'));
+  assert.ok(!exec.includes('ProtectControlGroups=no'), 'the rest of the cgroup tree stays read-only');
+  const unit = settings(sandboxDropIn(config(UNIT_CONF), 'demo', INST, () => true).text);
+  assert.ok(!unit.includes('Delegate=yes'));
+});
+
 test('sandbox drop-in, unit mode: a backend socket in the host /tmp turns PrivateTmp= off', () => {
   const { text } = sandboxDropIn(
     config('[service]\nunit = x.service\n[socket.web]\nlisten = 80\nbackend = /tmp/x/backend.sock\n'),
@@ -104,6 +112,8 @@ file = /var/log/minecraft-proxy/mc.log
   );
   assert.deepEqual(settings(text), [
     '[Service]',
+    'Delegate=yes',
+    'ReadWritePaths=-/sys/fs/cgroup/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/unified/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/freezer',
     'ReadWritePaths=-"/srv/mine craft" -/run/mc',
     'LogsDirectory=minecraft-proxy',
   ]);
@@ -116,7 +126,13 @@ test('sandbox drop-in, exec mode: a home directory becomes read-only instead of 
     config('[service]\nexec = /bin/true\ndirectory = /home/ann/srv\n[socket.web]\nlisten = 80\nbackend = 127.0.0.1:8080\n[log]\nfile = /var/log/mrsocko/demo.log\n'),
     'demo', INST, () => true,
   );
-  assert.deepEqual(settings(text), ['[Service]', 'ReadWritePaths=-/home/ann/srv', 'ProtectHome=read-only']);
+  assert.deepEqual(settings(text), [
+    '[Service]',
+    'Delegate=yes',
+    'ReadWritePaths=-/sys/fs/cgroup/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/unified/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/freezer',
+    'ReadWritePaths=-/home/ann/srv',
+    'ProtectHome=read-only',
+  ]);
 });
 
 test('service template: ExecStart= runs this installation; NotifyAccess=all only without the addon', () => {
