@@ -11,17 +11,24 @@
 # Idempotent: run it again to upgrade; configs and instance drop-ins are left alone, and
 # so is a template edited by hand. Undo with contrib/uninstall.sh.
 #
-# Usage: contrib/install.sh [--prefix DIR] [--no-build] [--unit-dir DIR]
+# The sd-notify addon (a native module: libsystemd-dev, g++, make, python3) is required:
+# without it mrsocko cannot tell systemd it is ready, its status or that it is alive, and
+# the template falls back to Type=simple without a watchdog. install.sh stops when it did
+# not build, saying what to install; --without-sd-notify accepts the fallback.
+#
+# Usage: contrib/install.sh [--prefix DIR] [--no-build] [--unit-dir DIR] [--without-sd-notify]
 #   --prefix DIR    default /usr/local
 #   --no-build      use the dist/ and node_modules/ already in the checkout
 #                   (e.g. built as yourself with `npm ci && npm run build`)
 #   --unit-dir DIR  default /etc/systemd/system
+#   --without-sd-notify  install even though the sd-notify addon did not build
 set -euo pipefail
 
 prefix=/usr/local
 unit_dir=/etc/systemd/system
 config_dir=/etc/mrsocko
 build=yes
+sd_notify=required
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "install: $*" >&2; exit 1; }
@@ -33,6 +40,7 @@ while (($#)); do
     --unit-dir) unit_dir=${2:?--unit-dir needs a directory}; shift 2 ;;
     --unit-dir=*) unit_dir=${1#*=}; shift ;;
     --no-build) build=no; shift ;;
+    --without-sd-notify) sd_notify=optional; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -54,6 +62,16 @@ if [[ $build == yes ]]; then
 fi
 [[ -f $src/dist/src/cli/main.js ]] || die "$src/dist/src/cli/main.js is missing: build first (npm ci && npm run build)"
 [[ -d $src/node_modules ]] || die "$src/node_modules is missing: run npm ci first"
+# npm ci skips the optional addon without a word when libsystemd-dev is missing.
+if ! addon_error=$(cd "$src" && "$node" -e "require('sd-notify')" 2>&1); then
+  why=$(printf '%s\n' "$addon_error" | grep -m1 -i 'error' || printf '%s\n' "$addon_error" | head -n1)
+  if [[ $sd_notify == required ]]; then
+    die "the sd-notify addon is not built ($why).
+  Install what it builds with and rebuild it:  apt-get install libsystemd-dev g++ make python3 && (cd $src && npm rebuild sd-notify)
+  Or install without it (mrsocko@.service becomes Type=simple: no readiness, status or watchdog): $0 --without-sd-notify"
+  fi
+  echo "install: WARNING: the sd-notify addon is not built ($why); mrsocko@.service will be Type=simple, without readiness, status or watchdog" >&2
+fi
 
 lib=$prefix/lib/mrsocko
 install -d -m 0755 "$prefix/lib" "$prefix/bin"

@@ -12,6 +12,7 @@ packages=(
   libsystemd-dev g++ make python3
   # real systemd for e2e tests: systemd-socket-activate, and systemd-nspawn booting the
   # host's own systemd (test/helpers/nspawn.ts); nsenter (util-linux) enters the container
+  # (setpriv, also util-linux, runs the CLI as nobody in the trust tests)
   systemd systemd-container util-linux
   # clients, backends and inspection used by the tests
   socat curl dnsutils iproute2 procps psmisc
@@ -20,6 +21,9 @@ packages=(
   dnsmasq-base
   # a real backend whose session processes call setsid() (test/backend/sshd.test.ts), and its client
   openssh-server openssh-client
+  # knocking: knockd's own client (`knock`; the package's daemon is switched off below),
+  # and what the documented shell knock uses
+  knockd openssl xxd
   # the man pages are rendered with warnings on (test/docs/man.test.ts)
   man-db groff-base
 )
@@ -27,8 +31,15 @@ packages=(
 source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
 
+# The knockd package enables its daemon under systemd (knockd.service ignores
+# START_KNOCKD=0), which would sniff the network and run iptables on its default
+# sequences: the tests need only the `knock` client.
+if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet knockd 2>/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then sudo systemctl disable --now knockd; else systemctl disable --now knockd; fi
+fi
+
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen man groff; do
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd man groff; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

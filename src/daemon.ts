@@ -3,7 +3,7 @@
 import net from 'node:net';
 import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
-import type { Notifier } from './systemd/notify.js';
+import { guardNotifier, type Notifier } from './systemd/notify.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
 import { createDriver, lifecycleLog } from './backend/create.js';
@@ -24,6 +24,7 @@ import { EvictionLog } from './session/eviction-log.js';
 import { ClientTable, type FlowKind } from './session/clients.js';
 import { ControlServer } from './control/server.js';
 import { STATUS_VERSION, type StatusReport } from './control/report.js';
+import { KnockGate } from './access/knock/gate.js';
 
 /** Why UDP datagrams are dropped while the backend starts (the queue bounds of ./proxy/udp-flow.ts). */
 const QUEUE_FULL =
@@ -92,18 +93,29 @@ export class Daemon {
   /** What was closed to make room at max_connections. */
   private readonly evictions: EvictionLog;
   private readonly control: ControlServer | undefined;
+  /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
+  private readonly knock: KnockGate | undefined;
+  private readonly isKnocked = (address: ClientAddress): boolean => this.knock?.isKnocked(address) ?? false;
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
     this.log = options.logger;
-    this.notifier = options.notifier;
+    // A failing notification is logged, never thrown into start, status updates or stop.
+    this.notifier = guardNotifier(options.notifier, (level, message) => this.log[level](message));
     this.env = options.env ?? process.env;
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;
     this.driver = createDriver(this.config.service, this.env, this.log);
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
-    const policy = new AccessPolicy(this.config.access, this.config.idle);
+    const { knock } = this.config;
+    this.knock = knock !== undefined
+      ? new KnockGate({ ...this.config, knock }, {
+        emit: (event) => this.log.event(event),
+        refused: (...args) => this.refusals.refused(...args),
+      })
+      : undefined;
+    const policy = new AccessPolicy(this.config.access, this.config.idle, this.isKnocked);
     this.clients = new ClientTable({
       counts: (address) => this.admission.policy.keepsAlive(address),
       activity: (at) => this.idle.touch(at),
@@ -132,14 +144,16 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes } = await openListeners(
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(
       this.config,
       this.env,
       this.pid,
       (listener, socket) => this.accept(listener, socket),
       (listener) => this.addDatagramSocket(listener),
+      this.knock?.reserved,
     );
     this.listeners = listeners;
+    await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
     for (const l of listeners) {
       this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
@@ -159,6 +173,7 @@ export class Daemon {
       this.notifier.stopping();
       for (const l of this.listeners) l.server.close();
       for (const u of this.udp) u.close();
+      this.knock?.close();
       this.closeAll(this.connections);
       this.refusals.shutdown();
       this.evictions.shutdown();
@@ -181,8 +196,10 @@ export class Daemon {
    * for every client, connected or not.
    */
   reload(next: Config): string {
-    const policy = new AccessPolicy(next.access, next.idle); // first: nothing changes if it throws
+    const policy = new AccessPolicy(next.access, next.idle, this.isKnocked); // first: nothing changes if it throws
     const restartNeeded: string[] = [];
+    // keeps who knocked; throws (a bad key file) before anything changes
+    if (this.knock?.reload(next) ?? next.knock !== undefined) restartNeeded.push('[knock] ports');
     if (JSON.stringify(next.sockets) !== JSON.stringify(this.config.sockets)) restartNeeded.push('[socket.*]');
     if (JSON.stringify(next.service) !== JSON.stringify(this.config.service)) restartNeeded.push('[service]');
     this.config = { ...next, sockets: this.config.sockets, service: this.config.service };
@@ -200,6 +217,7 @@ export class Daemon {
     return [
       ...this.listeners.map((l) => ({ name: l.config.name, address: l.address })),
       ...this.udp.map((u) => ({ name: u.name, address: u.listener.address })),
+      ...(this.knock?.addresses ?? []),
     ];
   }
 
@@ -526,6 +544,7 @@ export class Daemon {
     // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
     for (const l of this.listeners) l.server.close();
     for (const u of this.udp) u.close();
+    this.knock?.close();
     this.onExitRequest?.();
   }
 
@@ -654,6 +673,7 @@ export class Daemon {
         idleMs: Math.max(0, Math.round(now - c.lastActivity)),
         counted: c.counted,
       })),
+      knocked: this.knock?.list() ?? [],
     };
   }
 }

@@ -1,5 +1,6 @@
 // One place for the errors mrsocko reports to users. Each carries a stable `code`;
 // the CLI maps codes to exit statuses. Internal invariants use `assert`, never these.
+import { escapeControlCharacters } from './text/control-chars.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -36,7 +37,9 @@ export class ConfigError extends MrsockoError {
   readonly location: ConfigLocation;
   readonly detail: string;
   constructor(location: ConfigLocation, detail: string) {
-    super('MRSOCKO_CONFIG', formatConfigMessage(location, detail));
+    // A config's path, key or value may hold control characters (that is one of the
+    // problems reported): never print them raw to a terminal or the journal.
+    super('MRSOCKO_CONFIG', escapeControlCharacters(formatConfigMessage(location, detail)));
     this.name = 'ConfigError';
     this.location = location;
     this.detail = detail;

@@ -6,7 +6,7 @@ import type { AccessConfig, IdleConfig } from '../config/types.js';
 import type { ClientTable } from '../session/clients.js';
 import type { Choice } from '../session/eviction.js';
 import type { ClientAddress } from './address.js';
-import { AddressRules } from './rules.js';
+import { AddressRules, type KnockedPredicate } from './rules.js';
 
 export type Refusal =
   /** Matches `deny` (deny wins over allow). */
@@ -17,7 +17,14 @@ export type Refusal =
   | 'no-wake'
   /** max_connections reached and no room could be made (../session/eviction.ts). */
   | 'max-connections'
-  | 'max-per-source';
+  | 'max-per-source'
+  /** Not admissions but failed knocks ([knock]), summed up in the same refusal log. */
+  | 'knock-sequence'
+  | 'knock-malformed'
+  | 'knock-bad-key'
+  | 'knock-expired'
+  | 'knock-replayed'
+  | 'knock-replay-full';
 
 /** undefined: admitted; a Refusal: refused; a Choice: admitted once that connection or flow is closed (ClientTable.evict). */
 export type Decision = Refusal | Choice | undefined;
@@ -32,11 +39,12 @@ export class AccessPolicy {
   /** undefined: no limit. */
   readonly maxPerSource: number | undefined;
 
-  constructor(access: AccessConfig, idle: Pick<IdleConfig, 'keepalive'>) {
-    this.allow = AddressRules.parse(access.allow);
-    this.deny = AddressRules.parse(access.deny);
-    this.wake = AddressRules.parse(access.wake);
-    this.keepalive = AddressRules.parse(idle.keepalive);
+  /** `knocked`: answers the `knocked` entry of the lists (none knocked without it). */
+  constructor(access: AccessConfig, idle: Pick<IdleConfig, 'keepalive'>, knocked?: KnockedPredicate) {
+    this.allow = AddressRules.parse(access.allow, knocked);
+    this.deny = AddressRules.parse(access.deny, knocked);
+    this.wake = AddressRules.parse(access.wake, knocked);
+    this.keepalive = AddressRules.parse(idle.keepalive, knocked);
     this.maxConnections = access.maxConnections;
     this.maxPerSource = access.maxPerSource;
   }
@@ -59,6 +67,18 @@ export class AccessPolicy {
         return `max_connections = ${this.maxConnections} reached, and all connections of the largest holders are busy`;
       case 'max-per-source':
         return `max_per_source = ${this.maxPerSource ?? '?'} reached`;
+      case 'knock-sequence':
+        return 'knock on a port out of the [knock] sequence order (its progress is reset)';
+      case 'knock-malformed':
+        return 'not a knock packet (see docs/knock-protocol.md)';
+      case 'knock-bad-key':
+        return 'knock packet with a wrong key (HMAC mismatch)';
+      case 'knock-expired':
+        return 'knock packet too old or from the future (more than 60 s off; check the clocks)';
+      case 'knock-replayed':
+        return 'knock packet replayed (its nonce was used already)';
+      case 'knock-replay-full':
+        return 'knock packet with the right key, refused: too many knocks in the last 2 minutes to remember their nonces';
     }
   }
 }

@@ -40,6 +40,12 @@ const LABEL: Readonly<Record<Refusal, string>> = {
   'no-wake': 'not in wake',
   'max-connections': 'max_connections',
   'max-per-source': 'max_per_source',
+  'knock-sequence': 'knock out of sequence',
+  'knock-malformed': 'not a knock packet',
+  'knock-bad-key': 'knock with a wrong key',
+  'knock-expired': 'expired knock',
+  'knock-replayed': 'replayed knock',
+  'knock-replay-full': 'too many knocks',
 };
 
 class Counts<R extends string> {

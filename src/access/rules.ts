@@ -5,6 +5,10 @@
 //   localhost        127.0.0.0/8, ::1 (and unix-socket peers)
 //   private, lan     10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, fc00::/7, fe80::/10
 //   any, all         every client
+//   knocked          an address that knocked ([knock]) within `open_for`
+//
+// `knocked` is the one rule that depends on state: the list is given a predicate that
+// answers it (the knock state, src/access/knock/), so matching stays a pure function.
 //
 // Client addresses arrive normalised (./address.ts): an IPv4 client is matched by IPv4
 // rules only, whether it came over IPv4 or as `::ffff:a.b.c.d`; rules written in the
@@ -23,8 +27,14 @@ export interface AddressRule {
   readonly text: string;
   /** Every client. */
   readonly any: boolean;
+  /** `knocked`. */
+  readonly knocked?: boolean;
   readonly networks: readonly Network[];
 }
+
+/** Answers `knocked` for a client. */
+export type KnockedPredicate = (address: ClientAddress) => boolean;
+const NOBODY_KNOCKED: KnockedPredicate = () => false;
 
 const cidr = (text: string): Network => {
   const [ip, bits] = ipaddr.parseCIDR(text);
@@ -39,7 +49,7 @@ const KEYWORDS: ReadonlyMap<string, readonly Network[] | 'any'> = new Map<string
 ]);
 const ALIASES: ReadonlyMap<string, string> = new Map([['lan', 'private']]);
 
-const FORMS = 'expected an IP address, a CIDR range (10.0.0.0/8, 2001:db8::/32) or one of localhost, private, lan, any';
+const FORMS = 'expected an IP address, a CIDR range (10.0.0.0/8, 2001:db8::/32) or one of localhost, private, lan, any, knocked';
 
 const LOOPBACK_V4 = ipaddr.parse('127.0.0.1');
 const LOOPBACK_V6 = ipaddr.parse('::1');
@@ -50,6 +60,7 @@ export function parseAddressRule(input: string): AddressRule {
   const keyword = text.toLowerCase();
   const known = KEYWORDS.get(ALIASES.get(keyword) ?? keyword);
   if (known === 'any') return { text, any: true, networks: [] };
+  if (keyword === 'knocked') return { text, any: false, knocked: true, networks: [] };
   if (known !== undefined) return { text, any: false, networks: known };
   return { text, any: false, networks: [parseNetwork(text)] };
 }
@@ -105,15 +116,20 @@ export class AddressRules {
   private readonly v6: IPv6[] = [];
   private readonly v6Bits: number[] = [];
   private readonly local: boolean;
+  private readonly knocked: boolean;
 
   /** Throws a ValueError for the first bad entry; load.ts validates every list this way. */
-  static parse(entries: readonly string[]): AddressRules {
-    return new AddressRules(entries.map(parseAddressRule));
+  static parse(entries: readonly string[], isKnocked?: KnockedPredicate): AddressRules {
+    return new AddressRules(entries.map(parseAddressRule), isKnocked);
   }
 
-  constructor(rules: readonly AddressRule[]) {
+  constructor(
+    rules: readonly AddressRule[],
+    private readonly isKnocked: KnockedPredicate = NOBODY_KNOCKED,
+  ) {
     this.rules = rules;
     this.any = rules.some((r) => r.any);
+    this.knocked = rules.some((r) => r.knocked === true);
     for (const r of rules) {
       for (const [ip, bits] of r.networks) {
         if (ip.kind() === 'ipv4') {
@@ -134,12 +150,12 @@ export class AddressRules {
 
   matches(address: ClientAddress): boolean {
     if (address.ip === undefined) return this.local;
-    return this.any || this.matchesIp(address.ip);
+    return this.any || this.matchesIp(address.ip) || (this.knocked && this.isKnocked(address));
   }
 
   /** The first entry (as written) that matches, for log lines. */
   firstMatch(address: ClientAddress): string | undefined {
-    return this.rules.find((r) => new AddressRules([r]).matches(address))?.text;
+    return this.rules.find((r) => new AddressRules([r], this.isKnocked).matches(address))?.text;
   }
 
   private matchesIp(ip: IP): boolean {

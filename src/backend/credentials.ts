@@ -1,7 +1,9 @@
 // `user =` / `group =`: resolved once at start through the system's name service (getent),
 // so users from LDAP/sssd work as they do for systemd's User=.
 import { spawnSync } from 'node:child_process';
-import { MrsockoError } from '../errors.js';
+import { lineOf } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { ConfigError, MrsockoError } from '../errors.js';
 
 export interface Credentials {
   readonly user?: string;
@@ -49,4 +51,28 @@ export function resolveCredentials(user: string | undefined, group: string | und
 export function environmentFor(env: NodeJS.ProcessEnv, credentials: Credentials): NodeJS.ProcessEnv {
   if (credentials.user === undefined) return env;
   return { ...env, USER: credentials.user, LOGNAME: credentials.user, HOME: credentials.home ?? '/' };
+}
+
+/**
+ * What resolveCredentials() would refuse at the backend's first start, found while the
+ * config is loaded (`check`, and `run` before it binds anything), as a ConfigError naming
+ * the line: exit 78, which systemd does not restart, instead of a failed start per client.
+ */
+export function checkCredentials(config: Config, myUid: number): void {
+  const { service } = config;
+  if (service.mode !== 'exec') return;
+  const at = (key: 'user' | 'group'): ConstructorParameters<typeof ConfigError>[0] =>
+    ({ file: config.file, line: lineOf(config, 'service', key), section: 'service', key });
+  const first = service.user !== undefined ? 'user' : service.group !== undefined ? 'group' : undefined;
+  if (first === undefined) return;
+  if (myUid !== 0) {
+    throw new ConfigError(at(first), `${first} = ${service[first]} needs mrsocko to run as root (it runs as uid ${myUid}); ` +
+      'run it as root, or leave user = and group = out to run the backend as yourself');
+  }
+  if (service.user !== undefined && !getent('passwd', service.user)) {
+    throw new ConfigError(at('user'), `no such user "${service.user}" (getent passwd ${service.user} finds nothing)`);
+  }
+  if (service.group !== undefined && !getent('group', service.group)) {
+    throw new ConfigError(at('group'), `no such group "${service.group}" (getent group ${service.group} finds nothing)`);
+  }
 }

@@ -32,7 +32,7 @@ export class SystemctlBackend implements BackendDriver {
   async start(signal: AbortSignal): Promise<void> {
     const { unit, env, systemctl } = this.options;
     this.watch?.close();
-    const result = await this.systemctl(['start', unit], signal);
+    const result = await this.systemctl(['start', '--', unit], signal);
     if (result.status !== 0) {
       throw new Error(`systemctl start ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
@@ -50,12 +50,13 @@ export class SystemctlBackend implements BackendDriver {
       if (state !== 'active' && state !== 'activating' && state !== 'deactivating') return;
       this.onReport?.('warning', `${unit} is still ${state} after the stop command; running systemctl stop`);
     }
-    const result = await this.systemctl(['stop', unit]);
+    const result = await this.systemctl(['stop', '--', unit]);
     if (result.status !== 0) {
       this.onReport?.('warning', `systemctl stop ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
   }
 
+  /** `args` end with `--` and the unit name: a name is never read as an option. */
   private systemctl(args: string[], signal?: AbortSignal): Promise<{ status: string | number; output: string }> {
     const binary = this.options.systemctl ?? 'systemctl';
     return new Promise((resolve, reject) => {

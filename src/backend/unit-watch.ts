@@ -3,6 +3,7 @@
 // cgroup.events file; elsewhere (cgroup v1), what systemd (PID 1) logs about the unit is
 // followed with journalctl. Either way nothing runs while nothing happens, and on each
 // event systemctl tells whether the unit is still up (a unit may run with no process).
+// Every call puts `--` before the unit name, so that no name is ever read as an option.
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import fs from 'node:fs';
@@ -16,12 +17,12 @@ export interface UnitWatch {
 }
 
 export function isActive(unit: string, env: NodeJS.ProcessEnv, systemctl = 'systemctl'): string {
-  const r = spawnSync(systemctl, ['is-active', unit], { env, encoding: 'utf8' });
+  const r = spawnSync(systemctl, ['is-active', '--', unit], { env, encoding: 'utf8' });
   return (r.stdout ?? '').trim() || 'unknown';
 }
 
 function controlGroup(unit: string, env: NodeJS.ProcessEnv, systemctl: string): string | undefined {
-  const r = spawnSync(systemctl, ['show', '--property=ControlGroup', '--value', unit], { env, encoding: 'utf8' });
+  const r = spawnSync(systemctl, ['show', '--property=ControlGroup', '--value', '--', unit], { env, encoding: 'utf8' });
   const group = (r.stdout ?? '').trim();
   return group.startsWith('/') ? group : undefined;
 }
@@ -54,7 +55,7 @@ export function watchUnit(
     }
     checking = true;
     again = false;
-    const child = spawn(systemctl, ['is-active', unit], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(systemctl, ['is-active', '--', unit], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', () => (checking = false));
@@ -92,7 +93,7 @@ function watchCgroup(unit: string, env: NodeJS.ProcessEnv, systemctl: string, on
 
 /** Elsewhere: PID 1's journal lines about the unit. Returns how to stop, or undefined. */
 function followJournal(unit: string, env: NodeJS.ProcessEnv, onEvent: () => void): (() => void) | undefined {
-  const journal = spawn('journalctl', ['--follow', '--lines=0', '--output=cat', '--quiet', `UNIT=${unit}`, '_PID=1'], {
+  const journal = spawn('journalctl', ['--follow', '--lines=0', '--output=cat', '--quiet', '--', `UNIT=${unit}`, '_PID=1'], {
     env,
     stdio: ['ignore', 'pipe', 'ignore'],
   });

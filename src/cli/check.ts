@@ -3,9 +3,11 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { UsageError } from '../errors.js';
+import { checkCredentials } from '../backend/credentials.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
 
@@ -14,7 +16,11 @@ use: every key with its effective value, defaults filled in. The output is itsel
 a valid config file.
 
 On a problem it prints one line, FILE:LINE: [section] key: what is wrong, and
-exits 78 (EX_CONFIG), so it also fits in scripts before a restart.
+exits 78 (EX_CONFIG), so it also fits in scripts before a restart. It checks what
+\`run\` would otherwise find only later: that user = and group = exist (and that it
+runs as root to use them), and, as root, what root must not trust (docs/security.md):
+a config that is not root's or that others can write (or below a directory they can
+write), a [log] file directory that others can write, control characters anywhere.
 
 Options:
   -i, --instance NAME  check /etc/mrsocko/NAME.conf ($MRSOCKO_CONFIG_DIR/NAME.conf)
@@ -25,7 +31,7 @@ Exit status: 0 valid, 2 usage error, 78 invalid config.
 
 Examples:
   mrsocko check --instance jellyfin
-  mrsocko check --config ./jellyfin.conf && sudo cp jellyfin.conf /etc/mrsocko/
+  sudo mrsocko check --config ./jellyfin.conf && sudo install -o root -m 0644 jellyfin.conf /etc/mrsocko/
 `;
 
 export const checkCommand: Command = {
@@ -47,6 +53,8 @@ export const checkCommand: Command = {
       throw new UsageError(explainArgError(err));
     }
     const config = loadConfig(resolveConfigPath(values, io.env));
+    checkCredentials(config, process.getuid?.() ?? 0);
+    loadKnockKey(config, runningAsRoot()); // the key file, as run reads it
     io.out(describeConfig(config));
     return 0;
   },

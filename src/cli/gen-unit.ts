@@ -1,15 +1,18 @@
 // `mrsocko gen-unit`: write the systemd units of an instance (src/systemd/units.ts makes
 // the text), refusing to overwrite a file edited by hand, then print what to run next.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
-import { MrsockoError, UsageError } from '../errors.js';
+import { ConfigError, MrsockoError, UsageError } from '../errors.js';
 import { splitArgv } from '../config/argv.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import { DEFAULT_CONFIG_DIR, resolveConfigPath } from '../config/paths.js';
+import { runningAsRoot, untrustedDirectoryReason } from '../config/trust.js';
 import type { Config } from '../config/types.js';
+import { firstControlCharacter } from '../text/control-chars.js';
 import { notifyAddonProblem } from '../systemd/notify.js';
 import {
   classifyExisting,
@@ -38,6 +41,13 @@ Write the systemd units of instance NAME from its config (/etc/mrsocko/NAME.conf
 then print the systemctl commands to run next. Every file carries a checksum: gen-unit
 replaces its own unchanged output (run it again after changing the config) but refuses
 to overwrite an instance file edited by hand, and keeps an edited template, unless --force.
+
+What it refuses (docs/security.md): as root, a config that is not root's or that others
+could change (exit 78), and an output directory others can write (exit 1: use --stdout);
+a config value with a control character, or a directory =, pidfile = or [log] file that
+would open a shared directory (/, /etc, /run, /var, /home, ...) whole (exit 78, the key
+named). Without the sd-notify addon, mrsocko@.service is Type=simple without a watchdog
+(never NotifyAccess=all: a backend could speak for the service); it says what that costs.
 
 Options:
   -c, --config FILE    read FILE instead of /etc/mrsocko/NAME.conf ($MRSOCKO_CONFIG_DIR)
@@ -91,6 +101,11 @@ export const genUnitCommand: Command = {
       files = generateTemplates(inst, shipped);
     } else {
       configFile = resolveConfigPath({ config: opts.config, instance: opts.config === undefined ? opts.name : undefined }, io.env);
+      const control = firstControlCharacter(path.resolve(configFile));
+      if (control !== undefined) {
+        throw new ConfigError({ file: configFile, line: 0 },
+          `the config's path contains ${control}, and gen-unit writes it into the units it makes; rename the file`);
+      }
       let config: Config;
       if (opts.starter !== undefined) {
         const text = starterConfig(opts.name, opts.starter, configFile);
@@ -102,7 +117,7 @@ export const genUnitCommand: Command = {
       } else {
         config = loadConfig(configFile);
       }
-      files = generateUnits(config, opts.name, inst, shipped, (p) => fs.existsSync(p));
+      files = generateUnits(config, opts.name, inst, shipped, (p) => fs.existsSync(p), realpathIfExists);
     }
 
     if (opts.stdout) {
@@ -113,6 +128,10 @@ export const genUnitCommand: Command = {
       return 0;
     }
 
+    // Before anything is read or written there: see checkTarget().
+    if (runningAsRoot()) {
+      for (const f of [...starterFiles.map((s) => s.path), ...files.map((f) => path.join(opts.output, f.path))]) checkTarget(f);
+    }
     const plan = files.map((f) => planFile(f, opts.output, opts.force));
     const conflicts = plan.filter((p) => p.action === 'conflict');
     if (conflicts.length > 0) {
@@ -300,15 +319,47 @@ function planFile(f: GeneratedFile, dir: string, force: boolean): Planned {
   return { ...base, action: f.kind === 'template' ? 'keep' : 'conflict', why };
 }
 
-/** Write to a temporary file beside it, then rename: systemd never reads half a unit. */
+function realpathIfExists(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Refuses to write `file` as root where another user could write too: there, a name of
+ * theirs (a symlink, a file planted beside) would make root overwrite a file of its
+ * choosing, or systemd read a unit of theirs. The directory (or, where it does not
+ * exist yet, the one it would be created in) must be writable by root alone.
+ */
+function checkTarget(file: string): void {
+  const reason = untrustedDirectoryReason(path.dirname(file));
+  if (reason === undefined) return;
+  throw new MrsockoError('MRSOCKO_RUNTIME',
+    `refusing to write ${file}: ${reason}; as root, gen-unit writes only into directories that root alone can write ` +
+      '(use --stdout and copy the files yourself, or --output a directory of root\'s)');
+}
+
+/** Write to a temporary file beside it, then rename: systemd never reads half a unit. The
+ *  temporary name is unpredictable and created exclusively ("wx"), so nothing planted
+ *  under a guessed name is followed or overwritten; rename() replaces a symlink at `file`
+ *  itself, never what it points to. */
 function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  let created = false;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(tmp, text, { mode: 0o644 });
+    const fd = fs.openSync(tmp, 'wx', 0o644);
+    created = true;
+    try {
+      fs.writeFileSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    if (created) fs.rmSync(tmp, { force: true });
     const e = err as NodeJS.ErrnoException;
     const hint = e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
       ? ' (run it as root, or use --output DIR or --stdout)'

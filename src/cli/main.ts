@@ -38,6 +38,11 @@ const COMMANDS: readonly CommandEntry[] = [
     summary: 'show the live state of a running instance (backend, idle countdown, clients)',
     load: async () => (await import('./status.js')).statusCommand,
   },
+  {
+    name: 'knock',
+    summary: 'send a single-packet knock to an instance ([knock] key), or make a key',
+    load: async () => (await import('./knock.js')).knockCommand,
+  },
 ];
 
 export { version };

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
+import { checkCredentials } from '../backend/credentials.js';
 import { checkInstanceName, resolveConfigPath } from '../config/paths.js';
 import { createLogger } from '../log/logger.js';
 import { createNotifier } from '../systemd/notify.js';
@@ -52,6 +53,8 @@ export const runCommand: Command = {
     }
     const file = resolveConfigPath(values, io.env);
     const config = loadConfig(file);
+    // Before anything is bound: a config error now exits 78, which systemd does not restart.
+    checkCredentials(config, process.getuid?.() ?? 0);
     const logger = createLogger(io.env, { level: config.log.level });
     await logger.configure(config.log);
     const notifier = createNotifier(io.env, (level, message) => logger[level](message));

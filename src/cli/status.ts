@@ -6,7 +6,7 @@ import type { Command } from './command.js';
 import { MrsockoError, UsageError } from '../errors.js';
 import { checkInstanceName } from '../config/paths.js';
 import { controlSocketPath } from '../control/paths.js';
-import { renderStatus, type StatusReport } from '../control/report.js';
+import { renderStatus, statusJson, type StatusReport } from '../control/report.js';
 
 const HELP = `Usage: mrsocko status NAME [--json]
 
@@ -63,7 +63,7 @@ export const statusCommand: Command = {
     } catch {
       throw new MrsockoError('MRSOCKO_RUNTIME', `${file}: the answer is not a status report (${text.length} bytes)`);
     }
-    io.out(values.json ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report));
+    io.out(values.json ? statusJson(report) + '\n' : renderStatus(report));
     return 0;
   },
 };

@@ -6,7 +6,7 @@
 import { quoteArgv } from './argv.js';
 import { DUAL_STACK_HOST } from './address.js';
 import { formatTimespan } from './timespan.js';
-import type { Config, IdleConfig, AccessConfig, LogConfig, ServiceConfig, SocketConfig } from './types.js';
+import type { Config, IdleConfig, AccessConfig, KnockConfig, LogConfig, ServiceConfig, SocketConfig } from './types.js';
 
 /** Column where trailing `; …` explanations start. */
 const COMMENT_COLUMN = 34;
@@ -20,6 +20,7 @@ export function describeConfig(config: Config): string {
     ...config.sockets.map(describeSocket),
     describeIdle(config.idle),
     describeAccess(config.access),
+    ...(config.knock !== undefined ? [describeKnock(config.knock)] : []),
     describeLog(config.log),
   ];
   return blocks.map((lines) => lines.join('\n')).join('\n\n') + '\n';
@@ -84,6 +85,22 @@ function describeAccess(a: AccessConfig): Line[] {
     set('max_connections', String(a.maxConnections)),
     optional('max_per_source', a.maxPerSource === undefined ? undefined : String(a.maxPerSource), 'no per-address limit; at max_connections the address holding the most makes room'),
   ];
+}
+
+function describeKnock(k: KnockConfig): Line[] {
+  const lines = ['[knock]'];
+  if (k.sequence.length > 0) {
+    lines.push(
+      set('sequence', k.sequence.map((s) => `${s.listen.text}${s.protocol === 'udp' ? '/udp' : ''}`).join(', ')),
+      set('window', formatTimespan(k.windowMs), 'for the whole sequence, from its first port'),
+    );
+  } else {
+    lines.push(withNote(';sequence =', 'not set: no port-knock sequence'));
+  }
+  lines.push(optional('key', k.key, 'no single-packet knocks'));
+  if (k.listen !== undefined) lines.push(set('listen', k.listen.text, 'udp, single-packet knocks'));
+  lines.push(set('open_for', formatTimespan(k.openForMs), 'a knocking address counts as knocked this long'));
+  return lines;
 }
 
 function describeLog(l: LogConfig): Line[] {

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { splitArgv, stripInlineComment } from './argv.js';
 import type { RawEntry, RawSection } from './locate.js';
 import { parseTimespan } from './timespan.js';
+import { firstControlCharacter } from '../text/control-chars.js';
 import { ValueError } from './value-error.js';
 
 const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
@@ -122,9 +123,17 @@ export class Fields {
   }
 
   private nonEmpty(entry: RawEntry, value: string, expected: string, required: boolean): string {
-    // No setting can hold a NUL: not a path, an argv word (execve) nor an address.
-    if (value.includes('\0')) this.fail(entry.key, 'contains a NUL character (byte 0); no setting can hold one');
-    if (value.trim() !== '') return value.trim();
+    const trimmed = value.trim();
+    // No setting can hold a control character: not a path, an argv word (execve), an
+    // address nor a name; one written into a unit would end its line there (systemd ends
+    // lines at \r too), and one in a log or status line would reach a terminal. Escapes in
+    // a command line (`\n` in exec =) are still decoded: they are two visible characters
+    // here, and gen-unit writes the argv back quoted. See ../text/control-chars.ts.
+    const control = firstControlCharacter(trimmed);
+    if (control !== undefined) {
+      this.fail(entry.key, `contains ${control}; no setting can hold a control character (U+0000-U+001F, U+007F-U+009F)`);
+    }
+    if (trimmed !== '') return trimmed;
     // systemd would read an empty value as "reset to default"; here that is more likely a
     // half-edited line, so it is refused with what to write.
     const otherwise = required ? '' : ' (or delete the line for the default)';

@@ -10,10 +10,11 @@ import { backendLoopsToListen, listenAddressesOverlap, parseBackend, parseListen
 import { Fields } from './fields.js';
 import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
-  AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
+  AccessConfig, Config, IdleConfig, KnockConfig, KnockStep, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
 import { ValueError } from './value-error.js';
 import { parseAddressRule } from '../access/rules.js';
+import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
 
 export const DEFAULTS = {
   startTimeoutMs: 90_000,
@@ -26,6 +27,9 @@ export const DEFAULTS = {
   maxConnections: 1024,
   /** None: a reverse proxy on the same host is one address; fairness at max_connections comes from ../session/eviction.ts. */
   maxPerSource: undefined,
+  knockWindowMs: 10_000,
+  knockOpenForMs: 60 * 60_000,
+  knockListen: '62201',
   logLevel: 'info',
 } as const;
 
@@ -35,6 +39,7 @@ const KEYS = {
   socket: ['listen', 'protocol', 'backend', 'flow_timeout'],
   idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit'],
   access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
+  knock: ['sequence', 'window', 'open_for', 'key', 'listen'],
   log: ['level', 'file', 'max_size', 'max_files'],
 } as const;
 type SectionKind = keyof typeof KEYS;
@@ -47,17 +52,24 @@ const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
  * names there) and what would not survive a section header or a unit file. */
 const SOCKET_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
-export function loadConfig(file: string): Config {
+export interface LoadOptions {
+  /** Apply the checks that protect root (./trust.ts): default, whether mrsocko runs as root. */
+  readonly asRoot?: boolean;
+}
+
+export function loadConfig(file: string, options: LoadOptions = {}): Config {
+  const asRoot = options.asRoot ?? runningAsRoot();
+  checkTrustedFile(file, 'the config', undefined, asRoot);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError({ file, line: 0 }, `cannot read the config: ${describeReadError(err)}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, { asRoot });
 }
 
-export function parseConfig(text: string, file: string): Config {
+export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
   const raw = locate(text, file);
   const kinds = new Map(raw.sections.map((s) => [s, sectionKind(s, file)] as const));
   for (const [section, kind] of kinds) checkKeys(section, kind, file);
@@ -69,14 +81,30 @@ export function parseConfig(text: string, file: string): Config {
   // Read in the order of a typical file, so the first problem reported is the topmost one.
   const service = readService(requireSection(raw, 'service', file), file);
   const sockets = readSockets(raw, kinds, file);
-  return deepFreeze({
+  const idle = readIdle(fields('idle'));
+  const access = readAccess(fields('access'));
+  const knockSection = raw.sections.find((s) => kinds.get(s) === 'knock');
+  const knock = knockSection !== undefined ? readKnock(fields('knock'), sockets) : undefined;
+  if (knock === undefined) refuseKnockedWithoutKnock(fields('access'), fields('idle'));
+  const config = {
     file: path.resolve(file),
     service,
     sockets,
-    idle: readIdle(fields('idle')),
-    access: readAccess(fields('access')),
-    log: readLog(fields('log')),
-  });
+    idle,
+    access,
+    knock,
+    log: readLog(fields('log'), options.asRoot ?? false),
+  };
+  // Not enumerable: where a setting was written is not a setting (two configs with the same
+  // settings compare equal, and reload compares them).
+  const lines = Object.fromEntries(raw.sections.flatMap((s) => [...s.entries.values()].map((e) => [`${s.name}.${e.key}`, e.line])));
+  Object.defineProperty(config, 'lines', { value: Object.freeze(lines), enumerable: false });
+  return deepFreeze(config as unknown as Config);
+}
+
+/** The line of `[section] key` in the config, 0 when it is not set there. */
+export function lineOf(config: Config, section: string, key: string): number {
+  return config.lines[`${section}.${key}`] ?? 0;
 }
 
 function requireSection(raw: RawConfig, name: 'service', file: string): RawSection {
@@ -89,7 +117,7 @@ function requireSection(raw: RawConfig, name: 'service', file: string): RawSecti
 function sectionKind(section: RawSection, file: string): SectionKind {
   const { name, line } = section;
   const fail: (detail: string) => never = (detail) => { throw new ConfigError({ file, line, section: name }, detail); };
-  if (name === 'service' || name === 'idle' || name === 'access' || name === 'log') return name;
+  if (name === 'service' || name === 'idle' || name === 'access' || name === 'knock' || name === 'log') return name;
   if (name === 'socket') fail('a socket section needs a name: [socket.NAME], e.g. [socket.web]');
   if (name.startsWith('socket.')) {
     const socketName = name.slice('socket.'.length);
@@ -102,9 +130,9 @@ function sectionKind(section: RawSection, file: string): SectionKind {
   const dot = name.indexOf('.');
   const guess = dot > 0 && closeEnough(name.slice(0, dot), 'socket')
     ? `socket${name.slice(dot)}`
-    : suggest(name, ['service', 'idle', 'access', 'log', 'socket.NAME']);
+    : suggest(name, ['service', 'idle', 'access', 'knock', 'log', 'socket.NAME']);
   fail(`unknown section${guess !== undefined ? `; did you mean [${guess}]?` : ''} ` +
-    '(sections: [service], [socket.NAME], [idle], [access], [log])');
+    '(sections: [service], [socket.NAME], [idle], [access], [knock], [log])');
 }
 
 function checkKeys(section: RawSection, kind: SectionKind, file: string): void {
@@ -155,10 +183,24 @@ function readService(section: RawSection, file: string): ServiceConfig {
 
 const UNIT_TYPES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
 
-/** "jellyfin" → "jellyfin.service", as systemctl reads it; other unit types are refused. */
+/** Characters of a unit name (systemd's unit-name.c: VALID_CHARS, and "@" before the instance). */
+const UNIT_NAME_CHARS = /^[A-Za-z0-9:_.\\@-]+$/;
+/** systemd's UNIT_NAME_MAX is 256 with the terminating NUL. */
+const UNIT_NAME_MAX_LENGTH = 255;
+
+/**
+ * "jellyfin" → "jellyfin.service", as systemctl reads it; other unit types are refused.
+ * The result is a unit name by systemd's grammar (unit_name_is_valid(): PREFIX[@INSTANCE].TYPE),
+ * never a template, and never starts with "-": systemd would take `-H….service`, but
+ * systemctl and journalctl would read it as an option (mrsocko passes `--` before unit
+ * names as well).
+ */
 export function normalizeUnitName(text: string): string {
   if (text.includes('/')) throw new ValueError(`"${text}" is a path; expected a unit name such as jellyfin.service`);
-  if (!/^[A-Za-z0-9:_.\\@-]+$/.test(text)) {
+  if (text.startsWith('-')) {
+    throw new ValueError(`"${text}" starts with "-", which systemctl would read as an option; expected a unit name such as jellyfin.service`);
+  }
+  if (!UNIT_NAME_CHARS.test(text)) {
     throw new ValueError(`"${text}" is not a unit name (letters, digits and : _ . \\ @ - only)`);
   }
   const suffix = text.slice(text.lastIndexOf('.') + 1);
@@ -169,7 +211,11 @@ export function normalizeUnitName(text: string): string {
   const unit = isTyped ? text : `${text}.service`;
   if (unit === '.service') throw new ValueError('the unit name is empty');
   if (unit.endsWith('@.service')) throw new ValueError(`"${unit}" is a template; name an instance, e.g. ${unit.replace('@.', '@NAME.')}`);
-  if (unit.length > 255) throw new ValueError('unit names are limited to 255 characters');
+  if (unit.length > UNIT_NAME_MAX_LENGTH) throw new ValueError(`unit names are limited to ${UNIT_NAME_MAX_LENGTH} characters`);
+  const stem = unit.slice(0, unit.lastIndexOf('.'));
+  const at = stem.indexOf('@');
+  const prefix = at < 0 ? stem : stem.slice(0, at);
+  if (prefix === '') throw new ValueError(`"${text}" has nothing before "@"; expected NAME@INSTANCE.service`);
   return unit;
 }
 
@@ -270,8 +316,86 @@ function addressRules(f: Fields, key: string): string[] {
   return items;
 }
 
-function readLog(f: Fields): LogConfig {
+/** `knocked` in a rule list with no [knock] section could never match: a mistake. */
+function refuseKnockedWithoutKnock(access: Fields, idle: Fields): void {
+  for (const [f, key] of [[access, 'allow'], [access, 'deny'], [access, 'wake'], [idle, 'keepalive']] as const) {
+    if (f.list(key).some((entry) => entry.toLowerCase() === 'knocked')) {
+      f.fail(key, 'knocked needs a [knock] section (sequence = or key =); without one no address is ever knocked');
+    }
+  }
+}
+
+function readKnock(f: Fields, sockets: readonly SocketConfig[]): KnockConfig {
+  const sequence = f.list('sequence').map((item) => f.parse('sequence', item, parseKnockStep));
+  const key = f.absolutePath('key');
+  if (f.has('listen') && key === undefined) f.fail('listen', 'is the port of single-packet knocks: it needs key = FILE too');
+  if (sequence.length === 0 && key === undefined) {
+    f.fail(undefined, 'needs sequence = PORT, ... (port knocking) or key = FILE (single-packet knocks), or both');
+  }
+  if (f.has('window') && sequence.length === 0) f.fail('window', 'only applies to sequence = (the time the whole sequence may take)');
+  const listen = key === undefined ? undefined
+    : f.parse('listen', f.text('listen', 'a UDP port such as 62201, IPV4:PORT or [IPV6]:PORT') ?? DEFAULTS.knockListen, parseKnockListen);
+  // Every knock port is a socket of its own: it may share no address with another
+  // socket of the same protocol (a port may repeat within the sequence: one socket).
+  type Taken = { listen: KnockStep['listen']; protocol: Protocol; key: string; what: string };
+  const taken: Taken[] = sockets
+    .filter((s): s is SocketConfig & { listen: KnockStep['listen'] } => s.listen.kind === 'inet')
+    .map((s) => ({ listen: s.listen, protocol: s.protocol, key: 'socket', what: `[socket.${s.name}] listen = ${s.listen.text}` }));
+  const claim = (key: string, step: { listen: KnockStep['listen']; protocol: Protocol; text: string }): void => {
+    const repeat = (t: Taken): boolean => t.key === 'sequence' && key === 'sequence' && t.listen.text === step.listen.text;
+    const clash = taken.find((t) => t.protocol === step.protocol && listenAddressesOverlap(t.listen, step.listen) && !repeat(t));
+    if (clash !== undefined) {
+      f.fail(key, `"${step.text}" clashes with ${clash.what}; a knock port must be a ${step.protocol} port of its own`);
+    }
+    taken.push({ listen: step.listen, protocol: step.protocol, key, what: `${key} = ${step.text}` });
+  };
+  for (const step of sequence) claim('sequence', step);
+  if (listen !== undefined) claim('listen', { listen, protocol: 'udp', text: listen.text });
+  return {
+    sequence,
+    windowMs: f.span('window', DEFAULTS.knockWindowMs, { positive: true }),
+    openForMs: f.span('open_for', DEFAULTS.knockOpenForMs, { positive: true }),
+    key,
+    listen,
+    line: f.line(),
+    keyLine: f.line('key'),
+    sequenceLine: f.line('sequence'),
+    listenLine: f.line('listen'),
+  };
+}
+
+/** `7000`, `8000/udp`, `127.0.0.1:9000/tcp`, `[::1]:9000`. */
+export function parseKnockStep(text: string): KnockStep {
+  const m = /^(.*?)(?:\/(tcp|udp))?$/i.exec(text.trim()) as RegExpExecArray;
+  const protocol = (m[2]?.toLowerCase() ?? 'tcp') as Protocol;
+  const where = m[1] as string;
+  if (/^\d+:(tcp|udp)$/i.test(where)) {
+    throw new ValueError(`"${text}" is knockd's client syntax; write ${where.replace(':', '/')} here`);
+  }
+  if (where.includes('/') || where.includes(':') && !where.startsWith('[') && !/^[\d.]+:\d+$/.test(where)) {
+    throw new ValueError(`"${text}" is not a knock port; expected PORT, IPV4:PORT or [IPV6]:PORT, optionally with /udp or /tcp`);
+  }
+  return { listen: parseKnockListen(where), protocol, text: text.trim() };
+}
+
+function parseKnockListen(text: string): KnockStep['listen'] {
+  const listen = parseListen(text);
+  if (listen.kind !== 'inet') throw new ValueError(`"${text}" is not a port: knocks arrive over IP`);
+  return listen;
+}
+
+function readLog(f: Fields, asRoot: boolean): LogConfig {
   const file = f.absolutePath('file');
+  if (file !== undefined && asRoot) {
+    // Root appends to files there, replaces the current-file symlink and deletes the files
+    // the rotation's audit file lists: another user who can write there could point any
+    // of those at a file of root's (a symlink, a forged audit file).
+    const reason = untrustedDirectoryReason(path.dirname(file));
+    if (reason !== undefined) {
+      f.fail('file', `${reason}; mrsocko writes and deletes log files there as root, so the directory must be ` +
+        'writable by root alone (no sticky /tmp either): use /var/log/mrsocko/NAME.log');
+    }
+  }
   for (const key of ['max_size', 'max_files']) {
     if (file === undefined && f.has(key)) f.fail(key, 'only applies with file = (the extra log file it rotates)');
   }

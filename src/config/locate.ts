@@ -6,6 +6,7 @@
 // (`[socket.web]   ; …`, as in the documented example) as a key of the previous section.
 
 import { ConfigError } from '../errors.js';
+import { escapeControlCharacters, firstControlCharacter } from '../text/control-chars.js';
 
 export interface RawEntry {
   readonly key: string;
@@ -45,6 +46,10 @@ export function locate(text: string, file: string): RawConfig {
     const header = HEADER.exec(content);
     if (header !== null) {
       const name = (header[1] ?? '').trim();
+      const control = firstControlCharacter(name);
+      if (control !== undefined) {
+        throw new ConfigError({ file, line, section: escapeControlCharacters(name) }, `the section name contains ${control}`);
+      }
       const first = sections.find((s) => s.name === name);
       if (first !== undefined) {
         throw new ConfigError({ file, line, section: name },
@@ -69,6 +74,11 @@ export function locate(text: string, file: string): RawConfig {
     if (key === '') {
       throw new ConfigError(current !== undefined ? { file, line, section: current.name } : { file, line },
         'missing key name before "="');
+    }
+    const control = firstControlCharacter(key);
+    if (control !== undefined) {
+      const where = current !== undefined ? { file, line, section: current.name } : { file, line };
+      throw new ConfigError({ ...where, key: escapeControlCharacters(key) }, `the key name contains ${control}`);
     }
     if (current === undefined) {
       throw new ConfigError({ file, line, key },

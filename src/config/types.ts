@@ -70,6 +70,31 @@ export interface AccessConfig {
   readonly maxPerSource: number | undefined;
 }
 
+/** One port of `[knock] sequence`: `PORT`, `IPV4:PORT` or `[IPV6]:PORT`, with `/udp` or `/tcp` (default). */
+export interface KnockStep {
+  readonly listen: ListenAddress & { kind: 'inet' };
+  readonly protocol: Protocol;
+  /** As written. */
+  readonly text: string;
+}
+
+export interface KnockConfig {
+  /** Empty when only single-packet knocks are configured. */
+  readonly sequence: readonly KnockStep[];
+  readonly windowMs: number;
+  readonly openForMs: number;
+  /** Absolute path of the single-packet key file; unset = no single-packet knocks. */
+  readonly key?: string;
+  /** The UDP address single-packet knocks arrive on (set when key is). */
+  readonly listen?: ListenAddress & { kind: 'inet' };
+  /** 1-based lines of the section header and of its keys (the header's when absent), for
+   *  errors found later (the key file, a socket systemd did not pass). */
+  readonly line: number;
+  readonly keyLine: number;
+  readonly sequenceLine: number;
+  readonly listenLine: number;
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
   readonly file?: string;
@@ -84,5 +109,9 @@ export interface Config {
   readonly sockets: readonly SocketConfig[];
   readonly idle: IdleConfig;
   readonly access: AccessConfig;
+  /** `[knock]`; absent when the section is. */
+  readonly knock?: KnockConfig;
   readonly log: LogConfig;
+  /** The line of each key set in the file, by `section.key` (e.g. `socket.web.listen`); see lineOf(). */
+  readonly lines: Readonly<Record<string, number>>;
 }

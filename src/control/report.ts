@@ -4,6 +4,7 @@
 // may be added, none renamed or removed without bumping `version`.
 import type { BackendPhase } from '../backend/lifecycle.js';
 import { formatTimespan } from '../config/timespan.js';
+import { escapeControlCharacters } from '../text/control-chars.js';
 
 export const STATUS_VERSION = 1;
 
@@ -72,12 +73,33 @@ export interface StatusReport {
   };
   /** Open ones first, then by last activity; clients with nothing open are remembered up to 256. */
   clients: ClientReport[];
+  /** `[knock]`: addresses that count as `knocked` now, soonest expiry first (absent from older versions). */
+  knocked?: KnockedReport[];
+}
+
+export interface KnockedReport {
+  /** Normalised, as `clients[].address`. */
+  address: string;
+  /** How it knocked: the port sequence or a single packet. */
+  method: 'sequence' | 'packet';
+  /** When it stops counting as knocked. */
+  until: string;
+  remainingMs: number;
 }
 
 const span = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : formatTimespan(Math.round(ms / 1000) * 1000));
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function renderStatus(r: StatusReport): string {
+/** The report as JSON for a terminal: JSON.stringify escapes C0 controls but leaves DEL
+ *  and C1 raw, so those become \u escapes too (the same JSON once parsed). */
+export function statusJson(r: StatusReport): string {
+  return JSON.stringify(r, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The report as text. Every string in it may come from a client, a backend's argv or a
+ *  name in the config: control characters are shown escaped, never sent to the terminal. */
+export function renderStatus(report: StatusReport): string {
+  const r = escapeStrings(report);
   const b = r.backend;
   const lines: string[] = [`mrsocko@${r.instance} (pid ${r.pid})`];
   const state = b.state === 'running' ? `running for ${span(b.stateForMs)}` : `${b.state} for ${span(b.stateForMs)}`;
@@ -107,5 +129,22 @@ export function renderStatus(r: StatusReport): string {
       lines.push(`  ${row.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()}`);
     }
   }
+  const knocked = r.knocked ?? [];
+  if (knocked.length > 0) {
+    lines.push(`knocked: ${knocked.length} ${knocked.length === 1 ? 'address' : 'addresses'}`);
+    const width = Math.max(...knocked.map((k) => k.address.length));
+    for (const k of knocked) {
+      lines.push(`  ${k.address.padEnd(width)}  until ${k.until} (${span(k.remainingMs)} left, ${k.method === 'sequence' ? 'port sequence' : 'single packet'})`);
+    }
+  }
   return lines.join('\n') + '\n';
+}
+
+function escapeStrings<T>(value: T): T {
+  if (typeof value === 'string') return escapeControlCharacters(value) as T;
+  if (Array.isArray(value)) return value.map(escapeStrings) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeStrings(v)])) as T;
+  }
+  return value;
 }

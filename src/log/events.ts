@@ -28,6 +28,8 @@ export type LogEvent =
   | { kind: 'client-refused'; socket: string; client: string; traffic: 'connection' | 'datagram'; reason: string; source: string; windowMs: number }
   | { kind: 'refusals-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'refusals-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | { kind: 'knock-opened'; address: string; method: 'sequence' | 'packet'; until: string; from?: string }
+  | { kind: 'knock-queued'; hits: number }
   | {
     kind: 'client-evicted'; socket: string; client: string; what: 'connection' | 'flow'; reason: 'one-datagram' | 'silent' | 'busy';
     source: string; holds: number; quietMs: number; newcomer: string; maxConnections: number; windowMs: number;
@@ -151,6 +153,18 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         level: 'notice',
         message: `refused ${refusedTraffic(e)} from ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
           `in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}; too many sources to log each)`,
+      };
+    case 'knock-opened':
+      return {
+        level: 'notice',
+        message: `knock: ${e.address} knocked (${e.method === 'sequence' ? 'port sequence' : 'single packet'}` +
+          `${e.from !== undefined ? ` sent from ${e.from}` : ''}); knocked until ${e.until}`,
+      };
+    case 'knock-queued':
+      return {
+        level: 'info',
+        message: `knock: ${plural(e.hits, 'sequence knock')} arrived before mrsocko was started; their order is unknown, ` +
+          'so they do not count (knock again; a single-packet knock has no order and does count)',
       };
     case 'client-evicted': {
       const why = e.reason === 'one-datagram'

@@ -8,6 +8,7 @@ import path from 'node:path';
 import winston from 'winston';
 import type Transport from 'winston-transport';
 import type { LogConfig, LogLevel } from '../config/types.js';
+import { runningAsRoot, untrustedDirectoryReason } from '../config/trust.js';
 import { formatEvent, type LogEvent } from './events.js';
 
 /** sd-daemon(3) priorities; winston's syslog levels use the same numbers. */
@@ -135,6 +136,10 @@ async function rotatingFile(config: LogConfig, onError: (err: unknown) => void):
   const file = config.file as string;
   // Fail here, with the cause, rather than in an 'error' event of the stream opened later.
   const dir = path.dirname(file);
+  // The config check (../config/load.ts) refused such a directory already; this is the
+  // same look again right before opening, for a directory changed since (SIGHUP reload).
+  const untrusted = runningAsRoot() ? untrustedDirectoryReason(dir) : undefined;
+  if (untrusted !== undefined) throw Object.assign(new Error(`not trusted: ${untrusted}`), { path: dir });
   ensureDirectory(dir);
   if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR', path: dir });
   fs.accessSync(dir, fs.constants.W_OK);
@@ -151,6 +156,8 @@ async function rotatingFile(config: LogConfig, onError: (err: unknown) => void):
     createSymlink: true,
     symlinkName: path.basename(file),
     format: timestamped,
+    // Never append through a symlink planted under the dated name: O_NOFOLLOW fails with ELOOP.
+    options: { flags: fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, mode: 0o640 },
   });
   transport.on('error', onError);
   // file-stream-rotator's errors (EROFS, ENOSPC, ...) arrive on the transport's inner stream.

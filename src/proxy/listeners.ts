@@ -7,10 +7,10 @@
 import net from 'node:net';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import type { Config, ListenAddress, SocketConfig } from '../config/types.js';
+import type { Config, ListenAddress, Protocol, SocketConfig } from '../config/types.js';
 import { ConfigError, MrsockoError } from '../errors.js';
 import { readListenFds, UNKNOWN_FD_NAME, type Env, type ListenFd } from '../systemd/listen-fds.js';
-import { inspectSocketFd, type SocketInfo } from '../systemd/socket-info.js';
+import { inspectSocketFd, protocolMismatch, type SocketInfo } from '../systemd/socket-info.js';
 
 export interface Listener {
   readonly config: SocketConfig;
@@ -44,6 +44,22 @@ export interface OpenListenersResult {
   mode: 'socket-activated' | 'standalone';
   /** Things worth a log line (ignored variables, unused fds). */
   notes: string[];
+  /** Socket-activated: the fd systemd passed for each `reserved` socket, in order. Standalone: undefined (the owner binds them). */
+  reserved?: Array<{ fd: number; info: SocketInfo }>;
+}
+
+/**
+ * A socket of the instance that is not a [socket.NAME] section (the knock ports): under
+ * systemd its fd is matched by address and type before the sections are, and handed
+ * back; it is never proxied.
+ */
+export interface ReservedSocket {
+  readonly listen: ListenAddress;
+  readonly protocol: Protocol;
+  /** Where the config asks for it, for the error when systemd did not pass it. */
+  readonly section: string;
+  readonly key: string;
+  readonly line: number;
 }
 
 /**
@@ -57,6 +73,7 @@ export async function openListeners(
   pid: number,
   onConnection: (listener: Listener, socket: net.Socket) => void,
   onDatagramSocket?: (listener: DatagramListener) => void,
+  reservedSockets: readonly ReservedSocket[] = [],
 ): Promise<OpenListenersResult> {
   const passed = readListenFds(env, pid);
   const notes: string[] = passed.ignored ? [passed.ignored] : [];
@@ -93,7 +110,8 @@ export async function openListeners(
   };
   try {
     if (passed.fds.length > 0) {
-      const pairs = matchFds(config, passed.fds, notes);
+      const { reserved, rest } = takeReserved(config, passed.fds, reservedSockets);
+      const pairs = matchFds(config, rest, notes);
       for (const { socket: sc, fd, info } of pairs) {
         if (sc.protocol === 'udp') {
           if (!onDatagramSocket) continue;
@@ -111,7 +129,7 @@ export async function openListeners(
         // Node calls listen() again on the fd; pass systemd's backlog so Backlog= is kept.
         await listen(listener.server, (cb) => listener.server.listen({ fd }, info.backlog ?? MAX_BACKLOG, cb));
       }
-      return { listeners, datagram, mode: 'socket-activated', notes };
+      return { listeners, datagram, mode: 'socket-activated', notes, reserved };
     }
     for (const sc of tcpSockets) {
       const listener = make(sc, undefined);
@@ -149,6 +167,31 @@ interface Pair {
   socket: SocketConfig;
   fd: number;
   info: SocketInfo;
+}
+
+/** The fds of the reserved sockets, by address and type only; the rest go to matchFds. */
+function takeReserved(
+  config: Config,
+  fds: readonly ListenFd[],
+  reserved: readonly ReservedSocket[],
+): { reserved: Array<{ fd: number; info: SocketInfo }>; rest: ListenFd[] } {
+  if (reserved.length === 0) return { reserved: [], rest: [...fds] };
+  const inspected = fds.map((f) => ({ f, info: inspectSocketFd(f.fd) }));
+  const used = new Set<number>();
+  const found = reserved.map((r) => {
+    const type = r.protocol === 'tcp' ? 'stream' : 'dgram';
+    const match = inspected.find((i) => !used.has(i.f.fd) && i.info.type === type && sameAddress(r.listen, i.info.local));
+    if (match === undefined) {
+      throw new ConfigError(
+        { file: config.file, line: r.line, section: r.section, key: r.key },
+        `systemd passed no ${r.protocol} socket for ${r.listen.text}; add ` +
+          `${r.protocol === 'tcp' ? 'ListenStream' : 'ListenDatagram'}=${r.listen.text} to the socket unit (mrsocko gen-unit does)`,
+      );
+    }
+    used.add(match.f.fd);
+    return { fd: match.f.fd, info: match.info };
+  });
+  return { reserved: found, rest: fds.filter((f) => !used.has(f.fd)) };
 }
 
 function matchFds(config: Config, fds: readonly ListenFd[], notes: string[]): Pair[] {
@@ -211,7 +254,11 @@ function checkType(config: Config, sc: SocketConfig, fd: number, info: SocketInf
         `use ${sc.protocol === 'tcp' ? 'ListenStream=' : 'ListenDatagram='} for it or change protocol`
       : sc.protocol === 'udp' && info.family === 'unix'
         ? `unix datagram sockets are not supported (fd ${fd}, ${info.local})`
-        : undefined;
+        // A socket unit with Accept=yes passes one connection, not the listening socket:
+        // Node's listen() on it fails with a bare EINVAL.
+        : sc.protocol === 'tcp' && !info.listening
+          ? protocolMismatch(info, 'tcp')
+          : undefined;
   if (problem) throw new ConfigError({ file: config.file, line: sc.line, section: `socket.${sc.name}`, key: 'protocol' }, problem);
 }
 

@@ -100,6 +100,10 @@ export function reloadingMessage(monotonicNs: bigint = process.hrtime.bigint()):
 }
 
 export function createNotifier(env: Env, log: NotifyLog, options: NotifierOptions = {}): Notifier {
+  return guardNotifier(createUnguarded(env, log, options), log);
+}
+
+function createUnguarded(env: Env, log: NotifyLog, options: NotifierOptions): Notifier {
   const pid = options.pid ?? process.pid;
   const watchdog = readWatchdog(env, pid);
   if (watchdog.ignored !== undefined) log('warning', watchdog.ignored);
@@ -174,6 +178,40 @@ function systemdNotifyBinary(env: Env, socket: string, log: NotifyLog, binary: s
   };
   log('debug', `notifying ${socket} with ${binary}`);
   return notifier('systemd-notify', send, watchdogMs, () => queue);
+}
+
+/**
+ * `notifier` with every call guarded: a notification that fails (the addon throwing, a
+ * notifier of a caller's) is logged at warning level, never thrown into the caller, which
+ * may be a shutdown. Notifications are advice to the service manager; losing one must
+ * not lose the daemon's clients or its exit status.
+ */
+export function guardNotifier(inner: Notifier, log: NotifyLog): Notifier {
+  const guard = <A extends unknown[]>(name: string, call: (...args: A) => void) => (...args: A): void => {
+    try {
+      call(...args);
+    } catch (err) {
+      log('warning', `notification ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return {
+    transport: inner.transport,
+    ready: guard('READY=1', () => inner.ready()),
+    status: guard('STATUS=', (text: string) => inner.status(text)),
+    stopping: guard('STOPPING=1', () => inner.stopping()),
+    reloading: guard('RELOADING=1', () => inner.reloading()),
+    watchdog: guard('WATCHDOG=1', () => inner.watchdog()),
+    watchdogIntervalMs: () => {
+      try {
+        return inner.watchdogIntervalMs();
+      } catch {
+        return 0;
+      }
+    },
+    flush: () => Promise.resolve().then(() => inner.flush()).catch((err: unknown) => {
+      log('warning', `flushing notifications failed: ${err instanceof Error ? err.message : String(err)}`);
+    }),
+  };
 }
 
 function notifier(transport: NotifyTransport, send: (lines: string[]) => void, watchdogMs: number, flush: () => Promise<void>): Notifier {

@@ -128,7 +128,10 @@ export function protocolMismatch(info: SocketInfo, protocol: Protocol): string |
   const what = `fd ${info.fd} (${describeSocket(info)})`;
   if (protocol === 'tcp') {
     if (info.type !== 'stream') return `${what} is a datagram socket but protocol = tcp (use ListenStream=)`;
-    if (!info.listening) return `${what} is a stream socket that is not listening (Accept=yes is not supported; use Accept=no)`;
+    if (!info.listening) {
+      return `${what} is a stream socket that is not listening (Accept=yes is not supported; use Accept=no): ` +
+        'it is one connection, as a socket unit with Accept=yes passes, where mrsocko needs the listening socket';
+    }
     return undefined;
   }
   if (info.type !== 'dgram') return `${what} is a stream socket but protocol = udp (use ListenDatagram=)`;

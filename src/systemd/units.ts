@@ -18,7 +18,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { quoteArgv } from '../config/argv.js';
+import { lineOf } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import { escapeControlCharacters, firstControlCharacter } from '../text/control-chars.js';
 
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
 export const SERVICE_TEMPLATE = 'mrsocko@.service';
@@ -38,6 +41,12 @@ export const CHECKSUM_PREFIX = '# mrsocko-gen-unit-checksum: ';
 const HOME_DIRS = ['/home', '/root', '/run/user'];
 /** Paths PrivateTmp= replaces. */
 const TMP_DIRS = ['/tmp', '/var/tmp'];
+/** Directories never opened whole with ReadWritePaths=: each holds what other services
+ *  and the system itself rely on. A path below one of them is fine. */
+export const SHARED_DIRS = [
+  '/', '/boot', '/dev', '/etc', '/home', '/opt', '/proc', '/root', '/run', '/srv', '/sys', '/usr', '/usr/local',
+  '/var', '/var/cache', '/var/lib', '/var/log', '/var/spool',
+];
 
 /** Facts about the running installation that go into the units. */
 export interface Installation {
@@ -77,17 +86,38 @@ export function instanceNameProblem(name: string): string | undefined {
 }
 
 // ---- escaping ----
+// systemd's unit reader ends a line at \n, \r or NUL, joins a setting's line ending in a
+// backslash with the next (systemd 252 does not continue comment lines; gen-unit's
+// comments never end in one all the same), expands `%` specifiers in most values and
+// unquotes and unescapes the words of list and command settings. The config refuses control
+// characters in every value (../config/fields.ts); these functions still never let one
+// through, so a value or comment can never add or swallow a line.
+
+/** Internal invariant: no control character reaches a setting's value. */
+function noControl(text: string): string {
+  const control = firstControlCharacter(text);
+  if (control !== undefined) throw new Error(`internal error: ${control} in a unit value: ${escapeControlCharacters(text)}`);
+  return text;
+}
 
 /** A value as systemd reads it back literally: `%` starts a specifier, so it is doubled. */
 function literal(text: string): string {
-  return text.replaceAll('%', '%%');
+  return noControl(text).replaceAll('%', '%%');
+}
+
+/** The text of a `# ...` comment line: control characters shown as escapes, and never a
+ *  backslash at the end (were it continued, as a setting's line is, the next line, a
+ *  setting, would become part of the comment). */
+export function commentText(text: string): string {
+  const shown = escapeControlCharacters(text).trimEnd();
+  return shown.endsWith('\\') ? `${shown.slice(0, -1)}\\x5c` : shown;
 }
 
 /** One word of a path list (ReadWritePaths=): quoted when needed, `%` doubled. */
 export function unitWord(word: string): string {
   const escaped = literal(word);
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
-  return `"${escaped.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  return `"${escaped.replace(/[\\"']/g, (c) => `\\${c}`)}"`;
 }
 
 /** One word of a command line (ExecStart=): also `$`, which would expand a variable. */
@@ -119,7 +149,7 @@ function checksum(body: string): string {
 
 /** The header lines (without the checksum line) followed by the body, with the checksum. */
 function withHeader(header: readonly string[], body: string): string {
-  const text = `${header.map((l) => `# ${l}`.trimEnd()).join('\n')}\n${body}`;
+  const text = `${header.map((l) => `# ${commentText(l)}`.trimEnd()).join('\n')}\n${body}`;
   const lines = text.split('\n');
   lines.splice(header.length, 0, CHECKSUM_PREFIX + checksum(text));
   return lines.join('\n');
@@ -166,15 +196,27 @@ function replaceSetting(text: string, key: string, value: string, comment?: stri
   return text.replace(re, () => `${comment !== undefined ? `# ${comment}\n` : ''}${key}=${value}`);
 }
 
+/** What the template gives up without the sd-notify addon, for gen-unit's output. */
+export const NO_ADDON_COST =
+  'mrsocko@.service is Type=simple without WatchdogSec=: systemd gets no READY=1, STATUS= line or ' +
+  'watchdog pings from mrsocko (a hung mrsocko is not restarted, `systemctl status` shows no state, ' +
+  '`systemctl reload` returns before the config is re-read)';
+
 export function serviceTemplate(shipped: string, inst: Installation): { text: string; notes: string[] } {
   const notes: string[] = [];
   let body = replaceSetting(shipped, 'ExecStart', execStart(inst).slice('ExecStart='.length));
   if (inst.notifyAddonProblem !== undefined) {
-    body = replaceSetting(body, 'NotifyAccess', 'all',
-      'the sd-notify addon is missing here: notifications come from systemd-notify, a child process');
+    // Never NotifyAccess=all: an exec backend runs in this service's cgroup and could then
+    // speak for it (STATUS=, WATCHDOG=trigger, MAINPID=). The systemd-notify binary's
+    // messages are the main process's only with CAP_SYS_ADMIN, which the sandbox drops;
+    // so without the addon there are no notifications at all.
+    const why = 'the sd-notify addon is missing here; see the note gen-unit printed';
+    body = replaceSetting(body, 'Type', 'simple', why);
+    body = replaceSetting(body, 'NotifyAccess', 'none');
+    body = replaceSetting(body, 'WatchdogSec', '0');
     notes.push(
-      `the sd-notify addon is not available (${inst.notifyAddonProblem}); the template says NotifyAccess=all ` +
-        'for the systemd-notify fallback. Install libsystemd-dev, run `npm rebuild sd-notify` and gen-unit again',
+      `the sd-notify addon is not available (${inst.notifyAddonProblem}), so ${NO_ADDON_COST}. ` +
+        'Fix: apt-get install libsystemd-dev g++ make python3, `npm rebuild sd-notify` in the installation, then gen-unit again',
     );
   }
   const inHome = [inst.node, inst.script].filter((p) => underAny(p, HOME_DIRS));
@@ -202,7 +244,24 @@ export function listenDropIn(config: Config, instance: string, inst: Installatio
   const lines = ['[Socket]'];
   for (const s of config.sockets) {
     const key = s.protocol === 'udp' ? 'ListenDatagram' : 'ListenStream';
-    lines.push(`# [socket.${s.name}] ${s.protocol}, to ${s.backend.text}`, `${key}=${literal(s.listen.text)}`);
+    if (s.listen.text.endsWith('\\')) {
+      // ListenStream= takes the rest of the line as is: a final backslash would join the next line to it.
+      throw new ConfigError({ file: config.file, line: lineOf(config, `socket.${s.name}`, 'listen'), section: `socket.${s.name}`, key: 'listen' },
+        `"${s.listen.text}" ends with a backslash, which systemd would read as a line continuation in ${key}=`);
+    }
+    lines.push(`# ${commentText(`[socket.${s.name}] ${s.protocol}, to ${s.backend.text}`)}`, `${key}=${literal(s.listen.text)}`);
+  }
+  const { knock } = config;
+  if (knock !== undefined) {
+    // Knock ports are sockets of the instance too; mrsocko tells them apart by address.
+    const seen = new Set<string>();
+    for (const step of knock.sequence) {
+      const line = `${step.protocol === 'udp' ? 'ListenDatagram' : 'ListenStream'}=${literal(step.listen.text)}`;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      lines.push(`# [knock] sequence: ${step.text}`, line);
+    }
+    if (knock.listen !== undefined) lines.push('# [knock] listen: single-packet knocks', `ListenDatagram=${literal(knock.listen.text)}`);
   }
   const only = config.sockets.length === 1 ? config.sockets[0] : undefined;
   if (only !== undefined) {
@@ -222,6 +281,23 @@ interface PathNeed {
   why: string;
   /** Create files there (else only connect to a socket there). */
   write: boolean;
+  /** The config key that brings it in. */
+  section: string;
+  key: string;
+}
+
+/** What to write instead, by the key that asked for a shared directory. */
+const SHARED_DIRS_HINT: Readonly<Record<string, string>> = {
+  directory: 'give the backend a directory of its own (directory = /srv/NAME), or leave directory = out if it writes nothing there',
+  pidfile: 'put the pidfile in a directory of its own, e.g. /run/NAME/NAME.pid (the daemon, or a RuntimeDirectory= drop-in, creates /run/NAME)',
+  backend: 'put the backend\'s socket in a directory of its own, e.g. /run/NAME/NAME.sock',
+  file: 'put the log in a directory of its own, e.g. /var/log/mrsocko/NAME.log',
+};
+
+/** The path as systemd will use it: normalized, no trailing slash, symlinks resolved where it exists. */
+function canonical(p: string, realpath: (p: string) => string): string {
+  const normal = path.posix.normalize(p).replace(/(.)\/+$/, '$1');
+  return realpath(normal);
 }
 
 export function sandboxDropIn(
@@ -229,6 +305,7 @@ export function sandboxDropIn(
   instance: string,
   inst: Installation,
   exists: (p: string) => boolean,
+  realpath: (p: string) => string = (p) => p,
 ): { text: string; notes: string[] } {
   const { service } = config;
   const lines = ['[Service]'];
@@ -237,7 +314,7 @@ export function sandboxDropIn(
 
   if (service.mode === 'unit') {
     lines.push(
-      `# unit = ${service.unit}: systemd itself starts and stops the backend, outside this sandbox;`,
+      `# ${commentText(`unit = ${service.unit}`)}: systemd itself starts and stops the backend, outside this sandbox;`,
       '# mrsocko only asks it to (systemctl over /run/systemd/private, which systemd allows to',
       '# uid 0 without polkit). So mrsocko keeps no capability and no privileged system call.',
       'CapabilityBoundingSet=',
@@ -250,15 +327,20 @@ export function sandboxDropIn(
       'ProtectKernelTunables=no',
     );
     for (const s of config.sockets) {
-      if (s.backend.kind === 'unix') needs.push({ path: s.backend.path, why: `[socket.${s.name}] backend`, write: false });
+      if (s.backend.kind === 'unix') {
+        needs.push({ path: s.backend.path, why: `[socket.${s.name}] backend`, write: false, section: `socket.${s.name}`, key: 'backend' });
+      }
     }
   } else {
     lines.push(
-      `# exec = ${quoteArgv(service.exec)}`,
+      `# ${commentText(`exec = ${quoteArgv(service.exec)}`)}`,
       '# The backend runs inside this sandbox (see mrsocko@.service), with the paths below writable.',
     );
     if (service.user !== undefined || service.group !== undefined) {
-      lines.push(`# It runs as ${[service.user, service.group].filter(Boolean).join(':')} (CAP_SETUID/CAP_SETGID, kept by the template).`);
+      lines.push(`# ${commentText(`It runs as ${[service.user, service.group].filter(Boolean).join(':')}`)} (CAP_SETUID/CAP_SETGID, kept by the template).`);
+    }
+    if (service.directory !== undefined) {
+      needs.push({ path: service.directory, why: 'directory', write: true, section: 'service', key: 'directory' });
     }
     lines.push(
       '# The backend gets a cgroup of its own below this service\'s (see docs/backends.md), so that',
@@ -269,18 +351,28 @@ export function sandboxDropIn(
       'Delegate=yes',
       'ReadWritePaths=-/sys/fs/cgroup/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/unified/system.slice/system-mrsocko.slice/%n -/sys/fs/cgroup/freezer',
     );
-    if (service.directory !== undefined) needs.push({ path: service.directory, why: 'directory', write: true });
     if (service.pidfile !== undefined) {
-      needs.push({ path: path.posix.dirname(service.pidfile), why: 'pidfile', write: true });
+      needs.push({ path: path.posix.dirname(service.pidfile), why: 'pidfile', write: true, section: 'service', key: 'pidfile' });
     }
     for (const s of config.sockets) {
       if (s.backend.kind === 'unix') {
-        needs.push({ path: path.posix.dirname(s.backend.path), why: `[socket.${s.name}] backend socket`, write: true });
+        needs.push({
+          path: path.posix.dirname(s.backend.path), why: `[socket.${s.name}] backend socket`, write: true, section: `socket.${s.name}`, key: 'backend',
+        });
       }
     }
   }
   if (config.log.file !== undefined) {
-    needs.push({ path: path.posix.dirname(config.log.file), why: '[log] file', write: true });
+    needs.push({ path: path.posix.dirname(config.log.file), why: '[log] file', write: true, section: 'log', key: 'file' });
+  }
+  const keyFile = config.knock?.key;
+  if (keyFile !== undefined) {
+    // mrsocko reads it at start and on reload, inside this sandbox.
+    if (underAny(path.posix.normalize(keyFile), TMP_DIRS)) {
+      notes.push(`[knock] key: ${keyFile} is in a /tmp the service does not see (PrivateTmp=); put the key under /etc/mrsocko`);
+    } else {
+      needs.push({ path: keyFile, why: '[knock] key', write: false, section: 'knock', key: 'key' });
+    }
   }
 
   const readWrite: string[] = [];
@@ -288,7 +380,13 @@ export function sandboxDropIn(
   let homeReadOnly = false;
   let sharedTmp = false;
   for (const need of needs) {
-    const p = path.posix.normalize(need.path);
+    const p = canonical(need.path, realpath);
+    if (need.write && SHARED_DIRS.includes(p)) {
+      const shown = p === canonical(need.path, (q) => q) ? p : `${p} (where ${need.path} leads)`;
+      throw new ConfigError({ file: config.file, line: lineOf(config, need.section, need.key), section: need.section, key: need.key },
+        `gen-unit would make all of ${shown} writable in the sandbox (ReadWritePaths=) for ${need.why}; ` +
+        `${SHARED_DIRS_HINT[need.key] ?? 'use a directory of its own'}`);
+    }
     if (underAny(p, TMP_DIRS)) {
       // An exec backend shares mrsocko's private /tmp; a unit backend has the host's.
       if (service.mode === 'unit') sharedTmp = true;
@@ -305,7 +403,7 @@ export function sandboxDropIn(
     if (!exists(p)) notes.push(`${need.why}: ${p} does not exist (yet); the sandbox makes it writable once it does`);
     if (!readWrite.includes(p)) {
       readWrite.push(p);
-      lines.push(`# ${need.why}`);
+      lines.push(`# ${commentText(need.why)}`);
     }
   }
   if (readWrite.length > 0) {
@@ -325,11 +423,12 @@ export function generateUnits(
   inst: Installation,
   shipped: ShippedTemplates,
   exists: (p: string) => boolean,
+  realpath?: (p: string) => string,
 ): GeneratedFile[] {
   return [
     ...generateTemplates(inst, shipped),
     { path: listenDropInPath(instance), kind: 'instance', text: listenDropIn(config, instance, inst), notes: [] },
-    { path: sandboxDropInPath(instance), kind: 'instance', ...sandboxDropIn(config, instance, inst, exists) },
+    { path: sandboxDropInPath(instance), kind: 'instance', ...sandboxDropIn(config, instance, inst, exists, realpath) },
   ];
 }
 

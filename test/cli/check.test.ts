@@ -71,7 +71,7 @@ timeout = 15min                  ; activity-based: stop the backend after this l
 
 const EXEC_MODE = `[service]
 exec = /usr/bin/python3 -m http.server 18080 --bind "127.0.0.1"   ; no shell
-user = media
+user = nobody
 directory = /srv/media
 stop = /bin/sh -c "echo bye; kill 1"
 start_timeout = 10s
@@ -187,7 +187,7 @@ test('an exec-mode config: exit 0, argv re-quoted, and the output checks clean t
   assert.equal(r.status, 0, r.stderr);
   for (const line of [
     'exec = /usr/bin/python3 -m http.server 18080 --bind 127.0.0.1',
-    'user = media', 'directory = /srv/media', 'stop = /bin/sh -c "echo bye; kill 1"', 'start_timeout = 10s',
+    'user = nobody', 'directory = /srv/media', 'stop = /bin/sh -c "echo bye; kill 1"', 'start_timeout = 10s',
     'listen = 127.0.0.1:8080', 'backend = localhost:18080',
     'timeout = 1h 30min', 'keepalive = 192.168.1.20, 10.0.0.0/8', 'connections_count = yes',
     'allow = 192.168.1.0/24, ::1, 127.0.0.1', 'max_per_source = 8',

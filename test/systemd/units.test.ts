@@ -135,7 +135,7 @@ test('sandbox drop-in, exec mode: a home directory becomes read-only instead of 
   ]);
 });
 
-test('service template: ExecStart= runs this installation; NotifyAccess=all only without the addon', () => {
+test('service template: ExecStart= runs this installation; without the addon Type=simple, never NotifyAccess=all', () => {
   const { text } = serviceTemplate(SHIPPED.service, INST);
   const lines = settings(text);
   assert.deepEqual(lines.filter((l) => l.startsWith('ExecStart=')), [
@@ -147,8 +147,14 @@ test('service template: ExecStart= runs this installation; NotifyAccess=all only
   assert.ok(lines.some((l) => l.startsWith('WatchdogSec=')));
 
   const noAddon = serviceTemplate(SHIPPED.service, { ...INST, notifyAddonProblem: 'Cannot find module' });
-  assert.ok(settings(noAddon.text).includes('NotifyAccess=all'));
+  // Was NotifyAccess=all: then an exec backend, in the same cgroup, could speak for the service.
+  const noAddonSettings = settings(noAddon.text);
+  assert.ok(!noAddonSettings.includes('NotifyAccess=all'));
+  assert.ok(noAddonSettings.includes('NotifyAccess=none'));
+  assert.ok(noAddonSettings.includes('Type=simple'));
+  assert.ok(noAddonSettings.includes('WatchdogSec=0'));
   assert.equal(noAddon.notes.length, 1);
+  assert.match(noAddon.notes[0] ?? '', /Type=simple.*no READY=1, STATUS= line or watchdog.*libsystemd-dev/);
 
   const inHome = serviceTemplate(SHIPPED.service, { ...INST, node: '/root/.nvm/versions/node/v20/bin/node' });
   assert.ok(settings(inHome.text).includes('ProtectHome=read-only'));
