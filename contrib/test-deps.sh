@@ -7,6 +7,10 @@
 # Node.js (>= 20) itself is not installed here: Debian 12's nodejs is too old.
 set -euo pipefail
 
+# What needs root goes through sudo when not root (and only then: root may have no sudo).
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
+
 packages=(
   # the sd-notify native addon: node-gyp builds it with g++/make/python3 and -lsystemd
   libsystemd-dev g++ make python3
@@ -24,9 +28,34 @@ packages=(
   # knocking: knockd's own client (`knock`; the package's daemon is switched off below),
   # and what the documented shell knock uses
   knockd openssl xxd
+  # the real-service matrix (test/e2e/services): each server with its own client. The
+  # tests run each server from a throw-away directory on ports of their own, never the
+  # system service the package installs (see below).
+  postgresql-15 postgresql-client-15 redis-server redis-tools nginx-light
   # the man pages are rendered with warnings on (test/docs/man.test.ts)
   man-db groff-base
 )
+
+# Debian's postinst scripts start what they install: postgresql-15 a cluster on 5432,
+# redis-server one on 6379, nginx the default site on port 80. The tests need none of
+# them, and a system service on the shared network could answer for a container's
+# (nspawn) or take a port: while installing, a policy-rc.d that refuses every start
+# (invoke-rc.d's documented hook; exit 101 = "action forbidden"). One already there
+# (container images ship one) is left as it is.
+# Only when something is to be installed (as a user, that is when sudo is needed anyway).
+policy=/usr/sbin/policy-rc.d
+installing=no
+if command -v dpkg-query >/dev/null; then
+  for p in "${packages[@]}"; do
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || installing=yes
+  done
+fi
+if [[ $installing == yes && ! -e $policy ]]; then
+  printf '#!/bin/sh\n# mrsocko test-deps: no service starts while the test packages install\nexit 101\n' |
+    "${as_root[@]}" tee "$policy" >/dev/null
+  "${as_root[@]}" chmod 755 "$policy"
+  trap '"${as_root[@]}" rm -f "$policy"' EXIT
+fi
 
 source "$(dirname "$0")/apt-ensure.sh"
 apt_ensure test-deps "${packages[@]}"
@@ -35,11 +64,12 @@ apt_ensure test-deps "${packages[@]}"
 # START_KNOCKD=0), which would sniff the network and run iptables on its default
 # sequences: the tests need only the `knock` client.
 if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet knockd 2>/dev/null; then
-  if [[ $(id -u) -ne 0 ]]; then sudo systemctl disable --now knockd; else systemctl disable --now knockd; fi
+  "${as_root[@]}" systemctl disable --now knockd
 fi
 
 # Check what the tests will actually run, not only what dpkg says.
-for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd man groff; do
+for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
+  psql pg_isready redis-server redis-cli nginx man groff; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1
@@ -47,6 +77,10 @@ for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze 
 done
 if [[ ! -x /usr/lib/systemd/systemd && ! -x /lib/systemd/systemd ]]; then
   echo "test-deps: no /usr/lib/systemd/systemd for the nspawn containers to boot" >&2
+  exit 1
+fi
+if [[ ! -x /usr/lib/postgresql/15/bin/postgres || ! -x /usr/lib/postgresql/15/bin/initdb ]]; then
+  echo "test-deps: no /usr/lib/postgresql/15/bin/{postgres,initdb} (package postgresql-15)" >&2
   exit 1
 fi
 if ! command -v node >/dev/null || (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
@@ -59,8 +93,6 @@ fi
 # boot) where it is lower.
 rmem_max=$(cat /proc/sys/net/core/rmem_max)
 if ((rmem_max < 4194304)); then
-  as_root=()
-  if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
   if "${as_root[@]}" sysctl -q -w net.core.rmem_max=4194304; then
     echo "test-deps: net.core.rmem_max raised from $rmem_max to 4194304 (until the next boot)"
   else

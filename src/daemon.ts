@@ -6,8 +6,9 @@ import type { Logger } from './log/logger.js';
 import { guardNotifier, type Notifier } from './systemd/notify.js';
 import { BackendLifecycle, type BackendPhase } from './backend/lifecycle.js';
 import type { BackendDriver } from './backend/driver.js';
-import { createDriver, lifecycleLog } from './backend/create.js';
-import { waitUntilAccepting, waitUntilUdpBound } from './backend/readiness.js';
+import { checkProcess, createDriver, lifecycleLog } from './backend/create.js';
+import { ReadyWait, type CheckProcess } from './backend/ready-check.js';
+import { readyTargets, startTimeoutReason } from './backend/ready-targets.js';
 import { IdleTimer } from './idle/idle-timer.js';
 import { explainIdle } from './idle/explain.js';
 import { TcpConnection, describePeer, type ConnectionHooks } from './proxy/tcp.js';
@@ -93,6 +94,12 @@ export class Daemon {
   /** What was closed to make room at max_connections. */
   private readonly evictions: EvictionLog;
   private readonly control: ControlServer | undefined;
+  /** The current launch's wait for readiness (what `status` says it waits for). */
+  private readyWait: ReadyWait | undefined;
+  /** While stopped: notices the backend started from outside (unit = backends). */
+  private outsideStart: { close(): void } | undefined;
+  /** How a `ready = exec` command runs (as the backend). */
+  private readonly checkProcess: CheckProcess;
   /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
   private readonly knock: KnockGate | undefined;
   private readonly isKnocked = (address: ClientAddress): boolean => this.knock?.isKnocked(address) ?? false;
@@ -106,6 +113,7 @@ export class Daemon {
     this.pid = options.pid ?? process.pid;
     this.onExitRequest = options.onExitRequest;
     this.driver = createDriver(this.config.service, this.env, this.log);
+    this.checkProcess = checkProcess(this.config.service, this.env);
     this.idle = new IdleTimer(this.config.idle.timeoutMs, (ms) => this.onIdle(ms));
     this.name = options.name ?? (this.config.file.split('/').pop() ?? 'mrsocko').replace(/\.conf$/, '');
     const { knock } = this.config;
@@ -131,7 +139,11 @@ export class Daemon {
       : undefined;
     this.lifecycle = new BackendLifecycle(
       this.driver,
-      { startTimeoutMs: this.config.service.startTimeoutMs, probe: (signal) => this.probe(signal) },
+      {
+        startTimeoutMs: this.config.service.startTimeoutMs,
+        probe: (signal) => this.probe(signal),
+        timeoutReason: (ms) => startTimeoutReason(ms, this.config, this.readyWait),
+      },
       {
         releaseHeld: () => this.releaseHeld(),
         failHeld: () => this.closeAll(this.held, true) + this.closeHeldFlows(),
@@ -162,6 +174,7 @@ export class Daemon {
       this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
     }
     await this.control?.start();
+    this.followOutsideStarts();
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.queueStatus();
@@ -178,6 +191,7 @@ export class Daemon {
       this.refusals.shutdown();
       this.evictions.shutdown();
       this.control?.close();
+      this.outsideStart?.close();
       this.idle.stop();
       clearTimeout(this.maxRuntimeTimer);
       clearTimeout(this.statusTimer);
@@ -304,6 +318,8 @@ export class Daemon {
       const backend = this.config.sockets.find((s) => s.name === c.socketName)?.backend.text ?? '?';
       this.log.event({ kind: 'backend-connect-failed', socket: c.socketName, client: c.peer, backend, error: error.message });
       if (this.closing || !BACKEND_GONE_ERRORS.has(error.code ?? '')) return 'close';
+      // ready_check = no: the backend binds this one late (or not at all yet); its refusal says nothing about the backend
+      if (this.isLateBound(c.socketName)) return 'close';
       // The backend stopped listening behind our back (crashed, stopped from outside):
       // keep this client waiting and start it again.
       this.held.add(c);
@@ -332,6 +348,11 @@ export class Daemon {
       this.queueStatus();
     },
   };
+
+  /** `ready_check = no`: nothing bound at its backend address is no sign that the backend is gone. */
+  private isLateBound(socketName: string): boolean {
+    return this.config.sockets.find((s) => s.name === socketName)?.readyCheck === false;
+  }
 
   private releaseHeld(): number {
     const count = this.held.size;
@@ -377,7 +398,7 @@ export class Daemon {
       // for a refused TCP connect: restart it and hold this client's next datagrams.
       const backend = this.config.sockets.find((s) => s.name === flow.socketName)?.backend.text ?? '?';
       this.log.event({ kind: 'backend-connect-failed', socket: flow.socketName, client: flow.peer, backend, error: error.message });
-      if (this.closing) return 'close';
+      if (this.closing || this.isLateBound(flow.socketName)) return 'close';
       this.heldFlows.add(flow);
       if (this.lifecycle.phase === 'running') this.lifecycle.gone(`refusing datagrams on ${backend}`);
       this.lifecycle.demand(flow.peer);
@@ -530,7 +551,24 @@ export class Daemon {
     // nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back
     if (phase === 'stopped') this.readBuffers.dropSpares();
     if (phase === 'stopped') this.maybeExitWhenIdle();
+    // a wait from an earlier start says nothing about the next one (nor its back-off)
+    if (phase !== 'starting') this.readyWait = undefined;
+    this.followOutsideStarts();
     this.queueStatus();
+  }
+
+  /** Only while stopped: a backend started from outside is then adopted as it is (lifecycle `adopted`). */
+  private followOutsideStarts(): void {
+    const watching = this.lifecycle.phase === 'stopped' && !this.closing && !this.exitRequested;
+    if (!watching) {
+      this.outsideStart?.close();
+      this.outsideStart = undefined;
+    } else if (this.outsideStart === undefined) {
+      this.outsideStart = this.driver.watchForOutsideStart?.((by) => {
+        this.outsideStart = undefined;
+        this.lifecycle.adopted(by);
+      });
+    }
   }
 
   /** `[idle] exit = yes`: leave once nothing runs and nobody is connected; systemd keeps listening. */
@@ -549,14 +587,17 @@ export class Daemon {
   }
 
   private probe(signal: AbortSignal): Promise<void> {
-    // Every backend address must be up before anyone is released — TCP ones accept, UDP
-    // ones no longer refuse datagrams (see readiness.ts) — checked in parallel: a mixed
-    // instance (TCP and UDP to one backend) waits for both.
-    // A TCP probe that got through becomes a held client's connection (releaseHeld), if
-    // one is waiting for that backend; whatever is not used by then is closed.
-    const backends = new Map(this.config.sockets.map((s) => [`${s.protocol} ${s.backend.text}`, s]));
+    // Every checked backend address must be up before anyone is released — TCP ones
+    // accept, UDP ones no longer refuse datagrams (see readiness.ts) — checked in parallel:
+    // a mixed instance (TCP and UDP to one backend) waits for both; then `ready =` and
+    // `ready_delay` (ready-check.ts).
+    // With ready = connect, a TCP probe that got through becomes a held client's connection
+    // (releaseHeld), if one is waiting for that backend; whatever is not used by then is
+    // closed. With another check the probe's connection is older than the readiness: a
+    // client given it would land in the backend's "starting up" window.
     this.dropProbeConnections();
-    const keep = (backend: string) => (connection: net.Socket): boolean => {
+    const keep = (target: { backend: { text: string } }) => (connection: net.Socket): boolean => {
+      const backend = target.backend.text;
       if (![...this.held].some((c) => c.backend.text === backend)) return false;
       const list = this.probeConnections.get(backend) ?? [];
       list.push(connection);
@@ -564,11 +605,17 @@ export class Daemon {
       connection.on('error', () => undefined);
       return true;
     };
-    const ready = Promise.all(
-      [...backends.values()].map((s) =>
-        s.protocol === 'udp' ? waitUntilUdpBound(s.backend, signal) : waitUntilAccepting(s.backend, signal, keep(s.backend.text)),
-      ),
-    ).then(() => undefined);
+    const { service } = this.config;
+    const wait = new ReadyWait({
+      targets: readyTargets(this.config.sockets),
+      check: service.ready,
+      delayMs: service.readyDelayMs,
+      process: this.checkProcess,
+      keep,
+      changed: () => this.queueStatus(),
+    });
+    this.readyWait = wait;
+    const ready = wait.wait(signal);
     // ready → releaseHeld runs in the lifecycle's continuation; a probe that was not ready
     // in time, or a launch that no longer counts, leaves its connections to close here.
     void ready.then(
@@ -612,12 +659,18 @@ export class Daemon {
         idleTimeoutMs: this.config.idle.timeoutMs,
         keepalive: this.config.idle.keepalive.length > 0,
         holdingConnections: this.config.idle.connectionsCount ? this.clients.countedOpen : 0,
+        waitingFor: this.waitingFor(),
       });
       if (text === this.statusText) return;
       this.statusText = text;
       this.notifier.status(text);
     };
     this.statusTimer = setTimeout(send, Math.max(0, wait));
+  }
+
+  /** While starting: what readiness waits for (undefined otherwise). */
+  private waitingFor(): string | undefined {
+    return this.lifecycle.phase === 'starting' ? this.readyWait?.waitingFor : undefined;
   }
 
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
@@ -643,6 +696,7 @@ export class Daemon {
         stateForMs: Math.round(this.lifecycle.phaseAgeMs),
         pid: this.driver.pid ?? null,
         starts: this.lifecycle.launchCount,
+        waitingFor: this.waitingFor() ?? null,
       },
       idle: {
         ...explainIdle(idle, {

@@ -19,6 +19,8 @@ export interface StatusFacts {
   keepalive: boolean;
   /** With `connections_count = yes`: open connections of counted clients, which hold the countdown. */
   holdingConnections: number;
+  /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
+  waitingFor?: string | undefined;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -28,7 +30,7 @@ export function formatStatus(f: StatusFacts): string {
     case 'stopped':
       return `Backend ${f.backend} stopped; waiting for clients`;
     case 'starting':
-      return `Starting ${f.backend} for ${plural(f.held, 'client')}`;
+      return `Starting ${f.backend} for ${plural(f.held, 'client')}${f.waitingFor !== undefined ? `; waiting for ${f.waitingFor}` : ''}`;
     case 'running': {
       const who = f.open === 0 ? 'no clients' : `${plural(f.open, 'connection')} from ${plural(f.clients, 'client')}`;
       const traffic = f.keepalive ? 'traffic from keepalive clients' : 'traffic';

@@ -7,6 +7,7 @@ import { environmentFor, resolveCredentials } from './credentials.js';
 import type { BackendDriver } from './driver.js';
 import { ExecBackend } from './exec.js';
 import type { LifecycleHooks } from './lifecycle.js';
+import type { CheckProcess } from './ready-check.js';
 import { SystemctlBackend } from './systemctl.js';
 
 /** The driver for `service`; the backend's environment is `env` without systemd's variables for us. */
@@ -37,6 +38,14 @@ export function createDriver(service: ServiceConfig, env: NodeJS.ProcessEnv, log
     });
   }
   return driver;
+}
+
+/** How a `ready = exec` command runs: as the backend would (user, group, directory, environment). */
+export function checkProcess(service: ServiceConfig, env: NodeJS.ProcessEnv): CheckProcess {
+  const backendEnv = withoutNotifyEnv(withoutListenEnv(env));
+  if (service.mode === 'unit' || service.ready.kind !== 'exec') return { env: backendEnv };
+  const credentials = resolveCredentials(service.user, service.group, process.getuid?.() ?? 0);
+  return { env: environmentFor(backendEnv, credentials), cwd: service.directory, uid: credentials.uid, gid: credentials.gid };
 }
 
 /** The lifecycle's log lines, as typed events naming the backend. */

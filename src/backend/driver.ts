@@ -23,6 +23,14 @@ export interface BackendDriver {
    */
   freeze?(): Promise<boolean>;
   thaw?(): Promise<void>;
+  /**
+   * While the backend is stopped: calls `started` once when it is seen started from outside
+   * mrsocko (a `unit =` backend started by a dependency or an admin). Drivers that cannot
+   * tell leave this out.
+   */
+  watchForOutsideStart?(started: (by: string) => void): { close(): void } | undefined;
+  /** The backend started from outside is now mrsocko's to follow and to stop. */
+  adopt?(): void;
   /** The backend's main process id, when there is one. */
   readonly pid?: number | undefined;
 }

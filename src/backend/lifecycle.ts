@@ -29,7 +29,9 @@ export type LifecycleEvent =
   /** The backend ended without being asked to. */
   | { type: 'exited'; status: string }
   /** mrsocko is shutting down. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** The backend was started from outside mrsocko (a `unit =` backend someone else started) while stopped. */
+  | { type: 'adopted'; by: string };
 
 export type Effect =
   | { type: 'launch'; trigger: string }
@@ -42,6 +44,8 @@ export type Effect =
   | { type: 'close-clients'; reason: string }
   | { type: 'log-start-failed'; reason: string }
   | { type: 'log-exited'; status: string }
+  /** Follow a backend started from outside as if mrsocko had started it (no restart). */
+  | { type: 'adopt'; by: string }
   /** Shutdown complete. */
   | { type: 'finished' };
 
@@ -76,6 +80,10 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Transition {
             : go(s, { phase: 'starting' }, { type: 'launch', trigger: e.trigger });
         case 'shutdown':
           return go(s, { shuttingDown: true }, { type: 'fail-held', reason: 'mrsocko is shutting down' }, { type: 'finished' });
+        case 'adopted':
+          // used as it is, no launch; its readiness is still checked (an outside start may
+          // be seconds old or milliseconds), then the idle rules apply to it as to any
+          return s.shuttingDown ? stay(s) : go(s, { phase: 'starting' }, { type: 'adopt', by: e.by });
         default:
           return stay(s);
       }
@@ -163,6 +171,8 @@ export interface LifecycleOptions {
   startTimeoutMs: number;
   /** Resolves once the backend accepts connections; must reject promptly when `signal` aborts. */
   probe(signal: AbortSignal): Promise<void>;
+  /** Why start_timeout ran out, in words (what readiness still waited for). */
+  timeoutReason?(startTimeoutMs: number): string;
 }
 
 /** Runs the state machine against a real driver. One instance per daemon. */
@@ -215,6 +225,11 @@ export class BackendLifecycle {
 
   idle(reason: string): void {
     this.dispatch({ type: 'idle', reason });
+  }
+
+  /** The backend was seen started from outside while stopped. */
+  adopted(by: string): void {
+    this.dispatch({ type: 'adopted', by });
   }
 
   /** The backend stopped accepting connections while it was supposed to run. */
@@ -274,6 +289,9 @@ export class BackendLifecycle {
       case 'finished':
         this.finished?.();
         return;
+      case 'adopt':
+        void this.launch(effect.by, true);
+        return;
     }
   }
 
@@ -305,15 +323,17 @@ export class BackendLifecycle {
     return Math.max(0, this.lastFailureAt + delay - performance.now());
   }
 
-  private async launch(trigger: string): Promise<void> {
+  /** `adopted`: the backend was started from outside; follow it and wait for it to be ready, without starting it. */
+  private async launch(trigger: string, adopted = false): Promise<void> {
     const attempt = ++this.attempts;
     const abort = new AbortController();
     this.launchAbort = abort;
     // start_timeout covers the back-off too: no client is held longer than that.
     const timer = setTimeout(() => {
-      abort.abort(new Error(`not accepting connections within start_timeout (${this.options.startTimeoutMs} ms)`));
+      const ms = this.options.startTimeoutMs;
+      abort.abort(new Error(this.options.timeoutReason?.(ms) ?? `not accepting connections within start_timeout (${ms} ms)`));
     }, Math.min(this.options.startTimeoutMs, 2 ** 31 - 1));
-    const delay = this.backoffDelayMs();
+    const delay = adopted ? 0 : this.backoffDelayMs();
     if (delay > 0) {
       this.hooks.log.backoff(this.failures, delay);
       this.backoffEnds = Date.now() + delay;
@@ -332,12 +352,17 @@ export class BackendLifecycle {
         this.backoffEnds = undefined;
       }
     }
-    this.launches += 1;
+    if (!adopted) this.launches += 1;
     this.launchStartedAt = performance.now();
-    this.hooks.log.start(trigger);
+    if (adopted) this.hooks.log.report('info', `started from outside mrsocko (${trigger}); used as it is, the idle rules apply`);
+    else this.hooks.log.start(trigger);
     try {
-      await this.driver.start(abort.signal);
-      this.hooks.log.launched(this.driver.pid);
+      if (adopted) {
+        this.driver.adopt?.();
+      } else {
+        await this.driver.start(abort.signal);
+        this.hooks.log.launched(this.driver.pid);
+      }
       await this.options.probe(abort.signal);
       if (this.isCurrentLaunch(attempt)) this.dispatch({ type: 'ready' });
     } catch (err) {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { BackendDriver } from './driver.js';
 import { runStopCommand } from './stop-command.js';
 import { isActive, watchUnit, type UnitWatch } from './unit-watch.js';
+import { watchForOutsideStart } from './outside-start.js';
 
 export interface SystemctlOptions {
   unit: string;
@@ -36,6 +37,17 @@ export class SystemctlBackend implements BackendDriver {
     if (result.status !== 0) {
       throw new Error(`systemctl start ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
+    this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
+  }
+
+  watchForOutsideStart(started: (by: string) => void): { close(): void } | undefined {
+    return watchForOutsideStart(this.options.unit, this.options.env, started, this.options.systemctl);
+  }
+
+  /** Started from outside: follow it as after our own start (a stop or crash from outside is noticed). */
+  adopt(): void {
+    const { unit, env, systemctl } = this.options;
+    this.watch?.close();
     this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
   }
 

@@ -92,7 +92,7 @@ function watchCgroup(unit: string, env: NodeJS.ProcessEnv, systemctl: string, on
 }
 
 /** Elsewhere: PID 1's journal lines about the unit. Returns how to stop, or undefined. */
-function followJournal(unit: string, env: NodeJS.ProcessEnv, onEvent: () => void): (() => void) | undefined {
+export function followJournal(unit: string, env: NodeJS.ProcessEnv, onEvent: () => void): (() => void) | undefined {
   const journal = spawn('journalctl', ['--follow', '--lines=0', '--output=cat', '--quiet', '--', `UNIT=${unit}`, '_PID=1'], {
     env,
     stdio: ['ignore', 'pipe', 'ignore'],

@@ -7,6 +7,7 @@ import { checkCredentials } from '../backend/credentials.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { ephemeralPortWarnings, readEphemeralPorts } from '../config/port-range.js';
 import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
 const HELP = `Usage: mrsocko check (--instance NAME | --config FILE)
@@ -21,6 +22,10 @@ exits 78 (EX_CONFIG), so it also fits in scripts before a restart. It checks wha
 runs as root to use them), and, as root, what root must not trust (docs/security.md):
 a config that is not root's or that others can write (or below a directory they can
 write), a [log] file directory that others can write, control characters anywhere.
+
+Warnings (valid, but likely to bite) go to stderr and leave the exit status 0:
+a backend port inside net.ipv4.ip_local_port_range (some outgoing connection's
+source port may hold it just when the backend binds).
 
 Options:
   -i, --instance NAME  check /etc/mrsocko/NAME.conf ($MRSOCKO_CONFIG_DIR/NAME.conf)
@@ -56,6 +61,8 @@ export const checkCommand: Command = {
     checkCredentials(config, process.getuid?.() ?? 0);
     loadKnockKey(config, runningAsRoot()); // the key file, as run reads it
     io.out(describeConfig(config));
+    // valid, but worth knowing: on stderr, and still exit 0
+    for (const warning of ephemeralPortWarnings(config, readEphemeralPorts())) io.err(`mrsocko: warning: ${warning}\n`);
     return 0;
   },
 };

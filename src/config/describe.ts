@@ -6,7 +6,7 @@
 import { quoteArgv } from './argv.js';
 import { DUAL_STACK_HOST } from './address.js';
 import { formatTimespan } from './timespan.js';
-import type { Config, IdleConfig, AccessConfig, KnockConfig, LogConfig, ServiceConfig, SocketConfig } from './types.js';
+import type { Config, IdleConfig, ReadyCheck, AccessConfig, KnockConfig, LogConfig, ServiceConfig, SocketConfig } from './types.js';
 
 /** Column where trailing `; …` explanations start. */
 const COMMENT_COLUMN = 34;
@@ -46,8 +46,21 @@ function describeService(s: ServiceConfig): Line[] {
     optional('stop', s.stop && quoteArgv(s.stop), defaultStop),
     set('start_timeout', formatTimespan(s.startTimeoutMs)),
     set('stop_timeout', formatTimespan(s.stopTimeoutMs)),
+    describeReady(s.ready),
+    set('ready_delay', formatTimespan(s.readyDelayMs)),
   );
   return lines;
+}
+
+function describeReady(r: ReadyCheck): Line {
+  switch (r.kind) {
+    case 'connect':
+      return set('ready', 'connect', 'ready once every checked backend address accepts');
+    case 'http':
+      return set('ready', r.url, '... and a GET to it answers 2xx or 3xx');
+    case 'exec':
+      return set('ready', `exec ${quoteArgv(r.argv)}`);
+  }
 }
 
 function describeSocket(s: SocketConfig): Line[] {
@@ -59,6 +72,7 @@ function describeSocket(s: SocketConfig): Line[] {
     set('listen', s.listen.text, dualStack),
     set('protocol', s.protocol),
     set('backend', s.backend.text),
+    set('ready_check', yesNo(s.readyCheck), s.readyCheck ? undefined : 'readiness does not wait for this backend address'),
   ];
   if (s.protocol === 'udp') lines.push(set('flow_timeout', formatTimespan(s.flowTimeoutMs)));
   return lines;

@@ -14,6 +14,7 @@ import type {
 } from './types.js';
 import { ValueError } from './value-error.js';
 import { parseAddressRule } from '../access/rules.js';
+import { readReadyCheck } from './ready.js';
 import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
 
 export const DEFAULTS = {
@@ -35,8 +36,8 @@ export const DEFAULTS = {
 
 /** Keys per section kind; `socket` stands for every [socket.NAME]. */
 const KEYS = {
-  service: ['unit', 'exec', 'user', 'group', 'directory', 'pidfile', 'stop', 'start_timeout', 'stop_timeout'],
-  socket: ['listen', 'protocol', 'backend', 'flow_timeout'],
+  service: ['unit', 'exec', 'user', 'group', 'directory', 'pidfile', 'stop', 'start_timeout', 'stop_timeout', 'ready', 'ready_delay'],
+  socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check'],
   idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit'],
   access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
   knock: ['sequence', 'window', 'open_for', 'key', 'listen'],
@@ -80,7 +81,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   };
   // Read in the order of a typical file, so the first problem reported is the topmost one.
   const service = readService(requireSection(raw, 'service', file), file);
-  const sockets = readSockets(raw, kinds, file);
+  const sockets = readSockets(raw, kinds, file, service);
   const idle = readIdle(fields('idle'));
   const access = readAccess(fields('access'));
   const knockSection = raw.sections.find((s) => kinds.get(s) === 'knock');
@@ -154,6 +155,8 @@ function readService(section: RawSection, file: string): ServiceConfig {
     stop: f.argv('stop'),
     startTimeoutMs: f.span('start_timeout', DEFAULTS.startTimeoutMs, { positive: true }),
     stopTimeoutMs: f.span('stop_timeout', DEFAULTS.stopTimeoutMs, { positive: true }),
+    ready: readReadyCheck(f),
+    readyDelayMs: f.span('ready_delay', 0),
   };
   if (f.has('unit') && f.has('exec')) {
     const later = f.line('unit') > f.line('exec') ? 'unit' : 'exec';
@@ -227,7 +230,7 @@ function accountName(f: Fields, key: 'user' | 'group'): string | undefined {
   return text;
 }
 
-function readSockets(raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>, file: string): SocketConfig[] {
+function readSockets(raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>, file: string, service: ServiceConfig): SocketConfig[] {
   const read: Array<{ socket: SocketConfig; f: Fields }> = [];
   for (const section of raw.sections) {
     if (kinds.get(section) !== 'socket') continue;
@@ -250,6 +253,10 @@ function readSockets(raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>
       f.fail('backend', `"${socket.backend.text}" is mrsocko's own listen address ([${loop.f.name}] listen = ` +
         `${loop.socket.listen.text}); the backend must listen on another address or port`);
     }
+  }
+  if (service.ready.kind === 'connect' && read.every((r) => !r.socket.readyCheck)) {
+    read[read.length - 1]!.f.fail('ready_check', 'every socket has ready_check = no and [service] ready = connect: ' +
+      'nothing would tell when the backend is ready; keep one socket checked, or set ready = http://… or ready = exec …');
   }
   return read.map((r) => r.socket);
 }
@@ -279,6 +286,7 @@ function readSocket(f: Fields, section: RawSection): SocketConfig {
     protocol,
     backend,
     flowTimeoutMs: f.span('flow_timeout', DEFAULTS.flowTimeoutMs, { positive: true }),
+    readyCheck: f.bool('ready_check', true),
     line: section.line,
   };
 }

@@ -25,6 +25,8 @@ export interface SocketConfig {
   readonly backend: BackendAddress;
   /** udp only. */
   readonly flowTimeoutMs: number;
+  /** `ready_check = no`: the backend binds this socket late; readiness does not wait for it. */
+  readonly readyCheck: boolean;
   /** 1-based line of the section header, for errors found later (e.g. fd type mismatch). */
   readonly line: number;
 }
@@ -41,7 +43,19 @@ export type ServiceConfig =
       readonly pidfile?: string;
     });
 
+/** `[service] ready =`: what, besides every checked backend address accepting, makes the backend ready. */
+export type ReadyCheck =
+  /** The addresses accepting is enough (the default). */
+  | { readonly kind: 'connect' }
+  /** A GET to this URL answers 2xx or 3xx. */
+  | { readonly kind: 'http'; readonly host: string; readonly port: number; readonly path: string; readonly url: string }
+  /** This command (argv, no shell) exits 0. */
+  | { readonly kind: 'exec'; readonly argv: readonly string[] };
+
 interface ServiceCommon {
+  readonly ready: ReadyCheck;
+  /** After the ready check passed, wait this long before releasing clients. */
+  readonly readyDelayMs: number;
   /** Custom stop command argv, run instead of the default stop. */
   readonly stop?: readonly string[];
   readonly startTimeoutMs: number;

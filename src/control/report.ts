@@ -48,6 +48,12 @@ export interface StatusReport {
     pid: number | null;
     /** Launches since mrsocko started. */
     starts: number;
+    /**
+     * While starting: what readiness waits for, in words — the backend addresses not
+     * accepting yet, `ready =` with its last answer ("http://127.0.0.1:8096/health (last:
+     * 503)"), or `ready_delay`; null otherwise.
+     */
+    waitingFor: string | null;
   };
   idle: {
     state: IdleState;
@@ -105,6 +111,8 @@ export function renderStatus(report: StatusReport): string {
   const state = b.state === 'running' ? `running for ${span(b.stateForMs)}` : `${b.state} for ${span(b.stateForMs)}`;
   const pid = b.pid !== null ? `pid ${b.pid}, ` : '';
   lines.push(`backend: ${b.name} ${state} (${pid}started ${plural(b.starts, 'time')})`);
+  // older instances do not send it
+  if (b.waitingFor !== undefined && b.waitingFor !== null) lines.push(`         waiting for ${b.waitingFor}`);
   lines.push(`idle:    ${r.idle.reason}`);
   const t = r.totals;
   const open = [plural(t.connections, 'connection'), ...(t.flows > 0 ? [plural(t.flows, 'flow')] : []), ...(t.held > 0 ? [`${t.held} held`] : [])];

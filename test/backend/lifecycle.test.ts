@@ -77,13 +77,14 @@ test('events that do not apply to a phase change nothing', () => {
   const phases: BackendPhase[] = ['stopped', 'starting', 'running', 'stopping'];
   const ignored: Record<BackendPhase, LifecycleEvent['type'][]> = {
     stopped: ['ready', 'start-failed', 'idle', 'stopped', 'exited'],
-    starting: ['demand', 'idle', 'stopped'],
-    running: ['demand', 'ready', 'start-failed', 'stopped'],
-    stopping: ['ready', 'start-failed', 'idle', 'exited'],
+    starting: ['demand', 'idle', 'stopped', 'adopted'],
+    running: ['demand', 'ready', 'start-failed', 'stopped', 'adopted'],
+    stopping: ['ready', 'start-failed', 'idle', 'exited', 'adopted'],
   };
   const sample: Record<LifecycleEvent['type'], LifecycleEvent> = {
     demand, idle, ready: { type: 'ready' }, 'start-failed': { type: 'start-failed', reason: 'x' },
     stopped: { type: 'stopped' }, exited: { type: 'exited', status: 'x' }, shutdown: { type: 'shutdown' },
+    adopted: { type: 'adopted', by: 'x' },
   };
   for (const phase of phases) {
     const state: LifecycleState = { phase, restartWanted: false, shuttingDown: false };
@@ -93,4 +94,23 @@ test('events that do not apply to a phase change nothing', () => {
       assert.deepEqual(t.effects, [], `${phase} + ${type}`);
     }
   }
+});
+
+test('a backend started from outside while stopped is adopted: no launch, readiness checked, idle stops it, it can die as usual', () => {
+  const adopted: LifecycleEvent = { type: 'adopted', by: 'app.service is active' };
+  const t = transition(INITIAL_STATE, adopted);
+  assert.equal(t.next.phase, 'starting');
+  assert.deepEqual(t.effects, [{ type: 'adopt', by: 'app.service is active' }]);
+  const ready: LifecycleEvent = { type: 'ready' };
+  assert.equal(run([adopted, ready]).state.phase, 'running');
+  assert.deepEqual(run([adopted, ready, idle, { type: 'stopped' }]).effects, ['adopt', 'release-held', 'close-clients', 'stop']);
+  assert.equal(run([adopted, ready, idle, { type: 'stopped' }]).state.phase, 'stopped');
+  assert.deepEqual(run([adopted, ready, { type: 'exited', status: 'unit is inactive' }, { type: 'stopped' }]).effects,
+    ['adopt', 'release-held', 'close-clients', 'log-exited', 'stop']);
+  // a client arriving meanwhile waits for that readiness: no launch
+  assert.deepEqual(run([adopted, demand, ready]).effects, ['adopt', 'release-held']);
+  // not while shutting down
+  const down = run([{ type: 'shutdown' }, adopted]);
+  assert.equal(down.state.phase, 'stopped');
+  assert.deepEqual(down.effects, ['fail-held', 'finished']);
 });

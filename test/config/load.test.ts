@@ -68,15 +68,17 @@ function fails(text: string, where: { line: number; section?: string; key?: stri
 test('the SPEC example loads, with defaults filled in', () => {
   const c = parse(SPEC_EXAMPLE);
   assert.equal(c.file, path.resolve(FILE));
-  assert.deepEqual(c.service, { mode: 'unit', unit: 'jellyfin.service', startTimeoutMs: 90_000, stopTimeoutMs: 30_000 });
+  assert.deepEqual(c.service, {
+    mode: 'unit', unit: 'jellyfin.service', startTimeoutMs: 90_000, stopTimeoutMs: 30_000, ready: { kind: 'connect' }, readyDelayMs: 0,
+  });
   assert.deepEqual(c.sockets, [
     {
-      name: 'web', protocol: 'tcp', flowTimeoutMs: 60_000, line: 8,
+      name: 'web', protocol: 'tcp', flowTimeoutMs: 60_000, readyCheck: true, line: 8,
       listen: { kind: 'inet', host: '::', port: 8096, family: 6, text: '8096' },
       backend: { kind: 'inet', host: '127.0.0.1', port: 18096, text: '127.0.0.1:18096' },
     },
     {
-      name: 'discovery', protocol: 'udp', flowTimeoutMs: 60_000, line: 14,
+      name: 'discovery', protocol: 'udp', flowTimeoutMs: 60_000, readyCheck: true, line: 14,
       listen: { kind: 'inet', host: '::', port: 7359, family: 6, text: '7359' },
       backend: { kind: 'inet', host: '127.0.0.1', port: 17359, text: '127.0.0.1:17359' },
     },
@@ -142,7 +144,7 @@ max_files = 14d
     exec: ['/usr/bin/python3', '-m', 'http.server', '18080'],
     user: 'media', group: 'media', directory: '/srv/media', pidfile: '/run/foo.pid',
     stop: ['/bin/sh', '-c', 'echo bye; kill 1'],
-    startTimeoutMs: 120_000, stopTimeoutMs: 5_000,
+    startTimeoutMs: 120_000, stopTimeoutMs: 5_000, ready: { kind: 'connect' }, readyDelayMs: 0,
   });
   assert.deepEqual(c.sockets.map((s) => [s.name, s.protocol, s.listen.text, s.backend.text, s.flowTimeoutMs]), [
     ['web-1.a_b', 'tcp', '[::1]:8443', 'localhost:18443', 60_000],

@@ -66,6 +66,7 @@ async function startProxy(
     protocol: 'udp',
     backend: parseBackend(`127.0.0.1:${backendPort}`),
     flowTimeoutMs: opts.flowTimeoutMs ?? 60_000,
+    readyCheck: true,
     line: 1,
   };
   const listener: DatagramListener = { config, socket, address: '', adopted: false, family: 'inet' };

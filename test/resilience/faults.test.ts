@@ -228,8 +228,8 @@ test('unit = where systemctl fails: its message is logged, clients closed, no ho
     const calls = path.join(bin, 'calls');
     fs.writeFileSync(
       path.join(bin, 'systemctl'),
-      // systemctl --no-ask-password --quiet start UNIT
-      `#!/bin/sh\necho "$*" >> ${calls}\ncase "$3" in start) echo "Failed to start $4: Unit $4 not found." >&2; exit 5;; esac\nexit 0\n`,
+      // systemctl --no-ask-password --quiet start -- UNIT (the unit is the last word)
+      `#!/bin/sh\necho "$*" >> ${calls}\nfor u; do :; done\ncase "$3" in start) echo "Failed to start $u: Unit $u not found." >&2; exit 5;; esac\nexit 0\n`,
       { mode: 0o755 },
     );
     const d = await startMarkedDaemon(unitConfig(port), tempDir(), { env: { PATH: `${bin}:/usr/bin:/bin` } });

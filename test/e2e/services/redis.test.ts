@@ -1,0 +1,68 @@
+// Redis (Debian's redis-server) by `exec =`, as user redis, with a dataset of some tens of
+// MB and `ready = exec redis-cli -e ping` (-e: an error reply such as LOADING exits
+// non-zero; without it redis-cli exits 0 on one). Issue 14: 21 of 21 cold clients got
+// `LOADING Redis is loading the dataset in memory` when "port accepts" counted as ready.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { startDaemon, tempDir } from '../../helpers/daemon.js';
+import { freePort } from '../../helpers/net.js';
+import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
+import { account, liveCount, makeRedisDataset, processTree, report, run, waitPhase } from './support.js';
+
+const KEYS = 400_000;
+const BURST = 20;
+
+test('Redis by exec = with a dataset: 0 LOADING replies in a cold burst of redis-cli; idle stop leaves nothing', async (t) => {
+  const redis = account('redis');
+  if (!prerequisite(t, isRoot && redis !== undefined && haveCommand('redis-server') && haveCommand('redis-cli'),
+    'root and Debian\'s redis-server and redis-tools (contrib/test-deps.sh)')) return;
+  if (redis === undefined) return;
+  const dir = tempDir('mrsocko-redis-');
+  fs.chownSync(dir, redis.uid, redis.gid);
+  const [listen, backend, seed] = [await freePort(), await freePort(), await freePort()];
+  const server = (port: number): string[] => ['/usr/bin/redis-server', '--port', String(port), '--bind', '127.0.0.1',
+    '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--rdbcompression', 'no', '--enable-debug-command', 'local'];
+  const cli = (port: number, ...args: string[]) => run(['redis-cli', '-h', '127.0.0.1', '-p', String(port), ...args]);
+
+  // the dataset, made once by a redis-server of our own
+  const rdbMb = await makeRedisDataset(dir, seed, KEYS, redis);
+
+  const d = await startDaemon(`[service]
+exec = ${server(backend).map((a) => (a === '' ? '""' : a)).join(' ')}
+user = redis
+ready = exec /usr/bin/redis-cli -e -h 127.0.0.1 -p ${backend} ping
+start_timeout = 60s
+stop_timeout = 10s
+[socket.redis]
+listen = 127.0.0.1:${listen}
+backend = 127.0.0.1:${backend}
+[idle]
+timeout = 3s
+`, tempDir());
+  try {
+    const first = await cli(listen, 'dbsize');
+    const coldStartMs = first.ms;
+    assert.equal(first.stdout.trim(), String(KEYS), first.stdout + first.stderr);
+    assert.ok(await waitPhase(d.daemon, 'stopped', 20_000), 'no idle stop after the first client');
+
+    const burst = await Promise.all(Array.from({ length: BURST }, () => cli(listen, 'dbsize')));
+    // redis-cli exits 0 on an error reply: read what it printed
+    const errors = burst.filter((r) => r.stdout.trim() !== String(KEYS));
+    const tree = processTree(d.daemon.backendPid ?? 0);
+    const idleStop = await waitPhase(d.daemon, 'stopped', 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const processesLeft = liveCount(tree);
+    const again = await cli(listen, 'dbsize');
+    const restart = again.stdout.trim() === String(KEYS);
+    console.log(`# redis dataset: ${KEYS} keys, dump.rdb ${rdbMb.toFixed(1)} MB`);
+    report('redis exec', { coldStartMs, burst: BURST, burstErrors: errors.length, idleStop, restart, processesLeft });
+    assert.deepEqual(errors.map((r) => r.stdout.trim() + r.stderr.trim()), [], 'errors (LOADING) in the cold burst');
+    assert.ok(idleStop, 'no idle stop');
+    assert.equal(processesLeft, 0, `processes left after the idle stop: ${tree.join(' ')}`);
+    assert.ok(restart, `restart: ${again.stdout}${again.stderr}`);
+  } finally {
+    await d.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
