@@ -7,10 +7,6 @@
 # Node.js (>= 20) itself is not installed here: Debian 12's nodejs is too old.
 set -euo pipefail
 
-# What needs root goes through sudo when not root (and only then: root may have no sudo).
-as_root=()
-if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
-
 packages=(
   # the sd-notify native addon: node-gyp builds it with g++/make/python3 and -lsystemd
   libsystemd-dev g++ make python3
@@ -32,18 +28,25 @@ packages=(
   # tests run each server from a throw-away directory on ports of their own, never the
   # system service the package installs (see below).
   postgresql-15 postgresql-client-15 redis-server redis-tools nginx-light
+  # the matrix's UDP server (an NTP server) and its own client (`chronyd -Q`). On Debian
+  # chrony replaces systemd-timesyncd (both provide time-daemon): the tests need
+  # neither running, and chrony's own service does not start while installing (below).
+  chrony
   # the man pages are rendered with warnings on (test/docs/man.test.ts)
   man-db groff-base
 )
 
 # Debian's postinst scripts start what they install: postgresql-15 a cluster on 5432,
-# redis-server one on 6379, nginx the default site on port 80. The tests need none of
+# redis-server one on 6379, nginx the default site on port 80, chrony a chronyd that
+# would set the clock and serve NTP on port 123. The tests need none of
 # them, and a system service on the shared network could answer for a container's
 # (nspawn) or take a port: while installing, a policy-rc.d that refuses every start
 # (invoke-rc.d's documented hook; exit 101 = "action forbidden"). One already there
 # (container images ship one) is left as it is.
-# Only when something is to be installed (as a user, that is when sudo is needed anyway).
 policy=/usr/sbin/policy-rc.d
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
+# Only when something is to be installed (as a user, that is when sudo is needed anyway).
 installing=no
 if command -v dpkg-query >/dev/null; then
   for p in "${packages[@]}"; do
@@ -52,8 +55,7 @@ if command -v dpkg-query >/dev/null; then
 fi
 if [[ $installing == yes && ! -e $policy ]]; then
   printf '#!/bin/sh\n# mrsocko test-deps: no service starts while the test packages install\nexit 101\n' |
-    "${as_root[@]}" tee "$policy" >/dev/null
-  "${as_root[@]}" chmod 755 "$policy"
+    "${as_root[@]}" install -m 755 /dev/stdin "$policy"
   trap '"${as_root[@]}" rm -f "$policy"' EXIT
 fi
 
@@ -69,7 +71,7 @@ fi
 
 # Check what the tests will actually run, not only what dpkg says.
 for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
-  psql pg_isready redis-server redis-cli nginx man groff; do
+  psql pg_isready redis-server redis-cli nginx chronyd man groff; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

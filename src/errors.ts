@@ -2,17 +2,14 @@
 // the CLI maps codes to exit statuses. Internal invariants use `assert`, never these.
 import { escapeControlCharacters } from './text/control-chars.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_CONFIG = 78; // EX_CONFIG from sysexits.h
+const EXIT_CONFIG = 78; // EX_CONFIG from sysexits.h
 
 export type ErrorCode =
   | 'MRSOCKO_CONFIG'
   | 'MRSOCKO_USAGE'
   | 'MRSOCKO_SOCKET'
-  | 'MRSOCKO_BACKEND_START'
-  | 'MRSOCKO_BACKEND_STOP'
   | 'MRSOCKO_RUNTIME';
 
 export class MrsockoError extends Error {
@@ -67,4 +64,16 @@ export function exitCodeFor(err: unknown): number {
     if (err.code === 'MRSOCKO_USAGE') return EXIT_USAGE;
   }
   return EXIT_FAILURE;
+}
+
+// Thrown by the pure value parsers (time spans, addresses, argv). They do not know where
+// a value came from; load.ts catches exactly this class and re-throws it as a
+// ConfigError with file, line, section and key. Anything else escaping a parser is a bug
+// and must not be dressed up as a config problem.
+
+export class ValueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValueError';
+  }
 }

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from './helpers/paths.js';
-import { startDaemon, tempDir } from './helpers/daemon.js';
+import { startDaemon, tempDir, phaseReached } from './helpers/daemon.js';
 import { echoRoundTrip, freePort, waitFor } from './helpers/net.js';
 
 const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures', name);
@@ -56,7 +56,7 @@ test('min_runtime keeps the backend up past the idle timeout', async () => {
     await echoRoundTrip({ host: '127.0.0.1', port }, Buffer.from('x'));
     await sleep(800);
     assert.equal(d.daemon.backendPhase, 'running', 'held up by min_runtime');
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000));
+    assert.ok(await phaseReached(d.daemon, 'stopped', 3000));
     const ms = Date.now() - t0;
     assert.ok(ms >= 1500 && ms < 2500, `stopped after ${ms} ms`);
   } finally {
@@ -76,7 +76,7 @@ for (const count of [true, false]) {
       assert.equal(d.daemon.backendPhase, count ? 'running' : 'stopped');
       assert.equal(socket.destroyed || socket.readableEnded, !count);
       socket.destroy();
-      if (count) assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 2000), 'stops once the connection is gone');
+      if (count) assert.ok(await phaseReached(d.daemon, 'stopped', 2000), 'stops once the connection is gone');
     } finally {
       await d.stop();
     }
@@ -160,7 +160,7 @@ test('a client arriving while the backend is stopping is held and served after t
   );
   try {
     await echoRoundTrip({ host: '127.0.0.1', port }, Buffer.from('first'));
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopping', 2000, 5));
+    assert.ok(await phaseReached(d.daemon, 'stopping', 2000));
     const payload = Buffer.from('arrived while stopping');
     assert.deepEqual(await echoRoundTrip({ host: '127.0.0.1', port }, payload), payload);
     assert.equal(lineCount(starts), 2);

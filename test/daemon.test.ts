@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from './helpers/paths.js';
-import { startDaemon, tempDir } from './helpers/daemon.js';
+import { startDaemon, tempDir, phaseReached } from './helpers/daemon.js';
 import { concurrentEchoes, echoRoundTrip, freePort, waitFor } from './helpers/net.js';
-import { groupGone } from '../src/backend/exec.js';
+import { groupGone } from '../src/backend/procfs.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-echo.mjs');
 const starts = (file: string): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0);
@@ -126,7 +126,7 @@ test('idle timeout stops the backend and its process group; the next client rest
     const goneAfter = Date.now() - lastByte;
     assert.ok(goneAfter >= 450 && goneAfter < 1500, `backend gone ${goneAfter} ms after the last byte`);
     // the group is gone a poll interval before the lifecycle has recorded the stop
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 1000), d.daemon.backendPhase);
+    assert.ok(await phaseReached(d.daemon, 'stopped', 1000), d.daemon.backendPhase);
     assert.deepEqual(await echoRoundTrip({ host: '127.0.0.1', port: listenPort }, Buffer.from('two')), Buffer.from('two'));
     assert.equal(starts(startsFile), 2);
   } finally {
@@ -170,7 +170,7 @@ test('a backend that never listens: held clients are closed at start_timeout, an
     const ms = Date.now() - t0;
     assert.ok(ms >= 650 && ms < 3000, `closed after ${ms} ms`);
     assert.ok(d.lines.some((l) => l.includes('error') && l.includes('failed to start') && l.includes('start_timeout')), d.lines.join('\n'));
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000));
+    assert.ok(await phaseReached(d.daemon, 'stopped', 3000));
   } finally {
     await d.stop();
   }

@@ -5,7 +5,7 @@
 import type { AccessConfig, IdleConfig } from '../config/types.js';
 import type { ClientTable } from '../session/clients.js';
 import type { Choice } from '../session/eviction.js';
-import type { ClientAddress } from './address.js';
+import type { ClientAddress } from '../net/address.js';
 import { AddressRules, type KnockedPredicate } from './rules.js';
 
 export type Refusal =

@@ -14,7 +14,7 @@
 // SourceLimiter is that bound on its own, for other per-source lines (the connections
 // closed to make room at max_connections, ../session/eviction-log.ts).
 import type { LogEvent } from '../log/events.js';
-import type { ClientAddress } from './address.js';
+import type { ClientAddress } from '../net/address.js';
 import type { Refusal } from './admission.js';
 
 export type RefusedTraffic = 'connection' | 'datagram';
@@ -28,7 +28,7 @@ export interface RefusalLogOptions {
   now?: () => number;
 }
 
-export const REFUSAL_WINDOW_MS = 60_000;
+const REFUSAL_WINDOW_MS = 60_000;
 export const REFUSAL_MAX_SOURCES = 16;
 /** Distinct "other" sources counted exactly per window; beyond it, "more than N". */
 const OTHER_SOURCES_CAP = 10_000;

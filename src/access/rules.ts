@@ -15,97 +15,16 @@
 // IPv4-mapped form (a prefix of /96 or longer inside ::ffff:0:0/96) are IPv4 rules. Other
 // IPv6 ranges, even `::/0`, match IPv6 clients only. A unix-socket peer is local: it
 // matches a rule when the rule matches 127.0.0.1 or ::1.
-import net from 'node:net';
-import { ipaddr, type IPv4, type IPv6 } from './ipaddr.js';
-import { ValueError } from '../config/value-error.js';
-import type { ClientAddress, IP } from './address.js';
-
-export type Network = readonly [IP, number];
-
-export interface AddressRule {
-  /** As written. */
-  readonly text: string;
-  /** Every client. */
-  readonly any: boolean;
-  /** `knocked`. */
-  readonly knocked?: boolean;
-  readonly networks: readonly Network[];
-}
+import { ipaddr, type IPv4, type IPv6 } from '../net/ipaddr.js';
+import type { ClientAddress, IP } from '../net/address.js';
+import { parseAddressRule, type AddressRule } from '../net/address-rule.js';
 
 /** Answers `knocked` for a client. */
 export type KnockedPredicate = (address: ClientAddress) => boolean;
 const NOBODY_KNOCKED: KnockedPredicate = () => false;
 
-const cidr = (text: string): Network => {
-  const [ip, bits] = ipaddr.parseCIDR(text);
-  return [ip, bits];
-};
-
-const KEYWORDS: ReadonlyMap<string, readonly Network[] | 'any'> = new Map<string, readonly Network[] | 'any'>([
-  ['any', 'any'],
-  ['all', 'any'],
-  ['localhost', ['127.0.0.0/8', '::1/128'].map(cidr)],
-  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10'].map(cidr)],
-]);
-const ALIASES: ReadonlyMap<string, string> = new Map([['lan', 'private']]);
-
-const FORMS = 'expected an IP address, a CIDR range (10.0.0.0/8, 2001:db8::/32) or one of localhost, private, lan, any, knocked';
-
 const LOOPBACK_V4 = ipaddr.parse('127.0.0.1');
 const LOOPBACK_V6 = ipaddr.parse('::1');
-
-/** Parses one list entry; a ValueError says what is wrong with it. */
-export function parseAddressRule(input: string): AddressRule {
-  const text = input.trim();
-  const keyword = text.toLowerCase();
-  const known = KEYWORDS.get(ALIASES.get(keyword) ?? keyword);
-  if (known === 'any') return { text, any: true, networks: [] };
-  if (keyword === 'knocked') return { text, any: false, knocked: true, networks: [] };
-  if (known !== undefined) return { text, any: false, networks: known };
-  return { text, any: false, networks: [parseNetwork(text)] };
-}
-
-function parseNetwork(text: string): Network {
-  const bad = (why: string): never => {
-    throw new ValueError(`"${text}" is not an address rule: ${why}`);
-  };
-  const slash = text.indexOf('/');
-  const host = slash === -1 ? text : text.slice(0, slash);
-  const prefixText = slash === -1 ? undefined : text.slice(slash + 1);
-  if (host.includes('%')) bad('zone indexes (%eth0) are not supported; write the address or range without it');
-  const family = net.isIP(host);
-  if (family === 0) {
-    if (/^[\d.]+$/.test(host)) bad(`"${host}" is not a valid IPv4 address (four numbers 0-255, such as 192.168.1.20)`);
-    if (/^[A-Za-z][\w.-]*$/.test(host) && slash === -1) bad(`unknown keyword or host name; names are not resolved, ${FORMS}`);
-    bad(FORMS);
-  }
-  const width = family === 4 ? 32 : 128;
-  let bits = width;
-  if (prefixText !== undefined) {
-    if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > width) {
-      bad(`"/${prefixText}" is not a prefix length for IPv${family} (0-${width})`);
-    }
-    bits = Number(prefixText);
-  }
-  let ip: IP = family === 4 ? ipaddr.IPv4.parse(host) : ipaddr.IPv6.parse(host);
-  // ::ffff:a.b.c.d/96+ is an IPv4 range in disguise: clients are matched as IPv4.
-  if (ip.kind() === 'ipv6' && (ip as IPv6).isIPv4MappedAddress() && bits >= 96) {
-    ip = (ip as IPv6).toIPv4Address();
-    bits -= 96;
-  }
-  const network = networkAddress(ip, bits);
-  if (network.toString() !== ip.toString()) {
-    bad(`host bits are set after the /${prefixText ?? bits} prefix; the range is ${network.toString()}/${bits}` +
-      `${ip.kind() === 'ipv4' ? ` (or write ${ip.toString()} alone for one address)` : ''}`);
-  }
-  return [ip, bits];
-}
-
-function networkAddress(ip: IP, bits: number): IP {
-  return ip.kind() === 'ipv4'
-    ? ipaddr.IPv4.networkAddressFromCIDR(`${ip.toString()}/${bits}`)
-    : ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/${bits}`);
-}
 
 /** A compiled list (one config key). Empty means "no rules": each caller decides what that implies. */
 export class AddressRules {

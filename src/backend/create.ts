@@ -1,12 +1,10 @@
-// From `[service]` to a driver, and the lifecycle's log lines for it: the backend's side of
-// the wiring, kept out of the daemon.
+// From `[service]` to a driver: the backend's side of the wiring, kept out of the daemon.
 import type { ServiceConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { withoutListenEnv, withoutNotifyEnv } from '../systemd/listen-fds.js';
 import { environmentFor, resolveCredentials } from './credentials.js';
 import type { BackendDriver } from './driver.js';
 import { ExecBackend } from './exec.js';
-import type { LifecycleHooks } from './lifecycle.js';
 import type { CheckProcess } from './ready-check.js';
 import { SystemctlBackend } from './systemctl.js';
 
@@ -46,20 +44,4 @@ export function checkProcess(service: ServiceConfig, env: NodeJS.ProcessEnv): Ch
   if (service.mode === 'unit' || service.ready.kind !== 'exec') return { env: backendEnv };
   const credentials = resolveCredentials(service.user, service.group, process.getuid?.() ?? 0);
   return { env: environmentFor(backendEnv, credentials), cwd: service.directory, uid: credentials.uid, gid: credentials.gid };
-}
-
-/** The lifecycle's log lines, as typed events naming the backend. */
-export function lifecycleLog(driver: BackendDriver, log: Logger): LifecycleHooks['log'] {
-  const backend = driver.description;
-  return {
-    start: (trigger) => log.event({ kind: 'backend-start', backend, trigger }),
-    launched: (pid) => log.event({ kind: 'backend-launched', backend, pid }),
-    ready: (ms, released) => log.event({ kind: 'backend-ready', backend, ms, released }),
-    startFailed: (reason, closed) => log.event({ kind: 'backend-start-failed', backend, reason, closed }),
-    stop: (reason) => log.event({ kind: 'backend-stop', backend, reason }),
-    stopped: (ms) => log.event({ kind: 'backend-stopped', backend, ms }),
-    report: (level, message) => log.event({ kind: 'backend-report', backend, level, message }),
-    backoff: (failures, delayMs) => log.event({ kind: 'backend-backoff', backend, failures, delayMs }),
-    exited: (status, closed) => log.event({ kind: 'backend-exited', backend, status, closed }),
-  };
 }

@@ -21,8 +21,6 @@ import { readPidfile, writableBy, type PidfileFacts } from './pidfile.js';
 import { describePid, groupGone, groupMembersRunningAs, isAlive, processGroupOf, runsAs } from './procfs.js';
 import { runStopCommand } from './stop-command.js';
 
-export { groupGone };
-
 export interface ExecOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;

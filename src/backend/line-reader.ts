@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 
 /** Longest line passed on, in bytes (without the newline). */
-export const MAX_LINE_BYTES = 16 * 1024;
+const MAX_LINE_BYTES = 16 * 1024;
 
 const NEWLINE = 0x0a;
 

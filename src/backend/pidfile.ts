@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Bytes read at most: a pid and a newline, with room to spare. */
-export const PIDFILE_READ_BYTES = 64;
+const PIDFILE_READ_BYTES = 64;
 /** Symlinks followed at most while resolving the directories (as the kernel's limit). */
 const MAX_SYMLINKS = 40;
 

@@ -81,7 +81,7 @@ export function groupGone(pgid: number): boolean {
 }
 
 /** Real, effective, saved and filesystem uid (/proc/PID/status `Uid:`); undefined when hidden or gone. */
-export function uidsOf(pid: number): number[] | undefined {
+function uidsOf(pid: number): number[] | undefined {
   try {
     const line = /^Uid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     const uids = line?.trim().split(/\s+/).map(Number);

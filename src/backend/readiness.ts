@@ -31,7 +31,7 @@ export const MIN_PROBE_INTERVAL_MS = { local: 1, remote: 10 } as const;
 /** Longest pause between two probes, however long the backend takes. */
 export const MAX_PROBE_INTERVAL_MS = 50;
 /** The pause is this fraction of the time waited so far (within the bounds above). */
-export const PROBE_INTERVAL_FRACTION = 1 / 400;
+const PROBE_INTERVAL_FRACTION = 1 / 400;
 
 /** The pause before the next probe, `waitedMs` after probing began. */
 export function probeIntervalMs(waitedMs: number, local: boolean): number {
@@ -92,7 +92,7 @@ function tryConnect(address: BackendAddress, signal: AbortSignal, keep?: (connec
  * within microseconds (measured: median 15 µs, worst 0.8 ms in 200 tries); elsewhere it
  * needs a network round trip.
  */
-export const UDP_REFUSAL_WINDOW_MS = { loopback: 20, remote: 250 } as const;
+const UDP_REFUSAL_WINDOW_MS = { loopback: 20, remote: 250 } as const;
 
 /**
  * Resolves when nothing refuses datagrams to `address` any more (see the top of this

@@ -42,9 +42,9 @@ export interface ReadyWaitOptions {
 }
 
 /** One check attempt may hang (a backend that accepts and never answers): bound each. */
-export const CHECK_ATTEMPT_TIMEOUT_MS = 5_000;
+const CHECK_ATTEMPT_TIMEOUT_MS = 5_000;
 /** What is kept of an exec check's output, or read of an HTTP answer (the status line is all we need). */
-export const CHECK_OUTPUT_BYTES = 1024;
+const CHECK_OUTPUT_BYTES = 1024;
 const HTTP_HEAD_BYTES = 4096;
 
 export function describeTarget(t: ReadyTarget): string {
@@ -53,7 +53,7 @@ export function describeTarget(t: ReadyTarget): string {
   return `${names} ${t.protocol} ${t.backend.text} ${what}`;
 }
 
-export function describeCheck(check: ReadyCheck): string {
+function describeCheck(check: ReadyCheck): string {
   switch (check.kind) {
     case 'connect':
       return 'connect';

@@ -17,7 +17,7 @@ export function readyTargets(sockets: readonly SocketConfig[]): ReadyTarget[] {
   return [...targets.values()];
 }
 
-export function startTimeoutReason(ms: number, config: Config, wait: ReadyWait | undefined): string {
+export function startTimeoutReason(ms: number, config: Pick<Config, 'sockets'>, wait: ReadyWait | undefined): string {
   const pending = wait?.pendingTargets ?? [];
   const waitingFor = wait?.waitingFor;
   if (pending.length > 0 || waitingFor === undefined) {

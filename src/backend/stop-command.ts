@@ -3,6 +3,7 @@
 // (lines bounded as the backend's, ./line-reader.ts).
 import { spawn } from 'node:child_process';
 import { describeExit } from './driver.js';
+import { timerDelay } from '../util/timer.js';
 import { readLines } from './line-reader.js';
 
 export interface StopCommandResult {
@@ -39,7 +40,7 @@ export function runStopCommand(
       } catch {
         // already gone
       }
-    }, Math.min(options.timeoutMs, 2 ** 31 - 1));
+    }, timerDelay(options.timeoutMs));
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ ok: false, status: `cannot run ${argv[0]}: ${err.code === 'ENOENT' ? 'no such file' : err.message}` });

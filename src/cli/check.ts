@@ -1,8 +1,7 @@
 // `mrsocko check`: validate a config exactly as `run` would, and print the effective
 // settings. Problems are thrown as ConfigError; main.ts prints them and exits 78.
-import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
-import { UsageError } from '../errors.js';
+import { parseCommandArgs } from './args.js';
 import { checkCredentials } from '../backend/credentials.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
@@ -43,20 +42,12 @@ export const checkCommand: Command = {
   name: 'check',
   help: HELP,
   async run(args, io) {
-    let values: { instance?: string | undefined; config?: string | undefined };
-    try {
-      ({ values } = parseArgs({
-        args: [...args],
-        options: {
-          instance: { type: 'string', short: 'i' },
-          config: { type: 'string', short: 'c' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError(explainArgError(err));
-    }
+    const { values } = parseCommandArgs(
+      args,
+      { instance: { type: 'string', short: 'i' }, config: { type: 'string', short: 'c' } },
+      false,
+      explainArgError,
+    );
     const config = loadConfig(resolveConfigPath(values, io.env));
     checkCredentials(config, process.getuid?.() ?? 0);
     loadKnockKey(config, runningAsRoot()); // the key file, as run reads it

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
+import { parseCommandArgs } from './args.js';
 import { ConfigError, MrsockoError, UsageError } from '../errors.js';
 import { splitArgv } from '../config/argv.js';
 import { loadConfig, parseConfig } from '../config/load.js';
@@ -14,17 +14,8 @@ import { runningAsRoot, untrustedDirectoryReason } from '../config/trust.js';
 import type { Config } from '../config/types.js';
 import { firstControlCharacter } from '../text/control-chars.js';
 import { notifyAddonProblem } from '../systemd/notify.js';
-import {
-  classifyExisting,
-  generateTemplates,
-  generateUnits,
-  instanceNameProblem,
-  listenDropInPath,
-  SYSTEM_UNIT_DIR,
-  type GeneratedFile,
-  type Installation,
-  type ShippedTemplates,
-} from '../systemd/units.js';
+import { classifyExisting, generateTemplates, generateUnits, instanceNameProblem, listenDropInPath, SYSTEM_UNIT_DIR } from '../systemd/units.js';
+import type { GeneratedFile, Installation, ShippedTemplates } from '../systemd/units.js';
 import { version } from '../version.js';
 
 const HELP = `Usage: mrsocko gen-unit NAME [--config FILE] [--output DIR] [--stdout] [--force]
@@ -158,28 +149,17 @@ export const genUnitCommand: Command = {
 // ---- options ----
 
 function parseOptions(args: readonly string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        config: { type: 'string', short: 'c' },
-        output: { type: 'string', short: 'o' },
-        stdout: { type: 'boolean' },
-        force: { type: 'boolean', short: 'f' },
-        templates: { type: 'boolean' },
-        unit: { type: 'string' },
-        exec: { type: 'string' },
-        listen: { type: 'string', multiple: true },
-        backend: { type: 'string', multiple: true },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, {
+    config: { type: 'string', short: 'c' },
+    output: { type: 'string', short: 'o' },
+    stdout: { type: 'boolean' },
+    force: { type: 'boolean', short: 'f' },
+    templates: { type: 'boolean' },
+    unit: { type: 'string' },
+    exec: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    backend: { type: 'string', multiple: true },
+  }, true);
   if (positionals.length > 1) throw new UsageError(`one instance NAME, not ${positionals.length}: ${positionals.join(' ')}`);
   const name = positionals[0];
   const templates = values.templates ?? false;

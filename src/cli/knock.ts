@@ -5,15 +5,16 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
+import { parseCommandArgs } from './args.js';
+import { formatInet } from '../util/format.js';
 import { MrsockoError, UsageError } from '../errors.js';
 import { parseBackend } from '../config/address.js';
-import { ValueError } from '../config/value-error.js';
+import { ValueError } from '../errors.js';
 import { KeyFileError, readKeyFile, writeNewKey } from '../access/knock/key.js';
 import { encodePacket, NONCE_LENGTH } from '../access/knock/packet.js';
 
-export const DEFAULT_KNOCK_PORT = 62201;
+const DEFAULT_KNOCK_PORT = 62201;
 const NEW_KEY_LENGTH = 32;
 
 const HELP = `Usage: mrsocko knock HOST[:PORT] --key FILE [--open ADDRESS]
@@ -46,18 +47,7 @@ export const knockCommand: Command = {
   name: 'knock',
   help: HELP,
   async run(args, io) {
-    let values: { key?: string; open?: string; 'new-key'?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...args],
-        options: { key: { type: 'string' }, open: { type: 'string' }, 'new-key': { type: 'string' } },
-        strict: true,
-        allowPositionals: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values, positionals } = parseCommandArgs(args, { key: { type: 'string' }, open: { type: 'string' }, 'new-key': { type: 'string' } }, true);
     const newKey = values['new-key'];
     if (newKey !== undefined) {
       if (positionals.length > 0 || values.key !== undefined || values.open !== undefined) {
@@ -94,7 +84,7 @@ export const knockCommand: Command = {
     });
     const address = await resolve(target.host);
     await send(packet, address, target.port);
-    const shown = address.includes(':') ? `[${address}]:${target.port}` : `${address}:${target.port}`;
+    const shown = formatInet(address, target.port);
     io.out(`knock sent to ${shown} (opens ${values.open ?? 'the address it comes from'})\n`);
     return 0;
   },

@@ -45,7 +45,6 @@ const COMMANDS: readonly CommandEntry[] = [
   },
 ];
 
-export { version };
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -131,5 +130,3 @@ if (isEntryPoint()) {
     },
   );
 }
-
-export { EXIT_USAGE };

@@ -1,7 +1,6 @@
 // `mrsocko run`: the daemon. Signals: SIGTERM/SIGINT stop it (exit 0), SIGHUP reloads.
-import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
-import { UsageError } from '../errors.js';
+import { parseCommandArgs } from './args.js';
 import { loadConfig } from '../config/load.js';
 import { checkCredentials } from '../backend/credentials.js';
 import { checkInstanceName, resolveConfigPath } from '../config/paths.js';
@@ -40,17 +39,7 @@ export const runCommand: Command = {
   name: 'run',
   help: HELP,
   async run(args, io) {
-    let values: { instance?: string; config?: string };
-    try {
-      ({ values } = parseArgs({
-        args: [...args],
-        options: { instance: { type: 'string', short: 'i' }, config: { type: 'string', short: 'c' } },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs(args, { instance: { type: 'string', short: 'i' }, config: { type: 'string', short: 'c' } }, false);
     const file = resolveConfigPath(values, io.env);
     const config = loadConfig(file);
     // Before anything is bound: a config error now exits 78, which systemd does not restart.

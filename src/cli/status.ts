@@ -1,8 +1,8 @@
 // `mrsocko status NAME [--json]`: ask a running instance over its control socket
 // (../control/paths.ts says where) and print what it says.
 import net from 'node:net';
-import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
+import { parseCommandArgs } from './args.js';
 import { MrsockoError, UsageError } from '../errors.js';
 import { checkInstanceName } from '../config/paths.js';
 import { controlSocketPath } from '../control/paths.js';
@@ -38,18 +38,7 @@ export const statusCommand: Command = {
   name: 'status',
   help: HELP,
   async run(args, io) {
-    let values: { json?: boolean; socket?: string };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...args],
-        options: { json: { type: 'boolean' }, socket: { type: 'string' } },
-        strict: true,
-        allowPositionals: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, socket: { type: 'string' } }, true);
     if (positionals.length > 1) throw new UsageError(`one instance at a time (got ${positionals.join(', ')})`);
     const name = positionals[0];
     if (name === undefined && values.socket === undefined) throw new UsageError('which instance? mrsocko status NAME');

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { BackendAddress, ListenAddress } from './types.js';
-import { ValueError } from './value-error.js';
+import { ValueError } from '../errors.js';
 
 const LISTEN_FORMS = 'expected PORT, IPV4:PORT, [IPV6]:PORT or /path/to.sock';
 const BACKEND_FORMS = 'expected HOST:PORT, [IPV6]:PORT or /path/to.sock';

@@ -3,7 +3,7 @@
 // '…' and "…" group (both alike, and may start mid-word), C escapes work inside and
 // outside quotes. There is no shell: no variables, globs, pipes or redirections.
 
-import { ValueError } from './value-error.js';
+import { ValueError } from '../errors.js';
 
 const BLANKS = ' \t\n\r';
 

@@ -10,7 +10,7 @@ import { splitArgv, stripInlineComment } from './argv.js';
 import type { RawEntry, RawSection } from './locate.js';
 import { parseTimespan } from './timespan.js';
 import { firstControlCharacter } from '../text/control-chars.js';
-import { ValueError } from './value-error.js';
+import { ValueError } from '../errors.js';
 
 const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
   ['yes', true], ['true', true], ['on', true], ['1', true],

@@ -12,12 +12,15 @@ import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
   AccessConfig, Config, IdleConfig, KnockConfig, KnockStep, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
-import { ValueError } from './value-error.js';
-import { parseAddressRule } from '../access/rules.js';
+import { ValueError } from '../errors.js';
+import { parseAddressRule } from '../net/address-rule.js';
 import { readReadyCheck } from './ready.js';
 import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
+import { normalizeUnitName } from './unit-name.js';
+import { closeEnough, suggest } from './suggest.js';
+import { deepFreeze } from './freeze.js';
 
-export const DEFAULTS = {
+const DEFAULTS = {
   startTimeoutMs: 90_000,
   stopTimeoutMs: 30_000,
   protocol: 'tcp',
@@ -182,44 +185,6 @@ function readService(section: RawSection, file: string): ServiceConfig {
     pidfile: f.absolutePath('pidfile'),
     ...common,
   };
-}
-
-const UNIT_TYPES = ['service', 'socket', 'device', 'mount', 'automount', 'swap', 'target', 'path', 'timer', 'slice', 'scope'];
-
-/** Characters of a unit name (systemd's unit-name.c: VALID_CHARS, and "@" before the instance). */
-const UNIT_NAME_CHARS = /^[A-Za-z0-9:_.\\@-]+$/;
-/** systemd's UNIT_NAME_MAX is 256 with the terminating NUL. */
-const UNIT_NAME_MAX_LENGTH = 255;
-
-/**
- * "jellyfin" → "jellyfin.service", as systemctl reads it; other unit types are refused.
- * The result is a unit name by systemd's grammar (unit_name_is_valid(): PREFIX[@INSTANCE].TYPE),
- * never a template, and never starts with "-": systemd would take `-H….service`, but
- * systemctl and journalctl would read it as an option (mrsocko passes `--` before unit
- * names as well).
- */
-export function normalizeUnitName(text: string): string {
-  if (text.includes('/')) throw new ValueError(`"${text}" is a path; expected a unit name such as jellyfin.service`);
-  if (text.startsWith('-')) {
-    throw new ValueError(`"${text}" starts with "-", which systemctl would read as an option; expected a unit name such as jellyfin.service`);
-  }
-  if (!UNIT_NAME_CHARS.test(text)) {
-    throw new ValueError(`"${text}" is not a unit name (letters, digits and : _ . \\ @ - only)`);
-  }
-  const suffix = text.slice(text.lastIndexOf('.') + 1);
-  const isTyped = text.includes('.') && UNIT_TYPES.includes(suffix);
-  if (isTyped && suffix !== 'service') {
-    throw new ValueError(`"${text}" is a .${suffix} unit; mrsocko starts and stops .service units`);
-  }
-  const unit = isTyped ? text : `${text}.service`;
-  if (unit === '.service') throw new ValueError('the unit name is empty');
-  if (unit.endsWith('@.service')) throw new ValueError(`"${unit}" is a template; name an instance, e.g. ${unit.replace('@.', '@NAME.')}`);
-  if (unit.length > UNIT_NAME_MAX_LENGTH) throw new ValueError(`unit names are limited to ${UNIT_NAME_MAX_LENGTH} characters`);
-  const stem = unit.slice(0, unit.lastIndexOf('.'));
-  const at = stem.indexOf('@');
-  const prefix = at < 0 ? stem : stem.slice(0, at);
-  if (prefix === '') throw new ValueError(`"${text}" has nothing before "@"; expected NAME@INSTANCE.service`);
-  return unit;
 }
 
 function accountName(f: Fields, key: 'user' | 'group'): string | undefined {
@@ -431,50 +396,4 @@ function describeReadError(err: unknown): string {
   if (code === 'EACCES') return 'permission denied (check the file mode, or run as root)';
   if (code === 'EISDIR') return 'it is a directory, not a file';
   return err instanceof Error ? err.message : String(err);
-}
-
-/** The closest candidate within edit distance 2, for "did you mean" hints. */
-function suggest(word: string, candidates: readonly string[]): string | undefined {
-  let best: { candidate: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    // the distance is at least the difference in length: skip the quadratic work (a
-    // 150 KB key name took half a second, longer ones grow with the square)
-    if (Math.abs(word.length - candidate.length) > 2) continue;
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance };
-  }
-  return best?.candidate;
-}
-
-function closeEnough(word: string, target: string): boolean {
-  return Math.abs(word.length - target.length) <= 2 && editDistance(word.toLowerCase(), target) <= 2;
-}
-
-/** Levenshtein distance, counting a swap of two neighbours as one edit. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** Freezes the whole tree, dropping keys whose value is undefined so that an unset
- * optional setting is absent rather than present-but-undefined. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      if (record[key] === undefined) delete record[key];
-      else deepFreeze(record[key]);
-    }
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -24,7 +24,7 @@ export function resolveConfigPath(opts: ConfigChoice, env: NodeJS.ProcessEnv): s
   throw new UsageError('which config? give --instance NAME (for /etc/mrsocko/NAME.conf) or --config FILE');
 }
 
-export function configDir(env: NodeJS.ProcessEnv): string {
+function configDir(env: NodeJS.ProcessEnv): string {
   const dir = env.MRSOCKO_CONFIG_DIR;
   return dir !== undefined && dir !== '' ? dir : DEFAULT_CONFIG_DIR;
 }

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from './types.js';
 
-export const PORT_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
-export const RESERVED_PORTS_FILE = '/proc/sys/net/ipv4/ip_local_reserved_ports';
+const PORT_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
+const RESERVED_PORTS_FILE = '/proc/sys/net/ipv4/ip_local_reserved_ports';
 
 export interface EphemeralPorts {
   readonly low: number;

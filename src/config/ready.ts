@@ -5,7 +5,7 @@
 //   ready = exec COMMAND ARGS               ... and this command exits 0 (split like exec =, no shell)
 import type { Fields } from './fields.js';
 import type { ReadyCheck } from './types.js';
-import { ValueError } from './value-error.js';
+import { ValueError } from '../errors.js';
 
 const EXPECTED = 'connect, http://HOST:PORT/PATH or exec COMMAND';
 
@@ -26,7 +26,7 @@ export function readReadyCheck(f: Fields): ReadyCheck {
 }
 
 /** http://HOST[:PORT]/PATH → where to send the GET. Only plain http: the backend is local or trusted. */
-export function parseReadyUrl(text: string): ReadyCheck & { kind: 'http' } {
+function parseReadyUrl(text: string): ReadyCheck & { kind: 'http' } {
   let url: URL;
   try {
     url = new URL(text);

@@ -2,7 +2,7 @@
 // "1.5s", "infinity". Parsed to milliseconds (Infinity for "infinity").
 // Work is done in whole microseconds, like systemd's usec_t, so "1.1s" is exactly 1100 ms.
 
-import { ValueError } from './value-error.js';
+import { ValueError } from '../errors.js';
 
 const USEC_PER_MS = 1_000;
 const USEC_PER_SEC = 1_000_000;

@@ -10,7 +10,7 @@
 // `run --config FILE` serves NAME = the file's base name without `.conf`.
 import path from 'node:path';
 
-export const CONTROL_SOCKET_FILE = 'control.sock';
+const CONTROL_SOCKET_FILE = 'control.sock';
 
 export interface RuntimeEnv {
   readonly env: NodeJS.ProcessEnv;
@@ -20,7 +20,7 @@ export interface RuntimeEnv {
 const set = (value: string | undefined): value is string => value !== undefined && value !== '';
 
 /** The directory holding every instance's runtime directory (when not under systemd). */
-export function runtimeBase({ env, uid }: RuntimeEnv): string {
+function runtimeBase({ env, uid }: RuntimeEnv): string {
   if (set(env.MRSOCKO_RUNTIME_DIR)) return env.MRSOCKO_RUNTIME_DIR;
   if (uid === 0) return '/run/mrsocko';
   if (set(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, 'mrsocko');

@@ -1,9 +1,11 @@
 // What `mrsocko status` shows: the JSON the control socket sends (`status --json` prints
 // it as is) and its rendering as text. Times are ISO 8601 (UTC), durations milliseconds,
 // `null` where a duration is infinite or does not apply. The format is versioned: fields
-// may be added, none renamed or removed without bumping `version`.
+// may be added, none renamed or removed without bumping `version`. So the downstream /
+// upstream names (`bytesUp`, `bytesDown`) were added beside `bytesIn`/`bytesOut`, which
+// stay (same values) and keep version 1 readable as it was.
 import type { BackendPhase } from '../backend/lifecycle.js';
-import { formatTimespan } from '../config/timespan.js';
+import { formatSpan, plural } from '../util/format.js';
 import { escapeControlCharacters } from '../text/control-chars.js';
 
 export const STATUS_VERSION = 1;
@@ -23,9 +25,13 @@ export interface ClientReport {
   address: string;
   connections: number;
   flows: number;
-  /** client → backend */
+  /** downstream → upstream (client → backend); the same as `bytesIn`. */
+  bytesUp: number;
+  /** upstream → downstream (backend → client); the same as `bytesOut`. */
+  bytesDown: number;
+  /** client → backend (the version 1 name of `bytesUp`) */
   bytesIn: number;
-  /** backend → client */
+  /** backend → client (the version 1 name of `bytesDown`) */
   bytesOut: number;
   firstSeen: string;
   lastActivity: string;
@@ -48,6 +54,11 @@ export interface StatusReport {
     pid: number | null;
     /** Launches since mrsocko started. */
     starts: number;
+    /**
+     * While `starting` after repeated failures: the back-off before the next launch
+     * (`inMs` still to wait, `failures` in a row). `null` otherwise.
+     */
+    retry: { inMs: number; failures: number } | null;
     /**
      * While starting: what readiness waits for, in words — the backend addresses not
      * accepting yet, `ready =` with its last answer ("http://127.0.0.1:8096/health (last:
@@ -93,8 +104,7 @@ export interface KnockedReport {
   remainingMs: number;
 }
 
-const span = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : formatTimespan(Math.round(ms / 1000) * 1000));
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const span = formatSpan;
 
 /** The report as JSON for a terminal: JSON.stringify escapes C0 controls but leaves DEL
  *  and C1 raw, so those become \u escapes too (the same JSON once parsed). */
@@ -108,7 +118,9 @@ export function renderStatus(report: StatusReport): string {
   const r = escapeStrings(report);
   const b = r.backend;
   const lines: string[] = [`mrsocko@${r.instance} (pid ${r.pid})`];
-  const state = b.state === 'running' ? `running for ${span(b.stateForMs)}` : `${b.state} for ${span(b.stateForMs)}`;
+  const state = b.retry !== null && b.retry !== undefined
+    ? `waiting to retry: next start in ${span(b.retry.inMs)}, after ${plural(b.retry.failures, 'failed start')} in a row`
+    : `${b.state} for ${span(b.stateForMs)}`;
   const pid = b.pid !== null ? `pid ${b.pid}, ` : '';
   lines.push(`backend: ${b.name} ${state} (${pid}started ${plural(b.starts, 'time')})`);
   // older instances do not send it

@@ -4,6 +4,7 @@ import type { BackendPhase } from '../backend/lifecycle.js';
 import type { IdleConfig } from '../config/types.js';
 import { formatTimespan } from '../config/timespan.js';
 import type { IdleState } from '../control/report.js';
+import { formatSpan, plural } from '../util/format.js';
 
 export interface IdleFacts {
   phase: BackendPhase;
@@ -34,7 +35,7 @@ export function explainIdle(idle: IdleConfig, f: IdleFacts): IdleExplanation {
     return {
       state: 'held-up',
       stopInMs: null,
-      reason: `held up by ${f.countedOpen} open connection${f.countedOpen === 1 ? '' : 's'}${whose} (connections_count = yes)${anyway}`,
+      reason: `held up by ${plural(f.countedOpen, 'open connection')}${whose} (connections_count = yes)${anyway}`,
     };
   }
   const stopIn = Math.min(Math.max(f.remainingMs, idle.minRuntimeMs - f.phaseAgeMs), maxLeft);
@@ -44,9 +45,4 @@ export function explainIdle(idle: IdleConfig, f: IdleFacts): IdleExplanation {
     stopInMs: Math.round(stopIn),
     reason: `stops in ${formatSpan(stopIn)} without ${traffic} (timeout = ${formatTimespan(idle.timeoutMs)})`,
   };
-}
-
-/** A duration for people: whole seconds above one second. */
-function formatSpan(ms: number): string {
-  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : formatTimespan(Math.round(ms / 1000) * 1000);
 }

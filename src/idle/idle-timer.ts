@@ -1,35 +1,35 @@
 // Activity-based stop. Traffic only records a timestamp (`touch()` runs once per chunk on
 // the proxy's hot path, so it must stay a single assignment); one timer, armed for the
-// earliest moment the backend could be idle, re-checks when it fires.
-
-/** Node's timers overflow above 2^31-1 ms (~24.8 days); longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+// earliest moment the backend could be idle, re-checks when it fires (and re-arms past
+// the longest delay a timer takes).
+import { systemClock, type Clock } from '../util/clock.js';
 
 export class IdleTimer {
   private lastActivity: number;
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the armed check; undefined while none is armed. */
+  private timer: (() => void) | undefined;
 
   constructor(
     private timeoutMs: number,
     private readonly onIdle: (idleForMs: number) => void,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = systemClock,
   ) {
-    this.lastActivity = now();
+    this.lastActivity = clock.now();
   }
 
   /** Counted activity happened now (or at `at`, a reading of the same clock the caller already took). */
-  touch(at: number = this.now()): void {
+  touch(at: number = this.clock.now()): void {
     this.lastActivity = at;
   }
 
   /** Start counting down from now (the backend just became running). */
   start(): void {
-    this.lastActivity = this.now();
+    this.lastActivity = this.clock.now();
     this.arm(this.timeoutMs);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
   }
 
@@ -39,11 +39,11 @@ export class IdleTimer {
 
   /** Milliseconds until the backend counts as idle if nothing happens (Infinity: never). */
   remainingMs(): number {
-    return Math.max(0, this.lastActivity + this.timeoutMs - this.now());
+    return Math.max(0, this.lastActivity + this.timeoutMs - this.clock.now());
   }
 
   idleForMs(): number {
-    return this.now() - this.lastActivity;
+    return this.clock.now() - this.lastActivity;
   }
 
   /** Look again in `delayMs` without counting it as activity (e.g. min_runtime not reached). */
@@ -59,7 +59,7 @@ export class IdleTimer {
   private arm(delayMs: number): void {
     this.stop();
     if (!Number.isFinite(this.timeoutMs)) return;
-    this.timer = setTimeout(() => this.check(), Math.min(Math.ceil(delayMs), MAX_TIMER_MS));
+    this.timer = this.clock.after(delayMs, () => this.check());
   }
 
   private check(): void {

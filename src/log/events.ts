@@ -2,15 +2,15 @@
 // one formatter and one priority, so a new kind cannot be added without deciding both.
 import type { LogLevel } from '../config/types.js';
 import { formatTimespan } from '../config/timespan.js';
+import { plural } from '../util/format.js';
 
 export type LogEvent =
   | { kind: 'listening'; socket: string; address: string; adopted: boolean; backlog?: number; protocol?: 'udp' }
   | { kind: 'ready'; sockets: number; mode: 'socket-activated' | 'standalone' }
   | { kind: 'client-held'; socket: string; client: string; held: number }
-  | { kind: 'client-open'; socket: string; client: string }
-  | { kind: 'client-closed'; socket: string; client: string; bytesIn: number; bytesOut: number; ms: number }
+  | { kind: 'client-closed'; socket: string; client: string; bytesUp: number; bytesDown: number; ms: number }
   | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
-  | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsIn: number; bytesIn: number; datagramsOut: number; bytesOut: number; ms: number }
+  | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsUp: number; bytesUp: number; datagramsDown: number; bytesDown: number; ms: number }
   | { kind: 'flow-dropped'; socket: string; client: string; datagrams: number; bytes: number; why: string }
   | { kind: 'socket-error'; socket: string; error: string }
   | { kind: 'backend-connect-failed'; socket: string; client: string; backend: string; error: string }
@@ -46,8 +46,6 @@ export interface FormattedEvent {
   message: string;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 const refusedTraffic = (e: { connections: number; datagrams: number }): string =>
   [e.connections > 0 || e.datagrams === 0 ? plural(e.connections, 'connection') : '', e.datagrams > 0 ? plural(e.datagrams, 'datagram') : '']
     .filter(Boolean)
@@ -73,7 +71,7 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       return {
         level: 'debug',
         message: `${e.socket}: udp flow ${e.client} ended (${e.reason}) after ${e.ms} ms, ` +
-          `${plural(e.datagramsIn, 'datagram')} (${e.bytesIn} bytes) in, ${plural(e.datagramsOut, 'datagram')} (${e.bytesOut} bytes) out`,
+          `${plural(e.datagramsUp, 'datagram')} (${e.bytesUp} bytes) in, ${plural(e.datagramsDown, 'datagram')} (${e.bytesDown} bytes) out`,
       };
     case 'flow-dropped':
       return {
@@ -86,12 +84,10 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       return { level: 'notice', message: `ready: ${plural(e.sockets, 'socket')} (${e.mode})` };
     case 'client-held':
       return { level: 'debug', message: `${e.socket}: ${e.client} held until the backend is ready (${e.held} held)` };
-    case 'client-open':
-      return { level: 'debug', message: `${e.socket}: ${e.client} connected to the backend` };
     case 'client-closed':
       return {
         level: 'debug',
-        message: `${e.socket}: ${e.client} closed after ${e.ms} ms, ${e.bytesIn} bytes in, ${e.bytesOut} bytes out`,
+        message: `${e.socket}: ${e.client} closed after ${e.ms} ms, ${e.bytesUp} bytes in, ${e.bytesDown} bytes out`,
       };
     case 'client-error':
       return { level: 'info', message: `${e.socket}: ${e.client}: ${e.side} side: ${e.error}` };

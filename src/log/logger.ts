@@ -12,7 +12,7 @@ import { runningAsRoot, untrustedDirectoryReason } from '../config/trust.js';
 import { formatEvent, type LogEvent } from './events.js';
 
 /** sd-daemon(3) priorities; winston's syslog levels use the same numbers. */
-export const PRIORITY: Readonly<Record<LogLevel, number>> = {
+const PRIORITY: Readonly<Record<LogLevel, number>> = {
   error: 3,
   warning: 4,
   notice: 5,

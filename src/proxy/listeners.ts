@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type { Config, ListenAddress, Protocol, SocketConfig } from '../config/types.js';
 import { ConfigError, MrsockoError } from '../errors.js';
 import { readListenFds, UNKNOWN_FD_NAME, type Env, type ListenFd } from '../systemd/listen-fds.js';
+import { formatInet } from '../util/format.js';
 import { inspectSocketFd, protocolMismatch, type SocketInfo } from '../systemd/socket-info.js';
 
 export interface Listener {
@@ -267,9 +268,6 @@ function sameAddress(listen: ListenAddress, local: string): boolean {
   return formatInet(listen.host, listen.port) === local;
 }
 
-export function formatInet(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 function listen(server: net.Server, start: (onListening: () => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -305,7 +303,7 @@ function bindDatagram(listener: DatagramListener, options: dgram.BindOptions): P
  * (Debian's default is that same 208 KiB; raise it, or set ReceiveBuffer= in the socket
  * unit, which systemd forces past the cap). A buffer already larger is left alone.
  */
-export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 function raiseReceiveBuffer(socket: dgram.Socket): void {
   try {

@@ -9,7 +9,7 @@
 //   without a copy, and given back when its reads get small again.
 import net from 'node:net';
 
-export const LANDING_BYTES = 64 * 1024;
+const LANDING_BYTES = 64 * 1024;
 export const SLOT_BYTES = 256 * 1024;
 /** A read at least this large moves the direction onto a slot of its own (and one below it, back off). */
 export const LARGE_READ_BYTES = 16 * 1024;

@@ -1,14 +1,36 @@
-// One proxied stream connection, from accept to release. The client side (downstream) is
-// accepted paused, so nothing is read while it is held; once the backend is up an upstream
-// connection is made and bytes are pumped both ways with backpressure and half-close.
+// One proxied stream connection, from accept to release. The downstream side (the client)
+// is accepted paused, so nothing is read while it is held; once the backend is up an
+// upstream connection is made and bytes are pumped both ways with backpressure and
+// half-close.
+//
+//   held ──connect()──▶ connecting ──connected──▶ open          (closed: from any phase)
+//     ▲                     │                      │
+//     └──────── requeue ────┴──────────────────────┘  (refused upstream; backend going, nothing sent yet)
+//
+// The phase changes only in move(), by CONNECTION_TRANSITIONS, and every change is told to
+// ConnectionHooks.moved: the waiting room (../session/waiting-room.ts) keeps its index of
+// held clients from that one place.
+// Where the next features go: a held connection that buffers its first bytes (a starting
+// page for browsers, wake on data) reads in `held` instead of staying paused; an upstream
+// preamble (PROXY protocol) is written in connect(), before the pipes start.
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
-import type { ClientAccounting } from '../session/clients.js';
+import type { ClientAccounting } from './accounting.js';
 import { Pipe } from './pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
+import { formatInet } from '../util/format.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
+export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'closed';
+
+/** The whole state machine: the phase after `event`, or none where the event does not apply. */
+export const CONNECTION_TRANSITIONS: Readonly<Record<ConnectionPhase, Partial<Record<ConnectionEvent, ConnectionPhase>>>> = {
+  held: { connect: 'connecting', closed: 'closed' },
+  connecting: { connected: 'open', requeue: 'held', closed: 'closed' },
+  open: { requeue: 'held', closed: 'closed' },
+  closed: {},
+};
 
 /**
  * A connection through to a backend that is going away may be held for the restart when
@@ -18,22 +40,31 @@ export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 const REQUEUE_WITHIN_MS = 1000;
 
 export interface ConnectionHooks {
+  /** The phase changed (from `from` to `connection.phase`). */
+  moved(connection: TcpConnection, from: ConnectionPhase): void;
   /**
-   * The upstream connection could not be made. 'hold' keeps the client waiting (still
-   * unread) for a later connect(); 'close' closes it.
+   * The upstream connection could not be made; the connection is `held` again already
+   * (still unread). 'hold' keeps it waiting for a later connect(); 'close' closes it.
    */
   connectFailed(connection: TcpConnection, error: NodeJS.ErrnoException): 'hold' | 'close';
-  error(connection: TcpConnection, side: 'client' | 'backend', error: Error): void;
+  error(connection: TcpConnection, side: ErrorSide, error: Error): void;
   /** Both sides are closed; called exactly once. */
   released(connection: TcpConnection): void;
 }
 
+/**
+ * Which side an error came from, as the log line says it to users: `client` is the
+ * downstream socket, `backend` the upstream one.
+ */
+export type ErrorSide = 'client' | 'backend';
+
 export class TcpConnection {
-  phase: ConnectionPhase = 'held';
-  /** client → backend */
-  bytesIn = 0;
-  /** backend → client */
-  bytesOut = 0;
+  readonly kind = 'connection';
+  private current: ConnectionPhase = 'held';
+  /** downstream → upstream */
+  bytesUp = 0;
+  /** upstream → downstream */
+  bytesDown = 0;
   readonly openedAt = performance.now();
   readonly peer: string;
   private upstream: net.Socket | undefined;
@@ -41,7 +72,7 @@ export class TcpConnection {
 
   constructor(
     readonly socketName: string,
-    readonly client: net.Socket,
+    readonly downstream: net.Socket,
     readonly backend: BackendAddress,
     private readonly hooks: ConnectionHooks,
     /** The client's accounting (bytes per chunk, the hot path); closed on release. */
@@ -49,9 +80,33 @@ export class TcpConnection {
     /** Where the bytes of every connection of this daemon are read into. */
     private readonly buffers: ReadBuffers,
   ) {
-    this.peer = describePeer(client);
-    client.on('error', (err) => this.fail('client', err));
-    client.once('close', () => this.sideClosed());
+    this.peer = describePeer(downstream);
+    downstream.on('error', (err) => this.fail('client', err));
+    downstream.once('close', () => this.sideClosed());
+  }
+
+  get phase(): ConnectionPhase {
+    return this.current;
+  }
+
+  /** The one place the phase changes. False (and nothing changes) where `event` does not apply. */
+  private move(event: ConnectionEvent): boolean {
+    const from = this.current;
+    const to = CONNECTION_TRANSITIONS[from][event];
+    if (to === undefined) return false;
+    this.current = to;
+    this.hooks.moved(this, from);
+    return true;
+  }
+
+  /** The waiting room's way to serve it (WaitingClient). */
+  release(ready?: net.Socket): void {
+    this.connect(ready);
+  }
+
+  /** The waiting room's way to give up on it: an RST, the backend did not come up. */
+  abandon(): void {
+    this.close(true);
   }
 
   /**
@@ -59,44 +114,42 @@ export class TcpConnection {
    * connection to the backend made already (the readiness probe's), used instead of a new one.
    */
   connect(ready?: net.Socket): void {
-    if (this.phase !== 'held') {
+    if (!this.move('connect')) {
       ready?.destroy();
       return;
     }
     // one the backend closed meanwhile (it may wait for a slower UDP probe) is not used
     const connected = ready !== undefined && !ready.destroyed && ready.writable ? ready : undefined;
     if (connected === undefined) ready?.destroy();
-    this.phase = 'connecting';
-    const toBackend = new Pipe(this.buffers, (n) => {
-      this.bytesIn += n;
-      this.accounting.addIn(n);
+    const up = new Pipe(this.buffers, (n) => {
+      this.bytesUp += n;
+      this.accounting.addUp(n);
     });
-    const toClient = new Pipe(this.buffers, (n) => {
-      this.bytesOut += n;
-      this.accounting.addOut(n);
+    const down = new Pipe(this.buffers, (n) => {
+      this.bytesDown += n;
+      this.accounting.addDown(n);
     });
     const upstream = connected ?? net.connect({
       ...connectOptions(this.backend),
       allowHalfOpen: true,
       noDelay: true,
-      onread: { buffer: toClient.source, callback: toClient.onRead },
+      onread: { buffer: down.source, callback: down.onRead },
     });
     this.upstream = upstream;
     const open = (): void => {
-      if (this.phase !== 'connecting') return;
-      this.phase = 'open';
-      const client = this.client;
-      client.setNoDelay(true);
-      const ownBuffers = canUseOwnBuffers(client);
-      if (ownBuffers) useOwnBuffers(client, toBackend.source, toBackend.onRead);
-      toBackend.start(client, upstream, ownBuffers);
+      if (!this.move('connected')) return;
+      const downstream = this.downstream;
+      downstream.setNoDelay(true);
+      const ownBuffers = canUseOwnBuffers(downstream);
+      if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
+      up.start(downstream, upstream, ownBuffers);
       // an adopted connection may have read already: it keeps Node's reads ('data')
-      toClient.start(upstream, client, connected === undefined);
+      down.start(upstream, downstream, connected === undefined);
       this.stopPumping = () => {
-        toBackend.stop();
-        toClient.stop();
+        up.stop();
+        down.stop();
       };
-      client.resume();
+      downstream.resume();
     };
     if (connected === undefined) upstream.once('connect', open);
     else {
@@ -105,9 +158,10 @@ export class TcpConnection {
       open();
     }
     upstream.on('error', (err) => {
-      if (this.phase !== 'connecting') return this.fail('backend', err);
-      if (this.hooks.connectFailed(this, err) === 'close') return this.close();
+      if (this.current !== 'connecting') return this.fail('backend', err);
+      // held again first, then asked: whoever decides sees the connection as it now is
       this.abandonUpstream();
+      if (this.hooks.connectFailed(this, err) === 'close') this.close();
     });
     upstream.once('close', () => this.sideClosed());
   }
@@ -117,10 +171,10 @@ export class TcpConnection {
    * with no byte either way): it will be connected again later. False when it is past that.
    */
   requeue(): boolean {
-    const untouched = this.phase === 'open' && this.bytesIn === 0 && this.bytesOut === 0 &&
+    const untouched = this.current === 'open' && this.bytesUp === 0 && this.bytesDown === 0 &&
       performance.now() - this.openedAt < REQUEUE_WITHIN_MS;
-    if (this.phase !== 'connecting' && !untouched) return false;
-    this.client.pause();
+    if (this.current !== 'connecting' && !untouched) return false;
+    this.downstream.pause();
     this.stopPumping?.();
     this.stopPumping = undefined;
     this.abandonUpstream();
@@ -135,7 +189,7 @@ export class TcpConnection {
       upstream.destroy();
     }
     this.upstream = undefined;
-    this.phase = 'held';
+    this.move('requeue');
   }
 
   /**
@@ -144,32 +198,32 @@ export class TcpConnection {
    * empty answer.
    */
   close(reset = false): void {
-    if (this.phase === 'closed') return;
-    if (reset && !this.client.destroyed) this.client.resetAndDestroy();
-    else this.client.destroy();
+    if (this.current === 'closed') return;
+    if (reset && !this.downstream.destroyed) this.downstream.resetAndDestroy();
+    else this.downstream.destroy();
     this.upstream?.destroy();
   }
 
-  private fail(side: 'client' | 'backend', err: Error): void {
-    if (this.phase === 'closed') return;
+  private fail(side: ErrorSide, err: Error): void {
+    if (this.current === 'closed') return;
     this.hooks.error(this, side, err);
     this.close();
   }
 
   /** One side is fully closed (both directions done, or destroyed). */
   private sideClosed(): void {
-    if (this.phase === 'closed') return;
+    if (this.current === 'closed') return;
     const upstream = this.upstream;
-    if (this.client.destroyed && (upstream === undefined || upstream.destroyed)) {
-      this.phase = 'closed';
+    if (this.downstream.destroyed && (upstream === undefined || upstream.destroyed)) {
+      this.move('closed');
       this.stopPumping?.();
       this.stopPumping = undefined;
       this.accounting.close();
       this.hooks.released(this);
       return;
     }
-    const survivor = this.client.destroyed ? (upstream as net.Socket) : this.client;
-    if (this.phase !== 'open') {
+    const survivor = this.downstream.destroyed ? (upstream as net.Socket) : this.downstream;
+    if (this.current !== 'open') {
       survivor.destroy();
       return;
     }
@@ -184,6 +238,5 @@ export class TcpConnection {
 
 export function describePeer(socket: net.Socket): string {
   const { remoteAddress, remotePort } = socket;
-  if (remoteAddress === undefined) return 'local';
-  return remoteAddress.includes(':') ? `[${remoteAddress}]:${remotePort}` : `${remoteAddress}:${remotePort}`;
+  return remoteAddress === undefined ? 'local' : formatInet(remoteAddress, remotePort);
 }

@@ -6,14 +6,28 @@
 // under way) the client's datagrams wait in a bounded queue; once connected, the queue is
 // released in order, paced with every other flow's (DatagramQueues).
 //
-//   held ──connect()──▶ connecting ──▶ open        (close(): closed, from any phase)
-//     ▲                                  │
-//     └── ECONNREFUSED, hooks say 'hold' ┘
+//   held ──connect()──▶ connecting ──connected──▶ open        (close(): closed, from any phase)
+//     ▲                                               │
+//     └──────── refused (ECONNREFUSED upstream) ──────┘
+//
+// The phase changes only in move(), by FLOW_TRANSITIONS, and every change is told to
+// FlowHooks.moved (the waiting room keeps its index of held flows from there).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
+import { formatInet } from '../util/format.js';
+import type { ClientAccounting } from './accounting.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
+export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
+
+/** The whole state machine: the phase after `event`, or none where the event does not apply. */
+export const FLOW_TRANSITIONS: Readonly<Record<FlowPhase, Partial<Record<FlowEvent, FlowPhase>>>> = {
+  held: { connect: 'connecting', closed: 'closed' },
+  connecting: { connected: 'open', closed: 'closed' },
+  open: { refused: 'held', closed: 'closed' },
+  closed: {},
+};
 
 /** Why a flow ended. */
 export type FlowCloseReason =
@@ -50,7 +64,7 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
  * Past this many datagrams not yet handed to the kernel on one socket (Node queues sends
  * while a socket would block), new ones are dropped rather than buffered without bound.
  */
-export const MAX_PENDING_SENDS = 1024;
+const MAX_PENDING_SENDS = 1024;
 
 /**
  * Queued datagrams are released to the backend at most RELEASE_BATCH per
@@ -61,8 +75,8 @@ export const MAX_PENDING_SENDS = 1024;
  * unpaced, all 1000 paced; an echo server in mrsocko's own event loop keeps up at 32 per
  * millisecond but not at 64).
  */
-export const RELEASE_BATCH = 32;
-export const RELEASE_INTERVAL_MS = 1;
+const RELEASE_BATCH = 32;
+const RELEASE_INTERVAL_MS = 1;
 
 /**
  * The queues of all flows together: the daemon-wide limits and counts, and the paced,
@@ -142,17 +156,9 @@ export class DatagramQueues {
   }
 }
 
-/**
- * Per-client accounting for one flow (the session table's handle): told every datagram's
- * size, closed once when the flow ends. Optional: a flow without one only calls its hooks.
- */
-export interface FlowAccounting {
-  addIn(bytes: number): void;
-  addOut(bytes: number): void;
-  close(): void;
-}
-
 export interface FlowHooks {
+  /** The phase changed (from `from` to `flow.phase`). */
+  moved?(flow: UdpFlow, from: FlowPhase): void;
   /** A datagram went through: `in` client → backend, `out` backend → client. Hot path. */
   traffic(flow: UdpFlow, direction: 'in' | 'out', bytes: number): void;
   /**
@@ -167,13 +173,14 @@ export interface FlowHooks {
 }
 
 export class UdpFlow {
-  phase: FlowPhase = 'held';
-  /** client → backend, delivered */
-  bytesIn = 0;
-  datagramsIn = 0;
-  /** backend → client */
-  bytesOut = 0;
-  datagramsOut = 0;
+  readonly kind = 'flow';
+  private current: FlowPhase = 'held';
+  /** downstream → upstream, delivered */
+  bytesUp = 0;
+  datagramsUp = 0;
+  /** upstream → downstream */
+  bytesDown = 0;
+  datagramsDown = 0;
   /** Every datagram the client sent, delivered, queued or dropped (one: a one-datagram flow). */
   datagramsFromClient = 0;
   /** Datagrams of this flow dropped for want of room: its queue (or all flows' queues
@@ -191,7 +198,7 @@ export class UdpFlow {
   /** "127.0.0.1:5353", "[::ffff:127.0.0.1]:5353", "[::1]:5353". */
   readonly peer: string;
   /** Set by whoever admitted the flow (UdpProxyHooks.opened); closed with the flow. */
-  accounting: FlowAccounting | undefined;
+  accounting: ClientAccounting | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private upstream: dgram.Socket | undefined;
@@ -204,14 +211,38 @@ export class UdpFlow {
     readonly address: string,
     readonly port: number,
     private readonly downstream: dgram.Socket,
-    private readonly backend: BackendAddress,
+    readonly backend: BackendAddress,
     private readonly queues: DatagramQueues,
     private readonly hooks: FlowHooks,
   ) {
-    this.peer = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    this.peer = formatInet(address, port);
     this.replySent = (error) => {
       if (error) this.fail('client', error);
     };
+  }
+
+  get phase(): FlowPhase {
+    return this.current;
+  }
+
+  /** The one place the phase changes. False (and nothing changes) where `event` does not apply. */
+  private move(event: FlowEvent): boolean {
+    const from = this.current;
+    const to = FLOW_TRANSITIONS[from][event];
+    if (to === undefined) return false;
+    this.current = to;
+    this.hooks.moved?.(this, from);
+    return true;
+  }
+
+  /** The waiting room's way to serve it (WaitingClient). */
+  release(): void {
+    this.connect();
+  }
+
+  /** The waiting room's way to give up on it: the backend did not come up. */
+  abandon(): void {
+    this.close('start-failed');
   }
 
   /** Datagrams waiting for the upstream socket. */
@@ -239,8 +270,7 @@ export class UdpFlow {
 
   /** The backend is up: connect upstream, then deliver what was queued, in order. */
   connect(): void {
-    if (this.phase !== 'held') return;
-    this.phase = 'connecting';
+    if (!this.move('connect')) return;
     const { host, port } = inetBackend(this.backend);
     const upstream = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     this.upstream = upstream;
@@ -254,8 +284,7 @@ export class UdpFlow {
       this.fail('backend', err);
     });
     upstream.connect(port, host, () => {
-      if (this.phase !== 'connecting') return;
-      this.phase = 'open';
+      if (!this.move('connected')) return;
       if (this.queue.length > 0) this.queues.release(this);
     });
   }
@@ -275,7 +304,7 @@ export class UdpFlow {
   private rehold(): void {
     const upstream = this.upstream;
     this.upstream = undefined;
-    this.phase = 'held';
+    this.move('refused');
     try {
       upstream?.close();
     } catch {
@@ -285,8 +314,7 @@ export class UdpFlow {
 
   /** Forget the flow: drop what is queued, close the upstream socket. Idempotent. */
   close(reason: FlowCloseReason): void {
-    if (this.phase === 'closed') return;
-    this.phase = 'closed';
+    if (!this.move('closed')) return;
     if (this.queue.length > 0) {
       this.queues.give(this.queue.length, this.queuedBytes);
       this.undelivered = this.queue.length;
@@ -322,11 +350,11 @@ export class UdpFlow {
       this.droppedBytes += datagram.length;
       return;
     }
-    this.bytesIn += datagram.length;
-    this.datagramsIn += 1;
+    this.bytesUp += datagram.length;
+    this.datagramsUp += 1;
     // No callback: a failed send is an 'error' event on the upstream socket.
     upstream.send(datagram);
-    this.accounting?.addIn(datagram.length);
+    this.accounting?.addUp(datagram.length);
     this.hooks.traffic(this, 'in', datagram.length);
   }
 
@@ -338,10 +366,10 @@ export class UdpFlow {
       this.droppedBytes += reply.length;
       return;
     }
-    this.bytesOut += reply.length;
-    this.datagramsOut += 1;
+    this.bytesDown += reply.length;
+    this.datagramsDown += 1;
     this.downstream.send(reply, this.port, this.address, this.replySent);
-    this.accounting?.addOut(reply.length);
+    this.accounting?.addDown(reply.length);
     this.hooks.traffic(this, 'out', reply.length);
   }
 

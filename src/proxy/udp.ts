@@ -11,7 +11,7 @@
 //                            flow.fromClient(): sent upstream when open, else queued
 import type dgram from 'node:dgram';
 import type { DatagramListener } from './listeners.js';
-import { UdpFlow, type FlowCloseReason, type FlowHooks, type DatagramQueues } from './udp-flow.js';
+import { UdpFlow, type FlowCloseReason, type FlowHooks, type FlowPhase, type DatagramQueues } from './udp-flow.js';
 
 export interface UdpProxyHooks {
   /**
@@ -28,6 +28,8 @@ export interface UdpProxyHooks {
   error(flow: UdpFlow, side: 'client' | 'backend', error: Error): void;
   /** An open flow's datagram was refused by the backend port (see FlowHooks.refused). */
   refused(flow: UdpFlow, error: Error): 'hold' | 'close';
+  /** A flow's phase changed (see ./udp-flow.ts). */
+  moved?(flow: UdpFlow, from: FlowPhase): void;
   /** The flow is gone (expired, closed, failed); called exactly once per flow. */
   released(flow: UdpFlow, reason: FlowCloseReason): void;
   /** An error on the listening socket itself (not tied to a flow); it keeps serving. */
@@ -55,6 +57,7 @@ export class UdpProxy {
     const timeout = listener.config.flowTimeoutMs;
     this.sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(timeout / 10)));
     this.flowHooks = {
+      moved: (flow, from) => hooks.moved?.(flow, from),
       traffic: hooks.traffic,
       refused: hooks.refused,
       error: hooks.error,

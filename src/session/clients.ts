@@ -2,26 +2,15 @@
 // open TCP connections and UDP flows, bytes each way, first seen and last activity, and
 // whether the client's traffic counts as activity for the idle countdown (`keepalive`).
 //
-// One ClientHandle per connection or flow; the proxies call `addIn(n)`/`addOut(n)` for
+// One ClientHandle per connection or flow; the proxies call `addUp(n)`/`addDown(n)` for
 // every chunk or datagram. That is the hot path: two additions, a timestamp, and — for a
 // counted client only — the idle timer's touch() — and moving the handle to the end of its
 // client's activity list (./eviction.ts). No allocation, closure or timer.
-import type { ClientAddress } from '../access/address.js';
+import type { ClientAddress } from '../net/address.js';
+import type { ClientAccounting } from '../proxy/accounting.js';
 import { Eviction, Holder, Slot, type Choice, type Victim } from './eviction.js';
 
 export type FlowKind = 'connection' | 'flow';
-
-/** What a proxy needs per connection or flow (a ClientHandle; UDP's FlowAccounting has the same shape). */
-export interface ClientAccounting {
-  /** `n` bytes (one chunk or datagram) from the client to the backend. */
-  addIn(n: number): void;
-  /** `n` bytes from the backend to the client. */
-  addOut(n: number): void;
-  /** The connection or flow ended. Idempotent. */
-  close(): void;
-  /** Whether this client's traffic counts as activity (`[idle] keepalive`; re-evaluated on reload). */
-  readonly counted: boolean;
-}
 
 /** A client's figures, as `mrsocko status` shows them. Times are performance.now() values. */
 export interface ClientStats {
@@ -96,7 +85,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
   }
 
   /** `n` bytes from the client to the backend. */
-  addIn(n: number): void {
+  addUp(n: number): void {
     const e = this.entry;
     e.bytesIn += n;
     // one clock read per chunk, shared with the idle timer
@@ -106,7 +95,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
   }
 
   /** `n` bytes from the backend to the client. */
-  addOut(n: number): void {
+  addDown(n: number): void {
     const e = this.entry;
     e.bytesOut += n;
     // one clock read per chunk, shared with the idle timer

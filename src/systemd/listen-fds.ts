@@ -90,11 +90,6 @@ export function readListenFds(env: Env, pid: number): ListenFds {
   return { fds };
 }
 
-/** Just the fds of readListenFds(); use readListenFds() to also learn why variables were ignored. */
-export function listenFds(env: Env, pid: number): ListenFd[] {
-  return [...readListenFds(env, pid).fds];
-}
-
 /** A copy of `env` without LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES: for a backend's environment. */
 export function withoutListenEnv(env: Env): Record<string, string> {
   return without(env, LISTEN_ENV_VARS);

@@ -15,12 +15,12 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Env } from './listen-fds.js';
 
-export const NOTIFY_READY = 'READY=1';
-export const NOTIFY_RELOADING = 'RELOADING=1';
-export const NOTIFY_STOPPING = 'STOPPING=1';
-export const NOTIFY_WATCHDOG = 'WATCHDOG=1';
+const NOTIFY_READY = 'READY=1';
+const NOTIFY_RELOADING = 'RELOADING=1';
+const NOTIFY_STOPPING = 'STOPPING=1';
+const NOTIFY_WATCHDOG = 'WATCHDOG=1';
 /** Followed by one line of free text. */
-export const NOTIFY_STATUS = 'STATUS=';
+const NOTIFY_STATUS = 'STATUS=';
 /** CLOCK_MONOTONIC in µs; required with RELOADING=1 by Type=notify-reload (systemd ≥ 253), ignored by older ones. */
 export const NOTIFY_MONOTONIC_USEC = 'MONOTONIC_USEC=';
 

@@ -15,6 +15,7 @@ import { endianness } from 'node:os';
 import { SocketAddress } from 'node:net';
 import { MrsockoError } from '../errors.js';
 import type { Protocol } from '../config/types.js';
+import { formatInet } from '../util/format.js';
 
 export type SocketType = 'stream' | 'dgram';
 export type SocketFamily = 'inet' | 'inet6' | 'unix';
@@ -106,7 +107,7 @@ export function inspectSocketFd(fd: number, options: InspectOptions = {}): Socke
         inode,
         type: found.type,
         family: found.family,
-        local: formatHostPort(found.row.host, found.row.port),
+        local: formatInet(found.row.host, found.row.port),
         host: found.row.host,
         port: found.row.port,
         listening: found.type === 'stream' && found.row.state === TCP_STATE_LISTEN,
@@ -280,10 +281,6 @@ function readLines(file: string): string[] {
   } catch {
     return []; // e.g. no IPv6 in this kernel: no tcp6/udp6 file
   }
-}
-
-function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Which ss listing can tell us more: the backlog of a listening socket, IPV6_V6ONLY of a UDP6 one. */

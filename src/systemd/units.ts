@@ -21,21 +21,19 @@ import { quoteArgv } from '../config/argv.js';
 import { lineOf } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { escapeControlCharacters, firstControlCharacter } from '../text/control-chars.js';
+import { commandWord, commentText, literal, unitWord } from './unit-quoting.js';
 
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
-export const SERVICE_TEMPLATE = 'mrsocko@.service';
-export const SOCKET_TEMPLATE = 'mrsocko@.socket';
+const SERVICE_TEMPLATE = 'mrsocko@.service';
+const SOCKET_TEMPLATE = 'mrsocko@.socket';
 /** The directory the template writes to itself (LogsDirectory=mrsocko). */
-export const LOGS_DIRECTORY = '/var/log/mrsocko';
-/** The exit status that must not restart the service (EX_CONFIG). */
-export const RESTART_PREVENT_EXIT_STATUS = 78;
+const LOGS_DIRECTORY = '/var/log/mrsocko';
 
 export const listenDropInPath = (instance: string): string => `mrsocko@${instance}.socket.d/50-listen.conf`;
-export const sandboxDropInPath = (instance: string): string => `mrsocko@${instance}.service.d/50-sandbox.conf`;
+const sandboxDropInPath = (instance: string): string => `mrsocko@${instance}.service.d/50-sandbox.conf`;
 
 /** Ends the header of every generated file; the hex is the checksum of the rest of the text. */
-export const CHECKSUM_PREFIX = '# mrsocko-gen-unit-checksum: ';
+const CHECKSUM_PREFIX = '# mrsocko-gen-unit-checksum: ';
 
 /** Paths ProtectHome= hides. */
 const HOME_DIRS = ['/home', '/root', '/run/user'];
@@ -43,7 +41,7 @@ const HOME_DIRS = ['/home', '/root', '/run/user'];
 const TMP_DIRS = ['/tmp', '/var/tmp'];
 /** Directories never opened whole with ReadWritePaths=: each holds what other services
  *  and the system itself rely on. A path below one of them is fine. */
-export const SHARED_DIRS = [
+const SHARED_DIRS = [
   '/', '/boot', '/dev', '/etc', '/home', '/opt', '/proc', '/root', '/run', '/srv', '/sys', '/usr', '/usr/local',
   '/var', '/var/cache', '/var/lib', '/var/log', '/var/spool',
 ];
@@ -85,46 +83,6 @@ export function instanceNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-// ---- escaping ----
-// systemd's unit reader ends a line at \n, \r or NUL, joins a setting's line ending in a
-// backslash with the next (systemd 252 does not continue comment lines; gen-unit's
-// comments never end in one all the same), expands `%` specifiers in most values and
-// unquotes and unescapes the words of list and command settings. The config refuses control
-// characters in every value (../config/fields.ts); these functions still never let one
-// through, so a value or comment can never add or swallow a line.
-
-/** Internal invariant: no control character reaches a setting's value. */
-function noControl(text: string): string {
-  const control = firstControlCharacter(text);
-  if (control !== undefined) throw new Error(`internal error: ${control} in a unit value: ${escapeControlCharacters(text)}`);
-  return text;
-}
-
-/** A value as systemd reads it back literally: `%` starts a specifier, so it is doubled. */
-function literal(text: string): string {
-  return noControl(text).replaceAll('%', '%%');
-}
-
-/** The text of a `# ...` comment line: control characters shown as escapes, and never a
- *  backslash at the end (were it continued, as a setting's line is, the next line, a
- *  setting, would become part of the comment). */
-export function commentText(text: string): string {
-  const shown = escapeControlCharacters(text).trimEnd();
-  return shown.endsWith('\\') ? `${shown.slice(0, -1)}\\x5c` : shown;
-}
-
-/** One word of a path list (ReadWritePaths=): quoted when needed, `%` doubled. */
-export function unitWord(word: string): string {
-  const escaped = literal(word);
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
-  return `"${escaped.replace(/[\\"']/g, (c) => `\\${c}`)}"`;
-}
-
-/** One word of a command line (ExecStart=): also `$`, which would expand a variable. */
-export function commandWord(word: string): string {
-  return unitWord(word.replaceAll('$', '$$$$'));
-}
-
 /**
  * Node.js flags of the daemon; the shebang of src/cli/main.ts carries the same, for the
  * `mrsocko` command. --single-threaded: V8 compiles hot functions and collects garbage on
@@ -137,7 +95,7 @@ export function commandWord(word: string): string {
 export const NODE_FLAGS: readonly string[] = ['--single-threaded'];
 
 /** ExecStart= of the service template: this Node.js running this installation's CLI. */
-export function execStart(inst: Installation): string {
+function execStart(inst: Installation): string {
   return `ExecStart=${[inst.node, ...NODE_FLAGS, inst.script].map(commandWord).join(' ')} run --instance %i`;
 }
 
@@ -197,7 +155,7 @@ function replaceSetting(text: string, key: string, value: string, comment?: stri
 }
 
 /** What the template gives up without the sd-notify addon, for gen-unit's output. */
-export const NO_ADDON_COST =
+const NO_ADDON_COST =
   'mrsocko@.service is Type=simple without WatchdogSec=: systemd gets no READY=1, STATUS= line or ' +
   'watchdog pings from mrsocko (a hung mrsocko is not restarted, `systemctl status` shows no state, ' +
   '`systemctl reload` returns before the config is re-read)';

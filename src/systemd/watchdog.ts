@@ -11,7 +11,7 @@
 
 import type { Notifier } from './notify.js';
 
-export const DEBUG_BLOCK_ENV = 'MRSOCKO_DEBUG_BLOCK_ON';
+const DEBUG_BLOCK_ENV = 'MRSOCKO_DEBUG_BLOCK_ON';
 const BLOCKABLE_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
 
 export interface Watchdog {

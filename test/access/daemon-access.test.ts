@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
-import { startDaemon, tempDir } from '../helpers/daemon.js';
+import { startDaemon, tempDir, phaseReached } from '../helpers/daemon.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { attempt, connectClient, refused } from '../helpers/clients.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -157,7 +157,7 @@ test('wake: a client that may not wake the backend is held while someone else al
   try {
     assert.equal(await attempt({ host: '127.0.0.1', port }), 'reset', 'stopped backend: 127.0.0.1 may not wake it');
     const waker = connectClient({ host: '127.0.0.1', port, from: '127.0.0.2' });
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'starting', 2000));
+    assert.ok(await phaseReached(d.daemon, 'starting', 2000));
     const rider = await connectClient({ host: '127.0.0.1', port });
     assert.equal((await rider.echo('held')).toString(), 'held', 'held during the start and then served');
     await (await waker).close();
@@ -179,7 +179,7 @@ test('connections_count = yes with keepalive: only a counted client\'s open conn
   try {
     const silent = await connectClient({ host: '127.0.0.1', port });
     await silent.echo('hi');
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000), 'an uncounted open connection does not hold it');
+    assert.ok(await phaseReached(d.daemon, 'stopped', 3000), 'an uncounted open connection does not hold it');
     const counted = await connectClient({ host: '127.0.0.1', port, from: '127.0.0.2' });
     await counted.echo('hi');
     await sleep(1000);
@@ -189,7 +189,7 @@ test('connections_count = yes with keepalive: only a counted client\'s open conn
     assert.match(report.idle.reason, /^held up by 1 open connection of keepalive clients \(connections_count = yes\)$/);
     assert.ok(d.notices.some((n) => /STATUS=Backend .* running; 1 connection from 1 client; idle stop held up by 1 open connection/.test(n)), d.notices.join('\n'));
     await counted.close();
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000));
+    assert.ok(await phaseReached(d.daemon, 'stopped', 3000));
   } finally {
     await d.stop();
   }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
-import { startDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemon, tempDir, type TestDaemon, phaseReached } from '../helpers/daemon.js';
 import { renderStatus } from '../../src/control/report.js';
 import { concurrentEchoes, echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
 
@@ -192,7 +192,7 @@ for (const { max, count } of [{ max: 64, count: 68 }, { max: 1024, count: 1088 }
       const t0 = performance.now();
       sockets = await silentFlood(s.tcpPort, count, FLOOD_SOURCES);
       assert.ok(await waitFor(() => s.d.daemon.statusReport().totals.connections === max, 10_000), JSON.stringify(s.d.daemon.statusReport().totals));
-      assert.ok(await waitFor(() => s.d.daemon.backendPhase === 'running', 10_000), 'silent clients wake it');
+      assert.ok(await phaseReached(s.d.daemon, 'running', 10_000), 'silent clients wake it');
       const floodMs = Math.round(performance.now() - t0);
       const waited = await newClients(s, 5000);
       assertServed(waited, 5000);

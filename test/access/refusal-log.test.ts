@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RefusalLog } from '../../src/access/refusal-log.js';
-import { clientAddress } from '../../src/access/address.js';
+import { clientAddress } from '../../src/net/address.js';
 import { formatEvent, type LogEvent } from '../../src/log/events.js';
 
 function recorder(windowMs: number, maxSources = 4): { log: RefusalLog; events: LogEvent[] } {

@@ -4,8 +4,9 @@
 // (MRSOCKO_SEED=N reproduces a run; the seed is printed on failure).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressRules, parseAddressRule } from '../../src/access/rules.js';
-import { clientAddress, LOCAL_CLIENT } from '../../src/access/address.js';
+import { AddressRules } from '../../src/access/rules.js';
+import { parseAddressRule } from '../../src/net/address-rule.js';
+import { clientAddress, LOCAL_CLIENT } from '../../src/net/address.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 

@@ -8,7 +8,8 @@ const run = (events: LifecycleEvent[], from: LifecycleState = INITIAL_STATE) => 
   for (const e of events) {
     const t = transition(state, e);
     state = t.next;
-    effects.push(...t.effects.map((x) => x.type));
+    // plain log lines (type "log") are checked in their own tests below
+    effects.push(...t.effects.filter((x) => x.type !== 'log').map((x) => x.type));
   }
   return { state, effects };
 };
@@ -87,13 +88,42 @@ test('events that do not apply to a phase change nothing', () => {
     adopted: { type: 'adopted', by: 'x' },
   };
   for (const phase of phases) {
-    const state: LifecycleState = { phase, restartWanted: false, shuttingDown: false };
+    const state: LifecycleState = { ...INITIAL_STATE, phase };
     for (const type of ignored[phase]) {
       const t = transition(state, sample[type]);
       assert.deepEqual(t.next, state, `${phase} + ${type}`);
       assert.deepEqual(t.effects, [], `${phase} + ${type}`);
     }
   }
+});
+
+test('back-off, launch generations and log lines are state and effects of transition() alone', () => {
+  const at = (s: LifecycleState, e: Parameters<typeof transition>[1], now: number) => transition(s, e, now);
+  let s = INITIAL_STATE;
+  const waits: number[] = [];
+  let now = 0;
+  for (let i = 0; i < 4; i += 1) {
+    let t = at(s, demand, now);
+    const wait = t.effects.find((x) => x.type === 'wait');
+    if (wait?.type === 'wait') {
+      waits.push(wait.ms);
+      assert.deepEqual(t.next.retry, { at: now + wait.ms, delayMs: wait.ms });
+      now += wait.ms;
+      t = at(t.next, { type: 'retry', attempt: wait.attempt, trigger: wait.trigger }, now);
+    }
+    assert.ok(t.effects.some((x) => x.type === 'launch'));
+    assert.ok(t.effects.some((x) => x.type === 'log' && x.line.kind === 'backend-start'));
+    t = at(t.next, { type: 'start-failed', reason: 'exit status 1' }, now);
+    t = at(t.next, { type: 'stopped' }, now);
+    s = t.next;
+  }
+  assert.deepEqual(waits, [1000, 2000]);
+  assert.equal(s.failures, 4);
+  assert.equal(s.launches, 4);
+  // a result of an older attempt is ignored
+  const starting = at(s, demand, now + 60_000).next;
+  assert.deepEqual(at(starting, { type: 'ready', attempt: starting.attempt - 1 }, now).next, starting);
+  assert.equal(at(starting, { type: 'ready', attempt: starting.attempt }, now).next.phase, 'running');
 });
 
 test('a backend started from outside while stopped is adopted: no launch, readiness checked, idle stops it, it can die as usual', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   backendLoopsToListen, listenAddressesOverlap, parseBackend, parseListen,
 } from '../../src/config/address.js';
-import { ValueError } from '../../src/config/value-error.js';
+import { ValueError } from '../../src/errors.js';
 
 test('listen: a bare PORT is one dual-stack [::] socket, as systemd binds it', () => {
   assert.deepEqual(parseListen('8096'), { kind: 'inet', host: '::', port: 8096, family: 6, text: '8096' });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quoteArgv, splitArgv, stripInlineComment } from '../../src/config/argv.js';
-import { ValueError } from '../../src/config/value-error.js';
+import { ValueError } from '../../src/errors.js';
 
 test('blanks separate words; quotes group, also mid-word, and may be empty', () => {
   const cases: Array<[string, string[]]> = [

@@ -8,7 +8,7 @@ import { parseConfig, parseKnockStep } from '../../src/config/load.js';
 import { listenDropIn, sandboxDropIn, type Installation } from '../../src/systemd/units.js';
 import { AddressRules } from '../../src/access/rules.js';
 import { AccessPolicy } from '../../src/access/admission.js';
-import { clientAddress, type ClientAddress } from '../../src/access/address.js';
+import { clientAddress, type ClientAddress } from '../../src/net/address.js';
 
 const BASE = `[service]
 unit = app

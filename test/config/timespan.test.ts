@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatTimespan, parseTimespan } from '../../src/config/timespan.js';
-import { ValueError } from '../../src/config/value-error.js';
+import { ValueError } from '../../src/errors.js';
 
 test('parses systemd time spans to milliseconds', () => {
   const cases: Array<[string, number]> = [

@@ -2,7 +2,8 @@
 // journalctl as an option: `unit = -H…` once made systemctl connect elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeUnitName, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
+import { normalizeUnitName } from '../../src/config/unit-name.js';
 import { SystemctlBackend } from '../../src/backend/systemctl.js';
 import { isActive } from '../../src/backend/unit-watch.js';
 import { haveCommand, prerequisite } from '../helpers/require.js';

@@ -9,7 +9,7 @@ import { haveCommand, prerequisite } from '../helpers/require.js';
 import { tempDir } from '../helpers/daemon.js';
 import { concurrentEchoes, echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
 import { readStarts, startMrsocko } from '../helpers/mrsocko-process.js';
-import { groupGone } from '../../src/backend/exec.js';
+import { groupGone } from '../../src/backend/procfs.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-echo.mjs');
 

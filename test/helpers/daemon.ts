@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Daemon } from '../../src/daemon.js';
+import type { BackendPhase } from '../../src/backend/lifecycle.js';
 import type { Notifier } from '../../src/systemd/notify.js';
 
 export interface TestDaemon {
@@ -52,4 +53,24 @@ export async function startDaemon(
   const daemon = new Daemon({ config, logger, notifier: recordingNotifier(notices), ...extra, env: extra.env ?? { PATH: process.env.PATH } });
   await daemon.start();
   return { daemon, lines, notices, dir, stop: () => daemon.stop() };
+}
+
+/**
+ * Resolves true once `daemon`'s backend is in `phase` (at once if it is), false after
+ * `timeoutMs`: waits on the daemon's `phase` event instead of polling backendPhase.
+ */
+export function phaseReached(daemon: Daemon, phase: BackendPhase, timeoutMs: number): Promise<boolean> {
+  if (daemon.backendPhase === phase) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      daemon.events.off('phase', onPhase);
+      resolve(ok);
+    };
+    const onPhase = (p: BackendPhase): void => {
+      if (p === phase) done(true);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    daemon.events.on('phase', onPhase);
+  });
 }

@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 
@@ -18,6 +19,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     if (handedOut.has(port)) continue;
     handedOut.add(port);
     return port;
+  }
+}
+
+/** A port free for UDP (and TCP) on `host`, by freePort()'s rules. */
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await freePort(host);
+    const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, host, () => resolve(true));
+    });
+    s.close();
+    if (ok) return port;
   }
 }
 

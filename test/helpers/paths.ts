@@ -5,3 +5,6 @@ import path from 'node:path';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The built CLI entry point. */
 export const cliPath = path.join(repoRoot, 'dist/src/cli/main.js');
+
+/** A file of test/fixtures. */
+export const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures', name);

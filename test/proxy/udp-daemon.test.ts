@@ -10,9 +10,9 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
-import { startDaemon, tempDir } from '../helpers/daemon.js';
+import { startDaemon, tempDir, phaseReached } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/net.js';
-import { groupGone } from '../../src/backend/exec.js';
+import { groupGone } from '../../src/backend/procfs.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-udp-echo.mjs');
 
@@ -136,7 +136,7 @@ test('flows expire after flow_timeout; the backend stops after [idle] timeout of
     const stoppedAfter = performance.now() - last;
     assert.ok(stoppedAfter >= 950 && stoppedAfter < 2000, `backend gone ${Math.round(stoppedAfter)} ms after the last datagram (timeout 1s)`);
     console.log(`flow expired after ${Math.round(expiredAfter)} ms (flow_timeout 300ms); backend gone after ${Math.round(stoppedAfter)} ms (timeout 1s)`);
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 2000));
+    assert.ok(await phaseReached(d.daemon, 'stopped', 2000));
     c.send('wake up');
     assert.ok(await waitFor(() => c.got.length === 9, 5000), d.lines.join('\n'));
     assert.equal(c.got[8], 'wake up');
@@ -210,7 +210,7 @@ test('a backend that never binds its UDP port: queued datagrams are dropped at s
     assert.ok(d.lines.some((l) => /dropped 2 datagrams \(6 bytes\): queued for a backend that did not start/.test(l)), d.lines.join('\n'));
     assert.equal(d.daemon.udpStats.flows, 0);
     assert.deepEqual(c.got, []);
-    assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 5000));
+    assert.ok(await phaseReached(d.daemon, 'stopped', 5000));
     c.send('three');
     assert.ok(await waitFor(() => d.daemon.backendStarts === 2, 5000), 'a new datagram starts it again');
   } finally {

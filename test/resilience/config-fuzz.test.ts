@@ -17,8 +17,9 @@ import { describeConfig } from '../../src/config/describe.js';
 import { ConfigError } from '../../src/errors.js';
 import type { Config } from '../../src/config/types.js';
 import { cliPath } from '../helpers/paths.js';
-import { envNumber, Prng, seedFor, tempDir } from './support.js';
-import { limited } from './traffic.js';
+import { tempDir } from '../helpers/daemon.js';
+import { envNumber, Prng, seedFor } from '../helpers/prng.js';
+import { limited } from '../helpers/traffic.js';
 
 const SEEDS = [
   `[service]

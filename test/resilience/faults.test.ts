@@ -9,8 +9,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../helpers/net.js';
-import { fixture, hygienic, markedProcesses, startMarkedDaemon, tempDir } from './support.js';
-import { exchange, streamer } from './traffic.js';
+import { fixture } from '../helpers/paths.js';
+import { hygienic, markedProcesses, startMarkedDaemon } from '../helpers/resources.js';
+import { exchange, streamer } from '../helpers/traffic.js';
+import { phaseReached, tempDir } from '../helpers/daemon.js';
 
 const lineCount = (file: string): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0);
 const count = (lines: string[], pattern: RegExp): number => lines.filter((l) => pattern.test(l)).length;
@@ -78,7 +80,7 @@ test('a backend that never becomes ready: 50 held clients are reset at start_tim
       assert.equal(count(d.lines, /failed to start/), 1, d.lines.join('\n'));
       console.log(`# never ready: 50 held clients reset ${Math.round(ms)} ms after they came (start_timeout 800ms), one error line`);
       assert.ok(d.lines.some((l) => /^\S+ error +backend .*failed to start: not accepting connections within start_timeout \(800 ms\); closed 50 held clients$/.test(l)), d.lines.join('\n'));
-      assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000), d.daemon.backendPhase);
+      assert.ok(await phaseReached(d.daemon, 'stopped', 3000), d.daemon.backendPhase);
       assert.deepEqual(markedProcesses(), [], 'the backend that never listened is stopped');
       const report = d.daemon.statusReport();
       assert.equal(report.totals.connections, 0);
@@ -176,7 +178,7 @@ test('a stop command that hangs, for a backend that ignores SIGTERM: killed at s
       const first = await exchange({ host: '127.0.0.1', port }, Buffer.from('first'));
       assert.ok(first.ok, first.problem);
       const pid = d.daemon.backendPid as number;
-      assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopping', 3000), 'idle stop did not begin');
+      assert.ok(await phaseReached(d.daemon, 'stopping', 3000), 'idle stop did not begin');
       const stopBegan = performance.now();
       // arrives while the stop command hangs: held, then served by a fresh backend
       const during = await exchange({ host: '127.0.0.1', port }, Buffer.from('while stopping'), { timeoutMs: 10_000 });

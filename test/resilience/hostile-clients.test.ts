@@ -9,8 +9,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../helpers/net.js';
-import { fdTable, fixture, hygienic, Prng, seedFor, startMarkedDaemon, tempDir } from './support.js';
-import { exchange } from './traffic.js';
+import { fixture } from '../helpers/paths.js';
+import { Prng, seedFor } from '../helpers/prng.js';
+import { fdTable, hygienic, startMarkedDaemon } from '../helpers/resources.js';
+import { exchange } from '../helpers/traffic.js';
+import { phaseReached, tempDir } from '../helpers/daemon.js';
 
 function echoConfig(port: number, backendPort: number, o: { delayMs?: number; idle?: string; access?: string; dir?: string } = {}): string {
   return `[service]\nexec = ${process.execPath} ${fixture('slow-echo.mjs')} ${backendPort} ${o.delayMs ?? 0}${o.dir ? ` ${path.join(o.dir, 'starts')}` : ''}\n` +
@@ -166,20 +169,20 @@ test('slowloris, connections_count = no: silent clients do not keep the backend 
     try {
       // 64 silent clients (no per-source limit is set: there is none by default)
       const loris = Array.from({ length: 64 }, () => silent(port));
-      assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 5000), 'silent clients may wake it');
+      assert.ok(await phaseReached(d.daemon, 'running', 5000), 'silent clients may wake it');
       const ready = performance.now();
       const how = await Promise.all(loris.map((l) => l.closed));
       const ms = performance.now() - ready;
       assert.ok(ms >= 450 && ms < 2000, `silent clients closed ${Math.round(ms)} ms after the start (timeout 500ms)`);
       assert.ok(how.every((h) => h === 'end' || h === 'ECONNRESET'), how.join(','));
-      assert.ok(await waitFor(() => d.daemon.backendPhase === 'stopped', 3000));
+      assert.ok(await phaseReached(d.daemon, 'stopped', 3000));
 
       // silent clients again, plus one that talks for 1.5 s from another address
       const more = Array.from({ length: 64 }, () => silent(port));
       const talker = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
       talker.on('data', () => undefined);
       talker.on('error', () => undefined);
-      assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 5000));
+      assert.ok(await phaseReached(d.daemon, 'running', 5000));
       const until = performance.now() + 1500;
       while (performance.now() < until) {
         talker.write('ping');

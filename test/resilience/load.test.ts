@@ -11,8 +11,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../helpers/net.js';
-import { controlStatus, envNumber, fdCount, fdTable, fixture, markedProcesses, Prng, rssKiB, seedFor, spawnMrsocko, tempDir } from './support.js';
-import { exchange } from './traffic.js';
+import { controlStatus } from '../helpers/control.js';
+import { tempDir } from '../helpers/daemon.js';
+import { fixture } from '../helpers/paths.js';
+import { envNumber, Prng, seedFor } from '../helpers/prng.js';
+import { fdCount, fdTable, markedProcesses, rssKiB, spawnMrsocko } from '../helpers/resources.js';
+import { exchange } from '../helpers/traffic.js';
 
 const MiB = 1024 * 1024;
 

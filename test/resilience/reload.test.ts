@@ -8,8 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../helpers/net.js';
-import { controlStatus, fixture, markedProcesses, spawnMrsocko, tempDir } from './support.js';
-import { exchange, streamer } from './traffic.js';
+import { controlStatus } from '../helpers/control.js';
+import { tempDir } from '../helpers/daemon.js';
+import { fixture } from '../helpers/paths.js';
+import { markedProcesses, spawnMrsocko } from '../helpers/resources.js';
+import { exchange, streamer } from '../helpers/traffic.js';
 
 test('SIGHUP with an invalid config: old config kept, error logged, no connection dropped; a valid one applies', async () => {
   const dir = tempDir();

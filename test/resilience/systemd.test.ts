@@ -11,7 +11,7 @@ import { freePort } from '../helpers/net.js';
 import { connectClient } from '../helpers/clients.js';
 import { bootContainer, CONTAINER_REPO, nspawnAvailable, NSPAWN_REQUIREMENT } from '../helpers/nspawn.js';
 import { installInstance, nodeBinds, show } from '../helpers/systemd-e2e.js';
-import { exchange } from './traffic.js';
+import { exchange } from '../helpers/traffic.js';
 
 test('mrsocko SIGKILLed under systemd with clients connected: restarted, the socket keeps listening, clients arriving meanwhile are served', async (t) => {
   if (!prerequisite(t, nspawnAvailable(), NSPAWN_REQUIREMENT)) return;

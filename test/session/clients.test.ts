@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientTable } from '../../src/session/clients.js';
-import { clientAddress, type ClientAddress } from '../../src/access/address.js';
+import { clientAddress, type ClientAddress } from '../../src/net/address.js';
 import { AddressRules } from '../../src/access/rules.js';
 
 const addr = (text: string | undefined): ClientAddress => clientAddress(text)!;
@@ -21,9 +21,9 @@ test('connections and flows of one address add up, whatever the spelling of the 
   assert.equal(table.countedOpen, 2);
   assert.equal(table.activeClients, 2);
   now = 2000;
-  a.addIn(100);
-  b.addOut(50);
-  c.addIn(7);
+  a.addUp(100);
+  b.addDown(50);
+  c.addUp(7);
   assert.equal(touches, 2, 'only counted clients touch the idle timer');
   const [first, second] = table.snapshot();
   assert.deepEqual(
@@ -35,7 +35,7 @@ test('connections and flows of one address add up, whatever the spelling of the 
 
   table.recount(() => true);
   assert.equal(table.countedOpen, 3);
-  c.addOut(1);
+  c.addDown(1);
   assert.equal(touches, 3, 'after a reload the recounted client counts');
 
   a.close();

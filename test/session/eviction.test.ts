@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientTable, type ClientHandle } from '../../src/session/clients.js';
-import { clientAddress, type ClientAddress } from '../../src/access/address.js';
+import { clientAddress, type ClientAddress } from '../../src/net/address.js';
 import { HOLDERS_LOOKED_AT, SILENT_MS, type Choice } from '../../src/session/eviction.js';
-import { EvictionLog } from '../../src/session/eviction-log.js';
+import { EvictionLog } from '../../src/access/eviction-log.js';
 import { formatEvent, type LogEvent } from '../../src/log/events.js';
 
 const addr = (text: string): ClientAddress => clientAddress(text)!;
@@ -48,7 +48,7 @@ test('the address holding the most gives way: a busy one only while nothing is s
   assert.equal(busy?.slot, a[0]);
   assert.equal(busy?.reason, 'busy');
   s.clock.now += SILENT_MS;
-  a[0]!.addIn(10); // traffic: to the back of the line
+  a[0]!.addUp(10); // traffic: to the back of the line
   const silent = s.room('10.0.0.9');
   assert.equal(silent?.slot, a[1], 'the least recently active silent connection of the largest holder');
   assert.equal(silent?.reason, 'silent');
@@ -124,7 +124,7 @@ test('random opens, traffic and closes: the bookkeeping agrees with a count done
     const op = rnd(10);
     if (op < 5 || open.length === 0) open.push(s.open(`10.3.0.${rnd(12)}`, rnd(3) === 0 ? 'flow' : 'connection', 1 + rnd(2)));
     else if (op < 8) open.splice(rnd(open.length), 1)[0]!.close();
-    else open[rnd(open.length)]!.addOut(1);
+    else open[rnd(open.length)]!.addDown(1);
     const per = new Map<string, ClientHandle[]>();
     for (const h of open) per.set(h.holder.key, [...(per.get(h.holder.key) ?? []), h]);
     const max = Math.max(0, ...[...per.values()].map((l) => l.length));

@@ -6,11 +6,13 @@ import {
   NOTIFY_ENV_VARS,
   SD_LISTEN_FDS_START,
   UNKNOWN_FD_NAME,
-  listenFds,
   readListenFds,
   withoutListenEnv,
   withoutNotifyEnv,
 } from '../../src/systemd/listen-fds.js';
+
+/** Just the fds of readListenFds(). */
+const listenFds = (env: Parameters<typeof readListenFds>[0], pid: number) => [...readListenFds(env, pid).fds];
 
 const PID = 4242;
 

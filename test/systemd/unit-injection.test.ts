@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { commentText, generateUnits, sandboxDropIn, type Installation } from '../../src/systemd/units.js';
+import { generateUnits, sandboxDropIn, type Installation } from '../../src/systemd/units.js';
+import { commentText } from '../../src/systemd/unit-quoting.js';
 import { cliPath, repoRoot } from '../helpers/paths.js';
 
 const INST: Installation = { node: '/usr/bin/node', script: '/usr/local/lib/mrsocko/dist/src/cli/main.js', version: '9.9.9' };

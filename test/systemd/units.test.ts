@@ -7,7 +7,6 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import {
   classifyExisting,
-  commandWord,
   generateUnits,
   instanceNameProblem,
   listenDropIn,
@@ -15,9 +14,9 @@ import {
   sandboxDropIn,
   serviceTemplate,
   socketTemplate,
-  unitWord,
   type Installation,
 } from '../../src/systemd/units.js';
+import { commandWord, unitWord } from '../../src/systemd/unit-quoting.js';
 import { cliPath, repoRoot } from '../helpers/paths.js';
 
 const INST: Installation = { node: '/usr/bin/node', script: '/usr/local/lib/mrsocko/dist/src/cli/main.js', version: '9.9.9' };

@@ -8,9 +8,10 @@ import dgram from 'node:dgram';
 import type { Config, KnockConfig } from '../../config/types.js';
 import { MrsockoError } from '../../errors.js';
 import type { LogEvent } from '../../log/events.js';
-import { formatInet, type ReservedSocket } from '../../proxy/listeners.js';
+import type { ReservedSocket } from '../../proxy/listeners.js';
+import { formatInet } from '../../util/format.js';
 import type { SocketInfo } from '../../systemd/socket-info.js';
-import { clientAddress, type ClientAddress } from '../address.js';
+import { clientAddress, type ClientAddress } from '../../net/address.js';
 import type { Refusal } from '../admission.js';
 import type { RefusedTraffic } from '../refusal-log.js';
 import { KnockedSet, type KnockMethod } from './knocked.js';
@@ -39,7 +40,7 @@ export interface KnockClocks {
  * the sockets were opened, not the order they were sent: they are not counted. Those that
  * arrive in the first this-many milliseconds after adopting are taken for them.
  */
-export const STARTUP_SETTLE_MS = 250;
+const STARTUP_SETTLE_MS = 250;
 
 const DEFAULT_CLOCKS: KnockClocks = { monotonic: () => performance.now(), wall: () => Date.now() };
 

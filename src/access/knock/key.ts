@@ -8,7 +8,7 @@ import { ConfigError } from '../../errors.js';
 import { untrustedFileReason } from '../../config/trust.js';
 
 /** Nothing sensible is longer; a larger file is a wrong path (a log, a disk image). */
-export const MAX_KEY_LENGTH = 64 * 1024;
+const MAX_KEY_LENGTH = 64 * 1024;
 
 /** A key file problem, in words for a ConfigError or a usage error. */
 export class KeyFileError extends Error {}
@@ -18,7 +18,7 @@ export class KeyFileError extends Error {}
  * trust rules (../../config/trust.ts: root's, reached through root's directories only),
  * plus "not readable by group or others", as it is a secret.
  */
-export function keyTrustProblem(file: string, stat: fs.Stats): string | undefined {
+function keyTrustProblem(file: string, stat: fs.Stats): string | undefined {
   const reason = untrustedFileReason(file);
   if (reason !== undefined) return `${file}: ${reason}`;
   if ((stat.mode & 0o077) !== 0) {

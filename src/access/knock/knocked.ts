@@ -5,7 +5,7 @@
 // re-knock moves an address to the end, so with one `open_for` the first entry is always
 // the one expiring first.
 
-export const DEFAULT_MAX_KNOCKED = 4096;
+const DEFAULT_MAX_KNOCKED = 4096;
 
 export type KnockMethod = 'sequence' | 'packet';
 

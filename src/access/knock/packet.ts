@@ -13,10 +13,10 @@
 //   80 bytes in all.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import { ipaddr } from '../ipaddr.js';
+import { ipaddr } from '../../net/ipaddr.js';
 
-export const PACKET_MAGIC = Buffer.from('mrsk', 'latin1');
-export const PACKET_VERSION = 1;
+const PACKET_MAGIC = Buffer.from('mrsk', 'latin1');
+const PACKET_VERSION = 1;
 export const PACKET_LENGTH = 80;
 const SIGNED_LENGTH = 48;
 export const NONCE_LENGTH = 16;
@@ -25,9 +25,9 @@ export const PACKET_SKEW_MS = 60_000;
 /** The smallest key accepted. */
 export const MIN_KEY_LENGTH = 16;
 
-export const OPEN_SENDER = 0;
-export const OPEN_IPV4 = 4;
-export const OPEN_IPV6 = 6;
+const OPEN_SENDER = 0;
+const OPEN_IPV4 = 4;
+const OPEN_IPV6 = 6;
 
 export interface KnockPacket {
   /** Unix time, seconds. */

@@ -5,7 +5,7 @@
 // nonce forgotten early (that would let its packet be replayed).
 import { PACKET_SKEW_MS } from './packet.js';
 
-export const DEFAULT_REPLAY_CAPACITY = 8192;
+const DEFAULT_REPLAY_CAPACITY = 8192;
 
 export class ReplayCache {
   /** nonce (hex) → wall-clock ms after which its packet is expired anyway. */

@@ -17,7 +17,7 @@ export type SequenceVerdict =
   /** A wrong port (or the window ran out): the address's progress is gone. */
   | 'wrong';
 
-export const DEFAULT_MAX_IN_PROGRESS = 4096;
+const DEFAULT_MAX_IN_PROGRESS = 4096;
 
 interface Progress {
   /** Index of the step expected next. */

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { startDaemon, tempDir } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
-import { liveCount, processTree, report, run, waitPhase } from './support.js';
+import { liveCount, processTree, report, run } from '../../helpers/services.js';
+import { phaseReached } from '../../helpers/daemon.js';
 
 const NGINX = '/usr/sbin/nginx';
 const BURST = 20;
@@ -58,13 +59,13 @@ timeout = 2s
       const first = await get();
       assert.equal(first.stdout, '200', first.stderr);
       const coldStartMs = first.ms;
-      assert.ok(await waitPhase(d.daemon, 'stopped', 15_000), 'no idle stop after the first client');
+      assert.ok(await phaseReached(d.daemon, 'stopped', 15_000), 'no idle stop after the first client');
 
       const burst = await Promise.all(Array.from({ length: BURST }, get));
       const errors = burst.filter((r) => r.stdout !== '200');
       const tree = processTree(d.daemon.backendPid ?? 0);
       assert.ok(tree.length >= 3, `master and 2 workers expected, found ${tree.join(' ')}`);
-      const idleStop = await waitPhase(d.daemon, 'stopped', 15_000);
+      const idleStop = await phaseReached(d.daemon, 'stopped', 15_000);
       await new Promise((r) => setTimeout(r, 1000));
       const processesLeft = liveCount(tree);
       const again = await get();

@@ -10,7 +10,7 @@ import { freePort } from '../../helpers/net.js';
 import { haveCommand, prerequisite } from '../../helpers/require.js';
 import { bootContainer, nspawnAvailable, NSPAWN_REQUIREMENT, type Container } from '../../helpers/nspawn.js';
 import { mrsocko, nodeBinds } from '../../helpers/systemd-e2e.js';
-import { report, run } from './support.js';
+import { report, run } from '../../helpers/services.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const INSTANCE = 'pg';

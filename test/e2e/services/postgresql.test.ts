@@ -11,7 +11,8 @@ import path from 'node:path';
 import { startDaemon, tempDir } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
-import { account, liveCount, processTree, report, run, waitPhase } from './support.js';
+import { account, liveCount, processTree, report, run } from '../../helpers/services.js';
+import { phaseReached } from '../../helpers/daemon.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const ROWS = 300_000;
@@ -54,7 +55,7 @@ timeout = 3s
     const pid = d.daemon.backendPid;
     assert.ok(pid !== undefined);
     process.kill(-pid, 'SIGKILL'); // the whole server at once, like a power cut
-    assert.ok(await waitPhase(d.daemon, 'stopped', 15_000), `backend not seen gone: ${d.daemon.backendPhase}`);
+    assert.ok(await phaseReached(d.daemon, 'stopped', 15_000), `backend not seen gone: ${d.daemon.backendPhase}`);
 
     const burst = await Promise.all(Array.from({ length: BURST }, () => psql('select count(*) from t')));
     const errors = burst.filter((r) => r.status !== 0 || r.stdout.trim() !== String(ROWS));
@@ -62,7 +63,7 @@ timeout = 3s
     assert.ok(d.lines.some((l) => /automatic recovery in progress|redo starts at/.test(l)), 'no WAL replay in the log');
     const tree = processTree(d.daemon.backendPid ?? 0);
 
-    const idleStop = await waitPhase(d.daemon, 'stopped', 20_000);
+    const idleStop = await phaseReached(d.daemon, 'stopped', 20_000);
     await new Promise((r) => setTimeout(r, 1000));
     const processesLeft = liveCount(tree);
     const again = await psql('select count(*) from t');

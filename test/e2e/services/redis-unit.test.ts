@@ -11,7 +11,7 @@ import { freePort } from '../../helpers/net.js';
 import { haveCommand, prerequisite } from '../../helpers/require.js';
 import { bootContainer, nspawnAvailable, NSPAWN_REQUIREMENT, type Container } from '../../helpers/nspawn.js';
 import { mrsocko, nodeBinds } from '../../helpers/systemd-e2e.js';
-import { account, makeRedisDataset, report, run } from './support.js';
+import { account, makeRedisDataset, report, run } from '../../helpers/services.js';
 
 const INSTANCE = 'redis';
 const BACKEND = 'mrsocko-test-redis.service';

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import { startDaemon, tempDir } from '../../helpers/daemon.js';
 import { freePort } from '../../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
-import { account, liveCount, makeRedisDataset, processTree, report, run, waitPhase } from './support.js';
+import { account, liveCount, makeRedisDataset, processTree, report, run } from '../../helpers/services.js';
+import { phaseReached } from '../../helpers/daemon.js';
 
 const KEYS = 400_000;
 const BURST = 20;
@@ -44,13 +45,13 @@ timeout = 3s
     const first = await cli(listen, 'dbsize');
     const coldStartMs = first.ms;
     assert.equal(first.stdout.trim(), String(KEYS), first.stdout + first.stderr);
-    assert.ok(await waitPhase(d.daemon, 'stopped', 20_000), 'no idle stop after the first client');
+    assert.ok(await phaseReached(d.daemon, 'stopped', 20_000), 'no idle stop after the first client');
 
     const burst = await Promise.all(Array.from({ length: BURST }, () => cli(listen, 'dbsize')));
     // redis-cli exits 0 on an error reply: read what it printed
     const errors = burst.filter((r) => r.stdout.trim() !== String(KEYS));
     const tree = processTree(d.daemon.backendPid ?? 0);
-    const idleStop = await waitPhase(d.daemon, 'stopped', 20_000);
+    const idleStop = await phaseReached(d.daemon, 'stopped', 20_000);
     await new Promise((r) => setTimeout(r, 1000));
     const processesLeft = liveCount(tree);
     const again = await cli(listen, 'dbsize');

@@ -1,9 +1,9 @@
-// The connections and flows closed to make room at max_connections (./eviction.ts), logged
-// with the bound of refusals (../access/refusal-log.ts): the first closure at a source is a
+// The connections and flows closed to make room at max_connections (../session/eviction.ts), logged
+// with the bound of refusals (./refusal-log.ts): the first closure at a source is a
 // line of its own, later ones are summed up per window, at most 33 lines a minute.
 import type { LogEvent } from '../log/events.js';
-import { SourceLimiter } from '../access/refusal-log.js';
-import type { Choice, EvictionReason, Victim } from './eviction.js';
+import { SourceLimiter } from './refusal-log.js';
+import type { Choice, EvictionReason, Victim } from '../session/eviction.js';
 
 export interface EvictionLogOptions {
   emit(event: LogEvent): void;

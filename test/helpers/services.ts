@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Daemon } from '../../../src/daemon.js';
-import { parseStat } from '../../../src/backend/procfs.js';
-import { isAlive } from '../../../src/backend/procfs.js';
+import { isAlive, parseStat } from '../../src/backend/procfs.js';
+import type { Daemon } from '../../src/daemon.js';
+import { phaseReached } from './daemon.js';
 
 export interface RunResult {
   status: number | null;
@@ -67,15 +67,6 @@ export function liveCount(pids: readonly number[]): number {
   return pids.filter((pid) => isAlive(pid)).length;
 }
 
-export async function waitPhase(daemon: Daemon, phase: Daemon['backendPhase'], timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (daemon.backendPhase === phase) return true;
-    await sleep(20);
-  }
-  return daemon.backendPhase === phase;
-}
-
 export interface Figures {
   coldStartMs: number;
   burst: number;
@@ -115,4 +106,44 @@ export async function makeRedisDataset(dir: string, port: number, keys: number, 
   await cli('shutdown', 'nosave');
   await server;
   return fs.statSync(`${dir}/dump.rdb`).size / 1e6;
+}
+
+/**
+ * The cgroup mrsocko made for an exec backend, as /proc/PID/cgroup names it (the line
+ * of the hierarchy it is in: `0::/…/mrsocko-backend-…` or `N:freezer:/…`), or undefined
+ * when the backend has none.
+ */
+export function backendCgroup(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /\/mrsocko-backend-[^/]+$/.test(l));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live (non-zombie) processes in the cgroup `line` names (from backendCgroup), by a scan of /proc. */
+export function cgroupMembers(line: string): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').includes(line)) continue;
+      if (parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state !== 'Z') found.push(pid);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/**
+ * Waits for the idle stop to begin (the backend leaves `running`) and then until
+ * `stop_timeout` + 1 s after that: the moment by which no process of the backend may be
+ * left. Resolves whether the backend was `stopped` by then.
+ */
+export async function idleStopDone(daemon: Daemon, idleWithinMs: number, stopTimeoutMs: number): Promise<boolean> {
+  if (daemon.backendPhase === 'running' && !(await phaseReached(daemon, 'stopping', idleWithinMs)) && daemon.backendPhase === 'running') return false;
+  await sleep(stopTimeoutMs + 1000);
+  return daemon.backendPhase === 'stopped';
 }

@@ -14,7 +14,7 @@ export interface ClientAddress {
 }
 
 /** The key of unix-socket peers. */
-export const LOCAL_KEY = 'local';
+const LOCAL_KEY = 'local';
 
 export const LOCAL_CLIENT: ClientAddress = Object.freeze({ key: LOCAL_KEY, ip: undefined });
 

@@ -3,12 +3,15 @@
 // every change of state or of the connected clients, not on every byte, so it names the
 // rule ("stops after 15min without traffic") rather than a countdown that would go stale;
 // `mrsocko status NAME` has the live figures.
-import type { BackendPhase } from './backend/lifecycle.js';
-import { formatTimespan } from './config/timespan.js';
+import type { BackendPhase } from '../backend/lifecycle.js';
+import { formatTimespan } from '../config/timespan.js';
+import { formatSpan, plural } from '../util/format.js';
 
 export interface StatusFacts {
   backend: string;
   phase: BackendPhase;
+  /** While starting: a back-off wait of `delayMs` after `failures` failed starts in a row. */
+  retry?: { delayMs: number; failures: number } | undefined;
   held: number;
   /** Open connections and flows, held ones excluded. */
   open: number;
@@ -23,13 +26,15 @@ export interface StatusFacts {
   waitingFor?: string | undefined;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 export function formatStatus(f: StatusFacts): string {
   switch (f.phase) {
     case 'stopped':
       return `Backend ${f.backend} stopped; waiting for clients`;
     case 'starting':
+      // the wait as a whole, not a countdown: this line is not re-sent every second
+      if (f.retry !== undefined) {
+        return `Waiting ${formatSpan(f.retry.delayMs)} to retry ${f.backend} after ${plural(f.retry.failures, 'failed start')}; ${plural(f.held, 'client')} waiting`;
+      }
       return `Starting ${f.backend} for ${plural(f.held, 'client')}${f.waitingFor !== undefined ? `; waiting for ${f.waitingFor}` : ''}`;
     case 'running': {
       const who = f.open === 0 ? 'no clients' : `${plural(f.open, 'connection')} from ${plural(f.clients, 'client')}`;

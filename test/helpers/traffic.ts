@@ -2,7 +2,7 @@
 // and a streamer that keeps sending until the connection is cut and checks that what came
 // back is exactly a prefix of what it sent.
 import net from 'node:net';
-import { Prng } from './support.js';
+import { Prng } from './prng.js';
 
 export interface ExchangeResult {
   ok: boolean;

@@ -1,0 +1,105 @@
+// The front door: each new TCP connection and each datagram from a client without a UDP
+// flow is admitted or refused here, before the session holds it and before the backend is
+// demanded ([access], ./admission.ts). A refusal is logged (rate-limited, ./refusal-log.ts)
+// and counted; at max_connections room is made first when it can be: the connection or
+// flow chosen (../session/eviction.ts) is closed and logged (rate-limited too). When
+// admitted, the client's accounting is opened at once (`clients.open(address, kind)`), in
+// the same turn, so the limits see it.
+//
+// Where the next features go: `knocked` is a rule of the AccessPolicy, told by the knock
+// listener; `wake_on = data` lets a connection in without demanding the backend (the
+// session decides when it does).
+import type net from 'node:net';
+import type { LogEvent } from '../log/events.js';
+import { EvictionLog } from './eviction-log.js';
+import type { ClientHandle, ClientTable, FlowKind } from '../session/clients.js';
+import { describePeer } from '../proxy/tcp.js';
+import { formatInet } from '../util/format.js';
+import { clientAddress, LOCAL_CLIENT, type ClientAddress } from '../net/address.js';
+import { Admission, type AccessPolicy } from './admission.js';
+import { RefusalLog } from './refusal-log.js';
+
+export interface GateOptions {
+  policy: AccessPolicy;
+  clients: ClientTable;
+  emit(event: LogEvent): void;
+  /** Whether the backend is up or on its way (`wake` applies otherwise). */
+  backendWanted(): boolean;
+}
+
+export class Gate {
+  private readonly admission: Admission;
+  private readonly refusals: RefusalLog;
+  /** What was closed to make room at max_connections. */
+  private readonly evictions: EvictionLog;
+
+  constructor(private readonly o: GateOptions) {
+    this.admission = new Admission(o.policy, o.clients);
+    this.refusals = new RefusalLog({ emit: o.emit, explain: (refusal, address) => this.admission.policy.explain(refusal, address) });
+    this.evictions = new EvictionLog({ emit: o.emit });
+  }
+
+  /** [access] and [idle] keepalive as they are now. */
+  get policy(): AccessPolicy {
+    return this.admission.policy;
+  }
+
+  get refused(): number {
+    return this.refusals.total;
+  }
+
+  get evicted(): number {
+    return this.evictions.total;
+  }
+
+  /** A reload: new rules for new clients. */
+  update(policy: AccessPolicy): void {
+    this.admission.update(policy);
+  }
+
+  /** A refusal decided elsewhere (a knock port's traffic), logged and counted with the others. */
+  refuse(...args: Parameters<RefusalLog['refused']>): void {
+    this.refusals.refused(...args);
+  }
+
+  shutdown(): void {
+    this.refusals.shutdown();
+    this.evictions.shutdown();
+  }
+
+  /** A new TCP (or unix) connection: its accounting if admitted; if not, it is closed here, unread. */
+  connection(socket: net.Socket, socketName: string, unix: boolean): ClientHandle | undefined {
+    // A TCP socket without a remote address was reset before we got to it: nothing to admit.
+    const address = unix ? LOCAL_CLIENT : socket.remoteAddress === undefined ? undefined : clientAddress(socket.remoteAddress);
+    if (address !== undefined && this.admit(socketName, address, socket, 'connection')) return this.o.clients.open(address, 'connection');
+    // Refused (or gone already): close at once, unread; an RST tells a TCP client it was refused.
+    socket.on('error', () => undefined);
+    if (unix) socket.destroy();
+    else socket.resetAndDestroy();
+    return undefined;
+  }
+
+  /** A datagram from `remoteAddress`:`port` without a flow: may it open one? */
+  flow(socketName: string, remoteAddress: string, port: number): boolean {
+    const address = clientAddress(remoteAddress);
+    return address !== undefined && this.admit(socketName, address, formatInet(remoteAddress, port), 'flow');
+  }
+
+  /** The accounting of a flow flow() let in, in the same turn. */
+  openFlow(remoteAddress: string): ClientHandle {
+    return this.o.clients.open(clientAddress(remoteAddress) ?? LOCAL_CLIENT, 'flow');
+  }
+
+  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
+    const decision = this.admission.decide(address, this.o.backendWanted());
+    if (decision === undefined) return true;
+    const client = typeof peer === 'string' ? peer : describePeer(peer);
+    if (typeof decision !== 'string') {
+      const victim = this.o.clients.evict(decision);
+      this.evictions.evicted(decision, victim, client, this.admission.policy.maxConnections);
+      return true;
+    }
+    this.refusals.refused(address, socketName, client, decision, kind === 'connection' ? 'connection' : 'datagram');
+    return false;
+  }
+}

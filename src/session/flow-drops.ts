@@ -1,0 +1,34 @@
+// UDP datagrams lost while waiting for the backend, or when a flow ends: one warning line
+// for the drops of many flows (one client: its address; several: how many), so a burst
+// during a cold start is one line, not one per client.
+import type { LogEvent } from '../log/events.js';
+import { DEFAULT_QUEUE_LIMITS, type UdpFlow } from '../proxy/udp-flow.js';
+
+/** Why UDP datagrams are dropped while the backend starts (the queue bounds of ../proxy/udp-flow.ts). */
+export const QUEUE_FULL =
+  `queue full while waiting for the backend (${DEFAULT_QUEUE_LIMITS.flowDatagrams} datagrams or ` +
+  `${DEFAULT_QUEUE_LIMITS.flowBytes / 1024} KiB per client, ${DEFAULT_QUEUE_LIMITS.totalBytes / 1024 / 1024} MiB in all)`;
+
+export function logFlowDrops(
+  log: { event(e: LogEvent): void },
+  flows: readonly UdpFlow[],
+  take: (f: UdpFlow) => { datagrams: number; bytes: number },
+  why: string,
+): void {
+  let datagrams = 0;
+  let bytes = 0;
+  let clients = 0;
+  let first: UdpFlow | undefined;
+  for (const f of flows) {
+    const d = take(f);
+    if (d.datagrams === 0) continue;
+    datagrams += d.datagrams;
+    bytes += d.bytes;
+    clients += 1;
+    first ??= f;
+  }
+  if (first === undefined) return;
+  const socket = new Set(flows.map((f) => f.socketName)).size === 1 ? first.socketName : 'udp';
+  const client = clients === 1 ? first.peer : `${clients} clients`;
+  log.event({ kind: 'flow-dropped', socket, client, datagrams, bytes, why });
+}

@@ -1,0 +1,260 @@
+// Every admitted client, of both protocols, from admission to release: TCP connections
+// (../proxy/tcp.ts) and UDP flows (../proxy/udp-flow.ts, in one UdpProxy per socket).
+// A new client is connected through at once while the backend runs; otherwise it waits
+// in the waiting room (./waiting-room.ts) and the backend is demanded. The lifecycle
+// reaches the clients only through LifecycleClients (release, fail, close), and this
+// module reaches the lifecycle only through SessionBackend (demand, gone): one way each.
+//
+//   admitted ─▶ running? ─yes─▶ connect ─▶ open ─▶ released
+//                 │ no                ▲
+//                 ▼                   │ release-held
+//              waiting room ──────────┘   (fail-held: closed; refused upstream: back in the room)
+import type net from 'node:net';
+import type { BackendPhase } from '../backend/lifecycle.js';
+import type { LifecycleClients } from '../backend/lifecycle-runner.js';
+import type { BackendAddress, SocketConfig } from '../config/types.js';
+import type { LogEvent } from '../log/events.js';
+import type { DatagramListener, Listener } from '../proxy/listeners.js';
+import { ReadBuffers } from '../proxy/read-buffers.js';
+import { TcpConnection, type ConnectionHooks } from '../proxy/tcp.js';
+import { UdpProxy, type UdpProxyHooks } from '../proxy/udp.js';
+import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp-flow.js';
+import type { ClientHandle } from './clients.js';
+import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
+import { WaitingRoom } from './waiting-room.js';
+
+/** Connect errors that mean nobody listens at the backend address (any more). */
+const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
+
+/** What the session needs of the backend lifecycle. */
+export interface SessionBackend {
+  readonly phase: BackendPhase;
+  demand(trigger: string): void;
+  /** It stopped accepting while it was supposed to run. */
+  gone(status: string): void;
+}
+
+export interface SessionOptions {
+  sockets: readonly SocketConfig[];
+  backend: SessionBackend;
+  log: { event(e: LogEvent): void; isEnabled(level: 'debug'): boolean };
+  /** A connection or flow ended (for the idle policy). */
+  closed(counted: boolean, kind: 'connection' | 'flow'): void;
+  /** Counts changed (for STATUS=). */
+  changed(): void;
+  /** A connection the readiness probe made already, for a waiting client of `backend`. */
+  readyConnection(backend: BackendAddress): net.Socket | undefined;
+  /** A datagram from a client without a flow: admitted? ([access], decided by the daemon). */
+  admitFlow(proxy: UdpProxy, address: string, port: number): boolean;
+  /** A new flow was admitted: its accounting, opened at once (the same turn as admitFlow). */
+  flowOpened(flow: UdpFlow): ClientHandle;
+}
+
+export class Session implements LifecycleClients {
+  /** Every connection not yet released, waiting ones included. */
+  private readonly connections = new Set<TcpConnection>();
+  /** One per UDP socket: its flow table. */
+  private readonly udp: UdpProxy[] = [];
+  readonly waiting = new WaitingRoom<TcpConnection | UdpFlow>();
+  private readonly readBuffers = new ReadBuffers();
+  /** What all UDP flows together may queue while the backend starts. */
+  private readonly udpQueues = new DatagramQueues();
+  private closing = false;
+
+  constructor(private readonly o: SessionOptions) {}
+
+  /** An admitted TCP client (its accounting opened already). */
+  addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
+    const c = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
+    // how to close it to make room at max_connections (./eviction.ts)
+    accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
+    this.connections.add(c);
+    this.arrived(c);
+  }
+
+  /** A UDP socket (called by openListeners before it is bound). */
+  addDatagramSocket(listener: DatagramListener): UdpProxy {
+    const proxy = new UdpProxy(listener, this.udpQueues, this.flowHooks);
+    this.udp.push(proxy);
+    return proxy;
+  }
+
+  get udpProxies(): readonly UdpProxy[] {
+    return this.udp;
+  }
+
+  /** Open connections and flows, waiting ones included. */
+  get openCount(): number {
+    return this.connections.size + this.flowCount;
+  }
+
+  /** Open connections and flows, waiting ones excluded. */
+  get connectedCount(): number {
+    return this.openCount - this.waiting.size;
+  }
+
+  /** UDP figures since start: flows now (held ones too), datagrams queued now, and dropped. */
+  get udpStats(): { flows: number; heldFlows: number; queued: number; queuedBytes: number; dropped: number; droppedBytes: number } {
+    return {
+      flows: this.flowCount,
+      heldFlows: this.waiting.flowCount,
+      queued: this.udpQueues.datagrams,
+      queuedBytes: this.udpQueues.bytes,
+      dropped: this.udpQueues.dropped,
+      droppedBytes: this.udpQueues.droppedBytes,
+    };
+  }
+
+  // ---- the lifecycle's side (LifecycleClients) ----
+
+  releaseHeld(): number {
+    const released = this.waiting.releaseAll((b) => this.o.readyConnection(b));
+    logFlowDrops(this.o.log, flowsOf(released), (f) => f.takeDropped(), QUEUE_FULL);
+    return released.length;
+  }
+
+  failHeld(): number {
+    const failed = this.waiting.failAll();
+    const flows = flowsOf(failed);
+    logFlowDrops(this.o.log, flows, (f) => f.takeDropped(), QUEUE_FULL);
+    logFlowDrops(this.o.log, flows, (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), 'queued for a backend that did not start');
+    return failed.length;
+  }
+
+  /**
+   * The backend is going (idle stop, crash): close the connections through to it. One still
+   * connecting has not been served at all: like a client arriving while stopping, it waits
+   * for the restart instead (never on shutdown); the lifecycle hears that as a demand.
+   */
+  closeClients(): number {
+    let closed = 0;
+    const requeued: TcpConnection[] = [];
+    for (const c of this.connections) {
+      if (this.waiting.has(c)) continue;
+      if (!this.closing && c.requeue()) requeued.push(c);
+      else {
+        c.close();
+        closed += 1;
+      }
+    }
+    closed += this.udp.reduce((n, u) => n + u.closeFlows('backend-gone', 'connected'), 0);
+    for (const c of requeued) this.o.backend.demand(c.peer);
+    return closed;
+  }
+
+  /** Shutdown: every client closed, nothing new taken. */
+  close(): void {
+    this.closing = true;
+    for (const u of this.udp) u.close();
+    for (const c of [...this.connections]) c.close();
+  }
+
+  /** Nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back. */
+  dropSpareBuffers(): void {
+    this.readBuffers.dropSpares();
+  }
+
+  /** Stop receiving datagrams (exit = yes); unread ones stay in systemd's copy of the socket. */
+  closeDatagramSockets(): void {
+    for (const u of this.udp) u.close();
+  }
+
+  // ---- the clients' side ----
+
+  private get flowCount(): number {
+    return this.udp.reduce((n, u) => n + u.size, 0);
+  }
+
+  /** A new client: through at once while the backend runs, else it waits and the backend is demanded. */
+  private arrived(client: TcpConnection | UdpFlow): void {
+    if (this.o.backend.phase === 'running') client.release();
+    else {
+      this.waiting.moved(client);
+      this.o.log.event({ kind: 'client-held', socket: client.socketName, client: client.peer, held: this.waiting.size });
+      this.o.backend.demand(client.peer);
+    }
+    this.o.changed();
+  }
+
+  /** Nobody listens at the backend address any more (crashed, stopped from outside): wait for a restart. */
+  private backendRefused(client: TcpConnection | UdpFlow, error: NodeJS.ErrnoException, what: string): 'hold' | 'close' {
+    const backend = this.o.sockets.find((s) => s.name === client.socketName)?.backend.text ?? '?';
+    this.o.log.event({ kind: 'backend-connect-failed', socket: client.socketName, client: client.peer, backend, error: error.message });
+    if (this.closing || (client.kind === 'connection' && !BACKEND_GONE_ERRORS.has(error.code ?? ''))) return 'close';
+    // ready_check = no: the backend binds this one late (or not at all yet); its refusal says nothing about the backend
+    if (this.o.sockets.find((s) => s.name === client.socketName)?.readyCheck === false) return 'close';
+    // the client is in the waiting room already (its phase is `held`): nothing here depends on order
+    if (this.o.backend.phase === 'running') this.o.backend.gone(`${what} on ${backend}`);
+    this.o.backend.demand(client.peer);
+    this.o.changed();
+    return 'hold';
+  }
+
+  private readonly connectionHooks: ConnectionHooks = {
+    moved: (c) => this.waiting.moved(c),
+    connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
+    error: (c, side, error) => {
+      this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
+    },
+    released: (c) => {
+      this.connections.delete(c);
+      if (this.o.log.isEnabled('debug')) {
+        this.o.log.event({
+          kind: 'client-closed',
+          socket: c.socketName,
+          client: c.peer,
+          bytesUp: c.bytesUp,
+          bytesDown: c.bytesDown,
+          ms: Math.round(performance.now() - c.openedAt),
+        });
+      }
+      this.o.closed(c.accounting.counted, 'connection');
+      this.o.changed();
+    },
+  };
+
+  private readonly flowHooks: UdpProxyHooks = {
+    admit: (proxy, address, port) => !this.closing && this.o.admitFlow(proxy, address, port),
+    opened: (flow) => {
+      const accounting = this.o.flowOpened(flow);
+      accounting.victim = { socketName: flow.socketName, peer: flow.peer, evict: () => flow.close('evicted'), clientDatagrams: () => flow.datagramsFromClient };
+      flow.accounting = accounting;
+      this.arrived(flow);
+    },
+    moved: (flow) => this.waiting.moved(flow),
+    // Activity is counted through flow.accounting: only counted clients ([idle] keepalive) touch the idle timer.
+    traffic: () => undefined,
+    refused: (flow, error) => this.backendRefused(flow, error as NodeJS.ErrnoException, 'refusing datagrams'),
+    error: (flow, side, error) => {
+      this.o.log.event({ kind: 'client-error', socket: flow.socketName, client: flow.peer, side, error: error.message });
+    },
+    released: (flow, reason) => this.flowReleased(flow, reason),
+    socketError: (proxy, error) => this.o.log.event({ kind: 'socket-error', socket: proxy.name, error: error.message }),
+  };
+
+  private flowReleased(flow: UdpFlow, reason: FlowCloseReason): void {
+    if (reason !== 'start-failed') {
+      logFlowDrops(this.o.log, [flow], (f) => f.takeDropped(), 'no room to queue or send them (queue full, or sends piling up)');
+      logFlowDrops(this.o.log, [flow], (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), `queued when the flow ended (${reason})`);
+    }
+    if (this.o.log.isEnabled('debug')) {
+      this.o.log.event({
+        kind: 'flow-closed',
+        socket: flow.socketName,
+        client: flow.peer,
+        reason,
+        datagramsUp: flow.datagramsUp,
+        bytesUp: flow.bytesUp,
+        datagramsDown: flow.datagramsDown,
+        bytesDown: flow.bytesDown,
+        ms: Math.round(performance.now() - flow.openedAt),
+      });
+    }
+    this.o.closed(flow.accounting?.counted ?? false, 'flow');
+    this.o.changed();
+  }
+}
+
+function flowsOf(clients: readonly (TcpConnection | UdpFlow)[]): UdpFlow[] {
+  return clients.filter((c): c is UdpFlow => c.kind === 'flow');
+}

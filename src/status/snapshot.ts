@@ -1,0 +1,102 @@
+// The `mrsocko status` report (../control/report.ts documents the fields) and the STATUS=
+// line (./status-line.ts) from the daemon's parts, read at one moment.
+import type { BackendPhase } from '../backend/lifecycle.js';
+import type { IdleConfig } from '../config/types.js';
+import { STATUS_VERSION, type StatusReport } from '../control/report.js';
+import { explainIdle } from '../idle/explain.js';
+import { formatStatus } from './status-line.js';
+import type { ClientStats } from '../session/clients.js';
+
+/** The daemon's parts a report is read from (the Daemon passes its own). */
+export interface StatusParts {
+  instance: string;
+  pid: number;
+  driver: { readonly description: string; readonly pid?: number | undefined };
+  lifecycle: {
+    readonly phase: BackendPhase;
+    readonly phaseAgeMs: number;
+    readonly launchCount: number;
+    readonly retry: { inMs: number; delayMs: number; failures: number } | undefined;
+  };
+  idleConfig: IdleConfig;
+  idle: { remainingMs(): number };
+  clients: { readonly countedOpen: number; readonly activeClients: number; snapshot(): ClientStats[] };
+  /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
+  waitingFor: string | undefined;
+  /** Clients waiting for the backend, and open connections and flows that are not. */
+  waiting: number;
+  connected: number;
+  /** Refusals since start, and connections and flows closed to make room at max_connections. */
+  refused: number;
+  evicted: number;
+  /** Addresses that knocked, and until when ([knock]). */
+  knocked: StatusReport['knocked'];
+}
+
+/** Reads every part at this moment (performance.now() for ages, the wall clock for `time`). */
+export function buildStatusReport(p: StatusParts): StatusReport {
+  const now = performance.now();
+  const wall = (t: number): string => new Date(performance.timeOrigin + t).toISOString();
+  const clients = p.clients.snapshot();
+  let connections = 0;
+  let flows = 0;
+  for (const c of clients) {
+    connections += c.connections;
+    flows += c.flows;
+  }
+  const { lifecycle, idleConfig: idle } = p;
+  const phaseAgeMs = lifecycle.phaseAgeMs;
+  const r = lifecycle.retry;
+  return {
+    version: STATUS_VERSION,
+    instance: p.instance,
+    pid: p.pid,
+    time: new Date().toISOString(),
+    backend: {
+      name: p.driver.description,
+      state: lifecycle.phase,
+      stateForMs: Math.round(phaseAgeMs),
+      pid: p.driver.pid ?? null,
+      starts: lifecycle.launchCount,
+      retry: r === undefined ? null : { inMs: Math.round(r.inMs), failures: r.failures },
+      waitingFor: p.waitingFor ?? null,
+    },
+    idle: {
+      ...explainIdle(idle, { phase: lifecycle.phase, phaseAgeMs, remainingMs: p.idle.remainingMs(), countedOpen: p.clients.countedOpen }),
+      timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
+      keepalive: [...idle.keepalive],
+    },
+    totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused, evicted: p.evicted },
+    clients: clients.map((c) => ({
+      address: c.address,
+      connections: c.connections,
+      flows: c.flows,
+      bytesUp: c.bytesIn,
+      bytesDown: c.bytesOut,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      firstSeen: wall(c.firstSeen),
+      lastActivity: wall(c.lastActivity),
+      idleMs: Math.max(0, Math.round(now - c.lastActivity)),
+      counted: c.counted,
+    })),
+    knocked: p.knocked,
+  };
+}
+
+/** The STATUS= line. */
+export function buildStatusLine(p: StatusParts): string {
+  const { lifecycle, idleConfig: idle } = p;
+  return formatStatus({
+    backend: p.driver.description,
+    phase: lifecycle.phase,
+    retry: lifecycle.retry,
+    waitingFor: p.waitingFor,
+    held: p.waiting,
+    open: p.connected,
+    clients: p.clients.activeClients,
+    idleTimeoutMs: idle.timeoutMs,
+    keepalive: idle.keepalive.length > 0,
+    holdingConnections: idle.connectionsCount ? p.clients.countedOpen : 0,
+  });
+}

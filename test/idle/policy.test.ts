@@ -1,0 +1,86 @@
+// The idle policy on a fake clock: max_runtime, min_runtime, connections_count and exit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IdlePolicy } from '../../src/idle/policy.js';
+import type { BackendPhase } from '../../src/backend/lifecycle.js';
+import type { IdleConfig } from '../../src/config/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+function setup(idle: Partial<IdleConfig>) {
+  const clock = new FakeClock();
+  const config: IdleConfig = { timeoutMs: 60_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false, ...idle } as IdleConfig;
+  const stops: string[] = [];
+  let exits = 0;
+  let counted = 0;
+  let open = 0;
+  const lifecycle = {
+    phase: 'running' as BackendPhase,
+    since: 0,
+    get phaseAgeMs() {
+      return clock.now() - this.since;
+    },
+    launchCount: 1,
+    idle: (reason: string) => stops.push(reason),
+  };
+  const policy = new IdlePolicy({
+    config: () => config,
+    lifecycle,
+    countedOpen: () => counted,
+    openClients: () => open,
+    exit: () => (exits += 1),
+    clock,
+  });
+  return {
+    clock, policy, stops, lifecycle,
+    exits: () => exits,
+    setCounted: (n: number) => (counted = n),
+    setOpen: (n: number) => (open = n),
+  };
+}
+
+test('max_runtime stops a busy backend on time, on the injected clock', () => {
+  const t = setup({ maxRuntimeMs: 4 * 3600_000, timeoutMs: Infinity });
+  t.policy.phaseChanged('running');
+  t.clock.advance(4 * 3600_000 - 1);
+  assert.deepEqual(t.stops, []);
+  t.clock.advance(1);
+  assert.deepEqual(t.stops, ['max_runtime (4h) reached']);
+  t.policy.stop();
+});
+
+test('exit = yes: once stopped with nobody connected, exit is asked for exactly once', () => {
+  const t = setup({ exit: true });
+  t.setOpen(1);
+  t.lifecycle.phase = 'stopped';
+  t.policy.phaseChanged('stopped');
+  assert.equal(t.exits(), 0, 'a client is still connected');
+  t.setOpen(0);
+  t.policy.clientClosed(false, 'connection');
+  assert.equal(t.exits(), 1);
+  t.policy.clientClosed(false, 'flow');
+  assert.equal(t.exits(), 1);
+  assert.equal(t.policy.exiting, true);
+});
+
+test('timeout, min_runtime and connections_count on the fake clock: a 15 min countdown in microseconds', () => {
+  const t = setup({ timeoutMs: 15 * 60_000, minRuntimeMs: 20 * 60_000, connectionsCount: true });
+  t.policy.phaseChanged('running');
+  t.clock.advance(15 * 60_000);
+  assert.deepEqual(t.stops, [], 'min_runtime (20 min) not reached');
+  t.clock.advance(5 * 60_000);
+  assert.deepEqual(t.stops, ['no traffic for 20min']);
+  // a new run with an open counted connection: it holds the countdown until it closes
+  t.stops.length = 0;
+  t.lifecycle.since = t.clock.now() - 60 * 60_000;
+  t.setCounted(1);
+  t.policy.phaseChanged('running');
+  t.clock.advance(45 * 60_000);
+  assert.deepEqual(t.stops, [], 'held up by the open connection');
+  t.setCounted(0);
+  t.policy.clientClosed(true, 'connection'); // the countdown starts from its end
+  t.clock.advance(15 * 60_000 - 1);
+  assert.deepEqual(t.stops, []);
+  t.clock.advance(1);
+  assert.deepEqual(t.stops, ['no traffic for 15min']);
+  t.policy.stop();
+});
