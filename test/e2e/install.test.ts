@@ -54,6 +54,9 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
     await run('mrsocko gen-unit web && systemctl daemon-reload && systemctl enable --now mrsocko@web.socket');
     assert.equal(await httpGet(port, 20_000).catch((e: Error) => e.message), 200, await c.journal('mrsocko@web'));
     assert.match(await run('systemctl show -p ExecMainStatus -p MainPID mrsocko@web.service'), /MainPID=[1-9]/);
+    // the native data path was installed with it (docs/native.md), and says so
+    assert.match(await run('mrsocko check --instance web'), /^# TCP data path: native /m);
+    assert.match(await c.journal('mrsocko@web'), /TCP data path: native /);
 
     await c.writeFile('/etc/systemd/system/mrsocko@web.service.d/60-local.conf', '[Service]\n');
     const removed = await run(`${CONTAINER_REPO}/contrib/uninstall.sh`);
@@ -71,7 +74,7 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
   }
 });
 
-test('npm pack, then npm install -g --allow-scripts=sd-notify of the tarball: mrsocko, its manuals and the sd-notify addon', (t) => {
+test('npm pack, then npm install -g --allow-scripts=mrsocko@file:TARBALL,sd-notify of the tarball: mrsocko, its manuals and the sd-notify addon', (t) => {
   const toolchain = haveCommand('npm') && haveCommand('g++') && haveCommand('make') && haveCommand('python3') &&
     fs.existsSync('/usr/include/systemd/sd-daemon.h');
   if (!prerequisite(t, toolchain, 'npm, and what node-gyp needs for sd-notify: g++, make, python3, libsystemd-dev')) return;
@@ -93,8 +96,9 @@ test('npm pack, then npm install -g --allow-scripts=sd-notify of the tarball: mr
     assert.ok(!files.some((f) => f.startsWith('dist/test/')), 'the package has no tests');
 
     const prefix = path.join(dir, 'prefix');
-    const output = npm(['install', '--global', '--prefix', prefix, '--allow-scripts=sd-notify',
-      '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, path.basename(packed[0]!.filename))], dir);
+    const tarball = path.join(dir, path.basename(packed[0]!.filename));
+    const output = npm(['install', '--global', '--prefix', prefix, `--allow-scripts=mrsocko@file:${tarball},sd-notify`,
+      '--no-audit', '--no-fund', '--prefer-offline', tarball], dir);
     assert.doesNotMatch(output, /install-scripts/, 'every install script the package needs is allowed');
 
     const version = spawnSync(path.join(prefix, 'bin/mrsocko'), ['--version'], { encoding: 'utf8' });
