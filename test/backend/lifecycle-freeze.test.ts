@@ -97,9 +97,10 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
 };
 
-function setup(idle: Partial<IdleConfig>) {
+function setup(idle: Partial<IdleConfig>, changeDriver: (d: BackendDriver) => void = () => undefined) {
   const clock = new FakeClock();
   const { driver, calls } = recordingDriver();
+  changeDriver(driver);
   const logs: LogEvent[] = [];
   const clients: LifecycleClients = {
     releaseHeld: () => (calls.push('release'), 1),
@@ -167,10 +168,11 @@ test('on the fake clock: counted traffic on an open connection thaws a frozen ba
 });
 
 test('on the fake clock: a driver that cannot freeze keeps the backend running until timeout', async () => {
-  const t = setup({});
-  (t.lifecycle as unknown as { driver: BackendDriver }).driver.freeze = async () => {
-    throw new Error('no cgroup and no process');
-  };
+  const t = setup({}, (driver) => {
+    driver.freeze = async () => {
+      throw new Error('no cgroup and no process');
+    };
+  });
   t.lifecycle.demand('client');
   await settle();
   t.clock.advance(5 * 60_000);
