@@ -137,3 +137,42 @@ test('without a cgroup: SIGSTOP to the backend (state T, same pid), SIGCONT on t
     await lifecycle.shutdown();
   }
 });
+
+test('UDP: a datagram to a frozen backend thaws it, and the answer comes from the same process', async (t) => {
+  if (!prerequisite(t, isRoot, 'root (the backend gets a cgroup of its own)')) return;
+  const dgram = await import('node:dgram');
+  const { freeUdpPort } = await import('../helpers/net.js');
+  const [port, backendPort] = [await freeUdpPort(), await freeUdpPort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${fixture('slow-udp-echo.mjs')} 127.0.0.1:${backendPort} 0
+stop_timeout = 2s
+[socket.echo]
+listen = 127.0.0.1:${port}
+protocol = udp
+backend = 127.0.0.1:${backendPort}
+[idle]
+timeout = 5s
+freeze = 300ms
+`);
+  const client = dgram.createSocket('udp4');
+  const answer = (payload: string): Promise<string> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer to ${payload}`)), 10_000);
+    client.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m.toString());
+    });
+    client.send(payload, port, '127.0.0.1');
+  });
+  try {
+    assert.equal(await answer('one'), 'one');
+    const pid = d.daemon.backendPid as number;
+    assert.ok(await phaseReached(d.daemon, 'frozen', 3000));
+    assert.ok(await waitFor(() => isFrozen(pid), 2000), `state ${procState(pid)}`);
+    assert.equal(await answer('two'), 'two', 'the same flow: the datagram thaws it');
+    assert.equal(d.daemon.backendPid, pid);
+    assert.equal(d.daemon.backendStarts, 1);
+  } finally {
+    client.close();
+    await d.stop();
+  }
+});
