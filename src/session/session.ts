@@ -22,19 +22,32 @@ import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp
 import type { ClientHandle } from './clients.js';
 import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
+import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
+import { startingPageResponse } from './starting-page.js';
+import { timerDelay } from '../util/timer.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
 
+/**
+ * What a held connection on a socket with a starting page reads ahead: enough for any
+ * browser's request head (cookies included); beyond it the client waits in the kernel.
+ */
+const PREREAD_BYTES = 16 * 1024;
+
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
   readonly phase: BackendPhase;
+  /** How long it has been in `phase` (the starting page's elapsed time). */
+  readonly phaseAgeMs: number;
   demand(trigger: string): void;
   /** It stopped accepting while it was supposed to run. */
   gone(status: string): void;
 }
 
 export interface SessionOptions {
+  /** The instance name, as the starting page shows it. */
+  name: string;
   sockets: readonly SocketConfig[];
   backend: SessionBackend;
   log: { event(e: LogEvent): void; isEnabled(level: 'debug'): boolean };
@@ -60,6 +73,8 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
+  /** Held connections whose starting_page_after has not come yet: the timer that brings it. */
+  private readonly pageTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
   constructor(private readonly o: SessionOptions) {}
 
@@ -70,6 +85,35 @@ export class Session implements LifecycleClients {
     accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);
     this.arrived(c);
+    if (listener.config.startingPage !== undefined && c.phase === 'held') this.watchForBrowser(c, listener.config);
+  }
+
+  /**
+   * A held connection on a socket with a starting page: it reads ahead (kept, passed on at
+   * release), and a browser's request (HTTP/1.x, Accept: text/html) still held after
+   * starting_page_after is answered with the page and closed. Every other client, and one
+   * whose bytes do not tell yet, stays held as before.
+   */
+  private watchForBrowser(c: TcpConnection, socket: SocketConfig): void {
+    let due = false;
+    let settled = false;
+    const decide = (): void => {
+      if (!due || settled || c.phase !== 'held') return;
+      const seen = sniffHttpRequest(c.preread, c.clientEnded || c.prereadBytes >= PREREAD_BYTES);
+      if (seen.kind === 'incomplete') return;
+      settled = true;
+      if (seen.kind !== 'request' || !acceptsHtml(seen.headers.get('accept'))) return;
+      const ms = Math.round(performance.now() - c.openedAt);
+      c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, socket.startingPage?.template));
+      this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
+    };
+    c.readWhileHeld(PREREAD_BYTES, decide);
+    if (!Number.isFinite(socket.startingPageAfterMs)) return;
+    this.pageTimers.set(c, setTimeout(() => {
+      this.pageTimers.delete(c);
+      due = true;
+      decide();
+    }, timerDelay(socket.startingPageAfterMs)));
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -191,7 +235,14 @@ export class Session implements LifecycleClients {
   }
 
   private readonly connectionHooks: ConnectionHooks = {
-    moved: (c) => this.waiting.moved(c),
+    moved: (c) => {
+      this.waiting.moved(c);
+      const timer = c.phase !== 'held' ? this.pageTimers.get(c) : undefined;
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.pageTimers.delete(c);
+      }
+    },
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });

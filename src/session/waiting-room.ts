@@ -13,7 +13,7 @@ import type { BackendAddress } from '../config/types.js';
 /** What the room needs of a waiting client (TcpConnection and UdpFlow implement it). */
 export interface WaitingClient {
   readonly kind: 'connection' | 'flow';
-  readonly phase: 'held' | 'connecting' | 'open' | 'closed';
+  readonly phase: 'held' | 'connecting' | 'open' | 'answered' | 'closed';
   readonly socketName: string;
   /** `10.0.0.1:5000`, `[::1]:5000`, `local`. */
   readonly peer: string;
