@@ -80,7 +80,7 @@ function describeSocket(s: SocketConfig): Line[] {
     lines.push(page === undefined
       ? set('starting_page', 'no', 'browsers wait like every other client')
       : set('starting_page', page.file ?? 'yes', `a browser request still waiting after starting_page_after gets a 503 page that reloads`));
-    if (page !== undefined) lines.push(set('starting_page_after', formatTimespan(s.startingPageAfterMs)));
+    if (page !== undefined) lines.push(set('starting_page_after', formatTimespan(page.afterMs)));
   }
   return lines;
 }

@@ -252,13 +252,14 @@ function readSocket(f: Fields, section: RawSection, asRoot: boolean): SocketConf
   if (protocol === 'tcp' && f.has('flow_timeout')) {
     f.fail('flow_timeout', 'only applies to protocol = udp (a TCP connection ends when it is closed)');
   }
-  const startingPage = readStartingPage(f, asRoot);
   for (const key of ['starting_page', 'starting_page_after']) {
     if (protocol === 'udp' && f.has(key)) f.fail(key, 'only applies to protocol = tcp (a page is an HTTP answer)');
   }
-  if (startingPage === undefined && f.has('starting_page_after')) {
+  const page = readStartingPage(f, asRoot);
+  if (page === undefined && f.has('starting_page_after')) {
     f.fail('starting_page_after', 'only applies with starting_page = yes or FILE');
   }
+  const startingPage = page && { ...page, afterMs: f.span('starting_page_after', DEFAULTS.startingPageAfterMs) };
   return {
     name: section.name.slice('socket.'.length),
     listen,
@@ -267,13 +268,12 @@ function readSocket(f: Fields, section: RawSection, asRoot: boolean): SocketConf
     flowTimeoutMs: f.span('flow_timeout', DEFAULTS.flowTimeoutMs, { positive: true }),
     readyCheck: f.bool('ready_check', true),
     ...(startingPage !== undefined ? { startingPage } : {}),
-    startingPageAfterMs: f.span('starting_page_after', DEFAULTS.startingPageAfterMs),
     line: section.line,
   };
 }
 
 /** `starting_page = no | yes | /path/page.html`; a file is read now, bounded, and as root only if trusted. */
-function readStartingPage(f: Fields, asRoot: boolean): StartingPageConfig | undefined {
+function readStartingPage(f: Fields, asRoot: boolean): Omit<StartingPageConfig, 'afterMs'> | undefined {
   const text = f.text('starting_page', 'no, yes or the absolute path of an HTML file');
   if (text === undefined) return undefined;
   const word = text.toLowerCase();

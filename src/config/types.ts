@@ -29,8 +29,6 @@ export interface SocketConfig {
   readonly readyCheck: boolean;
   /** `starting_page`: absent = no (tcp only). */
   readonly startingPage?: StartingPageConfig;
-  /** `starting_page_after`: how long a browser's request waits before it gets the page. */
-  readonly startingPageAfterMs: number;
   /** 1-based line of the section header, for errors found later (e.g. fd type mismatch). */
   readonly line: number;
 }
@@ -41,6 +39,8 @@ export interface StartingPageConfig {
   readonly file?: string;
   /** The file's text, a template (../session/starting-page.ts); absent for the built-in page. */
   readonly template?: string;
+  /** `starting_page_after`: how long a browser's request waits before it gets the page. */
+  readonly afterMs: number;
 }
 
 export type ServiceConfig =

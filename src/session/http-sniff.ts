@@ -61,11 +61,11 @@ function headEnd(text: string): number {
 /** Whether an unfinished head could still become a request line `METHOD SP TARGET SP HTTP/1.x`. */
 function startsLikeRequest(text: string): boolean {
   const lineEnd = text.indexOf('\n');
-  const line = lineEnd < 0 ? text : text.slice(0, lineEnd).replace(/\r$/, '');
+  const line = (lineEnd < 0 ? text : text.slice(0, lineEnd)).replace(/\r$/, '');
   const space = line.indexOf(' ');
   const method = space < 0 ? line : line.slice(0, space);
   if (method.length > MAX_METHOD || (method !== '' && !TOKEN.test(method))) return false;
-  if (space < 0) return true;
+  if (space < 0) return lineEnd < 0;
   const rest = line.slice(space + 1);
   const second = rest.indexOf(' ');
   if (second < 0) return lineEnd < 0 && !/[\x00-\x20\x7f]/.test(rest);

@@ -12,7 +12,7 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig } from '../config/types.js';
+import type { BackendAddress, SocketConfig, StartingPageConfig } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
@@ -85,7 +85,8 @@ export class Session implements LifecycleClients {
     accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);
     this.arrived(c);
-    if (listener.config.startingPage !== undefined && c.phase === 'held') this.watchForBrowser(c, listener.config);
+    const page = listener.config.startingPage;
+    if (page !== undefined && c.phase === 'held') this.watchForBrowser(c, page);
   }
 
   /**
@@ -94,7 +95,7 @@ export class Session implements LifecycleClients {
    * starting_page_after is answered with the page and closed. Every other client, and one
    * whose bytes do not tell yet, stays held as before.
    */
-  private watchForBrowser(c: TcpConnection, socket: SocketConfig): void {
+  private watchForBrowser(c: TcpConnection, page: StartingPageConfig): void {
     let due = false;
     let settled = false;
     const decide = (): void => {
@@ -104,16 +105,16 @@ export class Session implements LifecycleClients {
       settled = true;
       if (seen.kind !== 'request' || !acceptsHtml(seen.headers.get('accept'))) return;
       const ms = Math.round(performance.now() - c.openedAt);
-      c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, socket.startingPage?.template));
+      c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
       this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
     };
     c.readWhileHeld(PREREAD_BYTES, decide);
-    if (!Number.isFinite(socket.startingPageAfterMs)) return;
+    if (!Number.isFinite(page.afterMs)) return;
     this.pageTimers.set(c, setTimeout(() => {
       this.pageTimers.delete(c);
       due = true;
       decide();
-    }, timerDelay(socket.startingPageAfterMs)));
+    }, timerDelay(page.afterMs)));
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
