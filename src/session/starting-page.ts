@@ -10,7 +10,7 @@
 // Anything else between braces is left as written.
 
 /** Seconds between reloads, and the Retry-After given. */
-export const RELOAD_SECONDS = 2;
+const RELOAD_SECONDS = 2;
 
 export interface StartingPageValues {
   readonly name: string;
@@ -58,17 +58,17 @@ const BUILT_IN = `<!doctype html>
 `;
 
 /** `7s`, `1min 5s`: the format of {{elapsed}} (the built-in page's script counts on in it). */
-export function formatElapsed(ms: number): string {
+function formatElapsed(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}min ${s % 60}s`;
 }
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The page's HTML: `template` (default: the built-in one) with its placeholders filled in. */
-export function renderStartingPage(values: StartingPageValues, template = BUILT_IN): string {
+function renderStartingPage(values: StartingPageValues, template = BUILT_IN): string {
   const fills: Record<string, string> = {
     name: values.name,
     elapsed: formatElapsed(values.elapsedMs),
