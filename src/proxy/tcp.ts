@@ -221,8 +221,8 @@ export class TcpConnection {
       const downstream = this.downstream;
       downstream.setNoDelay(true);
       this.passPreread(upstream);
-      // one that read ahead may have more in Node's buffer: its own reads deliver that in order
-      const ownBuffers = !this.readAhead && canUseOwnBuffers(downstream);
+      // one that read ahead may have more in Node's buffer: Node's reads deliver that, in order
+      const ownBuffers = (!this.readAhead || downstream.readableLength === 0) && canUseOwnBuffers(downstream);
       if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
       up.start(downstream, upstream, ownBuffers);
       // an adopted connection may have read already: it keeps Node's reads ('data')

@@ -171,3 +171,26 @@ test('a client that sends its request and ends its side while held: request and 
     await d.stop();
   }
 });
+
+test('a client that sent its head while held and its 32 MiB body after the release: byte-exact', async () => {
+  const { d, port } = await pageDaemon('starting_page = yes\nstarting_page_after = 200ms');
+  try {
+    const body = Buffer.alloc(32 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2246822519) >>> 0, i);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const head = `PUT /later HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const got: Buffer[] = [];
+      socket.on('data', (c: Buffer) => got.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(got).toString('latin1')));
+      socket.write(head);
+      d.daemon.events.once('released', () => setTimeout(() => socket.write(body), 100));
+    });
+    const json = JSON.parse(answer.split('\r\n\r\n')[1] ?? '{}');
+    assert.deepEqual(json, { from: 'backend', method: 'PUT', accept: null, bytes: body.length, sha256 });
+  } finally {
+    await d.stop();
+  }
+});
