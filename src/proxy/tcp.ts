@@ -82,6 +82,8 @@ export class TcpConnection {
   private endedWhileHeld = false;
   /** It was read through Node's own reads: its bytes still buffered there come after `preread`. */
   private readAhead = false;
+  private prereadLimit = 0;
+  private readonly prereadReaders: Array<(connection: TcpConnection) => void> = [];
   private stopReadingAhead: (() => void) | undefined;
   private flushPumps: (() => void) | undefined;
 
@@ -129,22 +131,29 @@ export class TcpConnection {
    * While held, read what the client sends, up to `limit` bytes (then reading pauses and
    * the kernel's window holds the client back): `read` is told after each read and at the
    * client's end. Everything read is kept in `preread` and passed on at release, intact.
-   * Reading stops at release. Only while held; once per connection.
+   * Reading stops at release. Only while held. Several features may each ask (the starting
+   * page, wake on data): all are told, and the largest limit holds.
    */
   readWhileHeld(limit: number, read: (connection: TcpConnection) => void): void {
-    if (this.current !== 'held' || this.readAhead) return;
+    if (this.current !== 'held') return;
+    this.prereadLimit = Math.max(this.prereadLimit, limit);
+    this.prereadReaders.push(read);
+    if (this.readAhead) return;
     this.readAhead = true;
     const downstream = this.downstream;
+    const tell = (): void => {
+      for (const reader of this.prereadReaders) reader(this);
+    };
     const onData = (chunk: Buffer): void => {
       this.prereadChunks.push(chunk);
       this.prereadBytes += chunk.length;
       // a read is up to 64 KiB, so the bound is passed by at most one read
-      if (this.prereadBytes >= limit) downstream.pause();
-      read(this);
+      if (this.prereadBytes >= this.prereadLimit) downstream.pause();
+      tell();
     };
     const onEnd = (): void => {
       this.endedWhileHeld = true;
-      read(this);
+      tell();
     };
     downstream.on('data', onData);
     downstream.once('end', onEnd);
@@ -152,6 +161,7 @@ export class TcpConnection {
       downstream.off('data', onData);
       downstream.off('end', onEnd);
       downstream.pause();
+      this.prereadReaders.length = 0;
       this.stopReadingAhead = undefined;
     };
     downstream.resume();
