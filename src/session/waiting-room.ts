@@ -4,9 +4,9 @@
 // `moved()`, and a client is here exactly while its phase is `held`. Nothing else adds or
 // removes, so "waiting" has one source of truth.
 //
-// Where the next features go: a waiting connection that buffers its first bytes (a
-// starting page, wake on data) is still a WaitingClient; `release` gets what it buffered
-// through with it. A timed page ("still starting") would be a per-client timer here.
+// A waiting connection that reads ahead (the starting page; wake on data) is still a
+// WaitingClient: `release` gets what it read through first. One the starting page answered
+// is `answered`, so it has left the room (../session/session.ts, watchForBrowser).
 import type net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 
