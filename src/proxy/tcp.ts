@@ -63,6 +63,9 @@ export interface ConnectionHooks {
  */
 export type ErrorSide = 'client' | 'backend';
 
+/** Told of each read while held (`chunk`: the bytes just read), and of the client's end (no chunk). */
+export type PrereadReader = (connection: TcpConnection, chunk?: Buffer) => void;
+
 export class TcpConnection {
   readonly kind = 'connection';
   private current: ConnectionPhase = 'held';
@@ -83,7 +86,7 @@ export class TcpConnection {
   /** It was read through Node's own reads: its bytes still buffered there come after `preread`. */
   private readAhead = false;
   private prereadLimit = 0;
-  private readonly prereadReaders: Array<(connection: TcpConnection) => void> = [];
+  private readonly prereadReaders: PrereadReader[] = [];
   private stopReadingAhead: (() => void) | undefined;
   private flushPumps: (() => void) | undefined;
 
@@ -129,27 +132,27 @@ export class TcpConnection {
 
   /**
    * While held, read what the client sends, up to `limit` bytes (then reading pauses and
-   * the kernel's window holds the client back): `read` is told after each read and at the
-   * client's end. Everything read is kept in `preread` and passed on at release, intact.
+   * the kernel's window holds the client back): `read` is told after each read (with the
+   * bytes just read) and at the client's end (with none). Everything read is kept in `preread` and passed on at release, intact.
    * Reading stops at release. Only while held. Several features may each ask (the starting
    * page, wake on data): all are told, and the largest limit holds.
    */
-  readWhileHeld(limit: number, read: (connection: TcpConnection) => void): void {
+  readWhileHeld(limit: number, read: PrereadReader): void {
     if (this.current !== 'held') return;
     this.prereadLimit = Math.max(this.prereadLimit, limit);
     this.prereadReaders.push(read);
     if (this.readAhead) return;
     this.readAhead = true;
     const downstream = this.downstream;
-    const tell = (): void => {
-      for (const reader of this.prereadReaders) reader(this);
+    const tell = (chunk?: Buffer): void => {
+      for (const reader of this.prereadReaders) reader(this, chunk);
     };
     const onData = (chunk: Buffer): void => {
       this.prereadChunks.push(chunk);
       this.prereadBytes += chunk.length;
       // a read is up to 64 KiB, so the bound is passed by at most one read
       if (this.prereadBytes >= this.prereadLimit) downstream.pause();
-      tell();
+      tell(chunk);
     };
     const onEnd = (): void => {
       this.endedWhileHeld = true;

@@ -98,9 +98,18 @@ export class Session implements LifecycleClients {
   private watchForBrowser(c: TcpConnection, page: StartingPageConfig): void {
     let due = false;
     let settled = false;
+    /** The last bytes read, to find a head's end that straddles two reads. */
+    let tail = Buffer.alloc(0);
+    /** Whether a request head may have ended since the last look (its empty line arrived). */
+    let headMayEnd = true;
     const decide = (): void => {
       if (!due || settled || c.phase !== 'held') return;
-      const seen = sniffHttpRequest(c.preread, c.clientEnded || c.prereadBytes >= PREREAD_BYTES);
+      // Looked at again only when the head may be complete: a client dripping its head a
+      // byte at a time costs one look, not one per byte.
+      const complete = c.clientEnded || c.prereadBytes >= PREREAD_BYTES;
+      if (!headMayEnd && !complete) return;
+      headMayEnd = false;
+      const seen = sniffHttpRequest(c.preread, complete);
       if (seen.kind === 'incomplete') return;
       settled = true;
       if (seen.kind !== 'request' || !acceptsHtml(seen.headers.get('accept'))) return;
@@ -108,7 +117,17 @@ export class Session implements LifecycleClients {
       c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
       this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
     };
-    c.readWhileHeld(PREREAD_BYTES, decide);
+    c.readWhileHeld(PREREAD_BYTES, (_, chunk) => {
+      if (chunk !== undefined && !headMayEnd) {
+        const around = Buffer.concat([tail, chunk.subarray(0, 3)]);
+        headMayEnd = around.includes('\n\n') || around.includes('\n\r\n') || chunk.includes('\n\n') || chunk.includes('\n\r\n');
+      }
+      if (chunk !== undefined) {
+        const last = chunk.length >= 3 ? chunk : Buffer.concat([tail, chunk]);
+        tail = Buffer.from(last.subarray(Math.max(0, last.length - 3)));
+      }
+      decide();
+    });
     if (!Number.isFinite(page.afterMs)) return;
     this.pageTimers.set(c, setTimeout(() => {
       this.pageTimers.delete(c);

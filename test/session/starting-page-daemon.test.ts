@@ -194,3 +194,27 @@ test('a client that sent its head while held and its 32 MiB body after the relea
     await d.stop();
   }
 });
+
+test('a browser that drips its request a byte at a time gets the page once its head is complete', async () => {
+  const { d, port } = await pageDaemon('starting_page = yes\nstarting_page_after = 100ms');
+  try {
+    const request = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.setNoDelay(true);
+      const got: Buffer[] = [];
+      socket.on('data', (c: Buffer) => got.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(got).toString('latin1')));
+      let i = 0;
+      const drip = setInterval(() => {
+        if (i < request.length) socket.write(request.subarray(i, ++i));
+        else clearInterval(drip);
+      }, 10);
+    });
+    assert.match(answer, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.match(answer, /<h1>media is starting<\/h1>/);
+  } finally {
+    await d.stop();
+  }
+});
