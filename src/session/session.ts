@@ -91,7 +91,7 @@ export class Session implements LifecycleClients {
 
   /**
    * A held connection on a socket with a starting page: it reads ahead (kept, passed on at
-   * release), and a browser's request (HTTP/1.x, Accept: text/html) still held after
+   * release), and a browser's request (HTTP/1.x GET, Accept: text/html) still held after
    * starting_page_after is answered with the page and closed. Every other client, and one
    * whose bytes do not tell yet, stays held as before.
    */
@@ -112,7 +112,9 @@ export class Session implements LifecycleClients {
       const seen = sniffHttpRequest(c.preread, complete);
       if (seen.kind === 'incomplete') return;
       settled = true;
-      if (seen.kind !== 'request' || !acceptsHtml(seen.headers.get('accept'))) return;
+      // A GET only: a form's POST (or any other method) waits and goes through, instead of
+      // being dropped for a page whose reload could not send it again.
+      if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept'))) return;
       const ms = Math.round(performance.now() - c.openedAt);
       c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
       this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });

@@ -161,6 +161,19 @@ test('a 32 MiB POST sent while held arrives byte-exact; the read-ahead stops at 
   }
 });
 
+test('a browser\'s form POST (Accept: text/html) is held and reaches the backend, not the page', async (t) => {
+  if (!prerequisite(t, haveCommand('curl'), 'needs curl')) return;
+  const { d, url } = await pageDaemon('starting_page = yes\nstarting_page_after = 200ms');
+  try {
+    const answer = await curl(['-H', BROWSER_ACCEPT, '-H', 'Expect:', '--data-binary', 'name=value&more=1', url]);
+    assert.equal(answer.status, 200, answer.headers);
+    assert.deepEqual({ ...JSON.parse(answer.body), sha256: undefined },
+      { from: 'backend', method: 'POST', accept: BROWSER_ACCEPT.slice('Accept: '.length), bytes: 17, sha256: undefined });
+  } finally {
+    await d.stop();
+  }
+});
+
 test('a client that sends its request and ends its side while held: request and end reach the backend', async () => {
   const { d, port } = await pageDaemon('starting_page = yes');
   try {
