@@ -36,7 +36,7 @@ const ALLOWED = new Map([
   ['src/backend/exec.ts:describeArgv', 'short backend names, tested on their own'],
   ['src/backend/procfs.ts:liveGroupMembers', 'read from /proc of a real process group in its test'],
   ['src/backend/procfs.ts:parseStat', 'the e2e service tests read /proc/PID/stat of real services with it'],
-  ['src/config/load.ts:parseKnockStep', 'the [knock] sequence grammar, tested on its own'],
+  ['src/config/knock.ts:parseKnockStep', 'the [knock] sequence grammar, tested on its own'],
   ['src/backend/ready-check.ts:httpCheck', 'one http check against real servers, tested on its own'],
   ['src/backend/ready-check.ts:execCheck', 'one exec check with real commands, tested on its own'],
   ['src/config/port-range.ts:parseReserved', "the kernel's reserved-ports syntax, tested on samples"],

@@ -10,10 +10,8 @@ import { backendLoopsToListen, listenAddressesOverlap, parseBackend, parseListen
 import { Fields } from './fields.js';
 import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
-  AccessConfig, Config, IdleConfig, KnockConfig, KnockStep, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
-  StartingPageConfig,
+  AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
-import { ValueError } from '../errors.js';
 import { parseAddressRule } from '../net/address-rule.js';
 import { readReadyCheck } from './ready.js';
 import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
@@ -21,6 +19,9 @@ import { normalizeUnitName } from './unit-name.js';
 import { closeEnough, suggest } from './suggest.js';
 import { deepFreeze } from './freeze.js';
 import { formatTimespan } from './timespan.js';
+import { describeReadError } from './read-error.js';
+import { readStartingPage } from './starting-page.js';
+import { readKnock, refuseKnockedWithoutKnock } from './knock.js';
 
 const DEFAULTS = {
   startTimeoutMs: 90_000,
@@ -33,15 +34,9 @@ const DEFAULTS = {
   maxConnections: 1024,
   /** None: a reverse proxy on the same host is one address; fairness at max_connections comes from ../session/eviction.ts. */
   maxPerSource: undefined,
-  knockWindowMs: 10_000,
-  knockOpenForMs: 60 * 60_000,
-  knockListen: '62201',
   logLevel: 'info',
   startingPageAfterMs: 1000,
 } as const;
-
-/** A custom starting page larger than this is refused: it is sent whole to every waiting browser. */
-const STARTING_PAGE_MAX_BYTES = 64 * 1024;
 
 /** Keys per section kind; `socket` stands for every [socket.NAME]. */
 const KEYS = {
@@ -273,46 +268,6 @@ function readSocket(f: Fields, section: RawSection, asRoot: boolean): SocketConf
   };
 }
 
-/** `starting_page = no | yes | /path/page.html`; a file is read now, bounded, and as root only if trusted. */
-function readStartingPage(f: Fields, asRoot: boolean): Omit<StartingPageConfig, 'afterMs'> | undefined {
-  const text = f.text('starting_page', 'no, yes or the absolute path of an HTML file');
-  if (text === undefined) return undefined;
-  const word = text.toLowerCase();
-  if (['no', 'false', 'off', '0'].includes(word)) return undefined;
-  if (['yes', 'true', 'on', '1'].includes(word)) return {};
-  if (!path.isAbsolute(text)) f.fail('starting_page', `"${text}" is neither yes, no nor an absolute path (start with /) of an HTML file`);
-  const where = { file: f.file, line: f.line('starting_page'), section: f.name, key: 'starting_page' };
-  checkTrustedFile(text, 'a starting page', where, asRoot);
-  let bytes: Buffer;
-  try {
-    // non-blocking: a FIFO planted there must not hang the load
-    const fd = fs.openSync(text, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    try {
-      if (!fs.fstatSync(fd).isFile()) f.fail('starting_page', `${text} is not a regular file`);
-      // one byte more than allowed tells "too large" without reading a huge file
-      const buffer = Buffer.alloc(STARTING_PAGE_MAX_BYTES + 1);
-      let n = 0;
-      for (let got = -1; got !== 0 && n < buffer.length; n += got) got = fs.readSync(fd, buffer, n, buffer.length - n, n);
-      bytes = buffer.subarray(0, n);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    return f.fail('starting_page', `cannot read ${text}: ${describeReadError(err)}`);
-  }
-  if (bytes.length > STARTING_PAGE_MAX_BYTES) {
-    f.fail('starting_page', `${text} is larger than ${STARTING_PAGE_MAX_BYTES / 1024} KiB; a starting page is sent whole to every waiting browser, keep it small`);
-  }
-  let template: string;
-  try {
-    template = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return f.fail('starting_page', `${text} is not UTF-8 text (it is sent as text/html; charset=utf-8)`);
-  }
-  return { file: text, template };
-}
-
 function readIdle(f: Fields): IdleConfig {
   const maxRuntimeMs = f.span('max_runtime', DEFAULTS.maxRuntimeMs, { positive: true });
   const minRuntimeMs = f.span('min_runtime', DEFAULTS.minRuntimeMs);
@@ -353,74 +308,6 @@ function addressRules(f: Fields, key: string): string[] {
   return items;
 }
 
-/** `knocked` in a rule list with no [knock] section could never match: a mistake. */
-function refuseKnockedWithoutKnock(access: Fields, idle: Fields): void {
-  for (const [f, key] of [[access, 'allow'], [access, 'deny'], [access, 'wake'], [idle, 'keepalive']] as const) {
-    if (f.list(key).some((entry) => entry.toLowerCase() === 'knocked')) {
-      f.fail(key, 'knocked needs a [knock] section (sequence = or key =); without one no address is ever knocked');
-    }
-  }
-}
-
-function readKnock(f: Fields, sockets: readonly SocketConfig[]): KnockConfig {
-  const sequence = f.list('sequence').map((item) => f.parse('sequence', item, parseKnockStep));
-  const key = f.absolutePath('key');
-  if (f.has('listen') && key === undefined) f.fail('listen', 'is the port of single-packet knocks: it needs key = FILE too');
-  if (sequence.length === 0 && key === undefined) {
-    f.fail(undefined, 'needs sequence = PORT, ... (port knocking) or key = FILE (single-packet knocks), or both');
-  }
-  if (f.has('window') && sequence.length === 0) f.fail('window', 'only applies to sequence = (the time the whole sequence may take)');
-  const listen = key === undefined ? undefined
-    : f.parse('listen', f.text('listen', 'a UDP port such as 62201, IPV4:PORT or [IPV6]:PORT') ?? DEFAULTS.knockListen, parseKnockListen);
-  // Every knock port is a socket of its own: it may share no address with another
-  // socket of the same protocol (a port may repeat within the sequence: one socket).
-  type Taken = { listen: KnockStep['listen']; protocol: Protocol; key: string; what: string };
-  const taken: Taken[] = sockets
-    .filter((s): s is SocketConfig & { listen: KnockStep['listen'] } => s.listen.kind === 'inet')
-    .map((s) => ({ listen: s.listen, protocol: s.protocol, key: 'socket', what: `[socket.${s.name}] listen = ${s.listen.text}` }));
-  const claim = (key: string, step: { listen: KnockStep['listen']; protocol: Protocol; text: string }): void => {
-    const repeat = (t: Taken): boolean => t.key === 'sequence' && key === 'sequence' && t.listen.text === step.listen.text;
-    const clash = taken.find((t) => t.protocol === step.protocol && listenAddressesOverlap(t.listen, step.listen) && !repeat(t));
-    if (clash !== undefined) {
-      f.fail(key, `"${step.text}" clashes with ${clash.what}; a knock port must be a ${step.protocol} port of its own`);
-    }
-    taken.push({ listen: step.listen, protocol: step.protocol, key, what: `${key} = ${step.text}` });
-  };
-  for (const step of sequence) claim('sequence', step);
-  if (listen !== undefined) claim('listen', { listen, protocol: 'udp', text: listen.text });
-  return {
-    sequence,
-    windowMs: f.span('window', DEFAULTS.knockWindowMs, { positive: true }),
-    openForMs: f.span('open_for', DEFAULTS.knockOpenForMs, { positive: true }),
-    key,
-    listen,
-    line: f.line(),
-    keyLine: f.line('key'),
-    sequenceLine: f.line('sequence'),
-    listenLine: f.line('listen'),
-  };
-}
-
-/** `7000`, `8000/udp`, `127.0.0.1:9000/tcp`, `[::1]:9000`. */
-export function parseKnockStep(text: string): KnockStep {
-  const m = /^(.*?)(?:\/(tcp|udp))?$/i.exec(text.trim()) as RegExpExecArray;
-  const protocol = (m[2]?.toLowerCase() ?? 'tcp') as Protocol;
-  const where = m[1] as string;
-  if (/^\d+:(tcp|udp)$/i.test(where)) {
-    throw new ValueError(`"${text}" is knockd's client syntax; write ${where.replace(':', '/')} here`);
-  }
-  if (where.includes('/') || where.includes(':') && !where.startsWith('[') && !/^[\d.]+:\d+$/.test(where)) {
-    throw new ValueError(`"${text}" is not a knock port; expected PORT, IPV4:PORT or [IPV6]:PORT, optionally with /udp or /tcp`);
-  }
-  return { listen: parseKnockListen(where), protocol, text: text.trim() };
-}
-
-function parseKnockListen(text: string): KnockStep['listen'] {
-  const listen = parseListen(text);
-  if (listen.kind !== 'inet') throw new ValueError(`"${text}" is not a port: knocks arrive over IP`);
-  return listen;
-}
-
 function readLog(f: Fields, asRoot: boolean): LogConfig {
   const file = f.absolutePath('file');
   if (file !== undefined && asRoot) {
@@ -454,10 +341,3 @@ function readLog(f: Fields, asRoot: boolean): LogConfig {
   };
 }
 
-function describeReadError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied (check the file mode, or run as root)';
-  if (code === 'EISDIR') return 'it is a directory, not a file';
-  return err instanceof Error ? err.message : String(err);
-}
