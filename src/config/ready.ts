@@ -9,7 +9,7 @@ import type { ReadyCheck } from './types.js';
 import { ValueError } from '../errors.js';
 import { nativeClass } from '../native/addon.js';
 
-const EXPECTED = 'connect, notify, http://HOST:PORT/PATH or exec COMMAND';
+const EXPECTED = 'connect, http://HOST:PORT/PATH or exec COMMAND, or notify';
 
 export function readReadyCheck(f: Fields): ReadyCheck {
   if (f.text('ready', EXPECTED) === undefined) return { kind: 'connect' };
