@@ -17,11 +17,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -199,6 +201,40 @@ static napi_value close_listener(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * allowWriter(path, uid): a POSIX ACL on the socket granting write (what sending needs)
+ * to `uid` alone — owner (root) none, group none, others none. Root stays the owner, so
+ * the backend cannot change the socket's mode, and setting an ACL on one's own file needs
+ * no capability (chown would need CAP_CHOWN, which mrsocko's unit does not keep). The
+ * binary layout is the kernel's (linux/posix_acl_xattr.h), entries in tag order.
+ */
+static napi_value allow_writer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[sizeof ((struct sockaddr_un *)0)->sun_path];
+  size_t length = 0;
+  uint32_t uid = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length) != napi_ok || length == 0 ||
+      napi_get_value_uint32(env, argv[1], &uid) != napi_ok) {
+    napi_throw_type_error(env, NULL, "allowWriter(path, uid)");
+    return NULL;
+  }
+  struct { uint16_t tag; uint16_t perm; uint32_t id; } __attribute__((packed)) entries[5] = {
+    {0x01, 0, UINT32_MAX},  /* ACL_USER_OBJ */
+    {0x02, 2, uid},         /* ACL_USER: write */
+    {0x04, 0, UINT32_MAX},  /* ACL_GROUP_OBJ */
+    {0x10, 2, UINT32_MAX},  /* ACL_MASK */
+    {0x20, 0, UINT32_MAX},  /* ACL_OTHER */
+  };
+  char value[4 + sizeof entries];
+  uint32_t version = 2;
+  memcpy(value, &version, 4);
+  memcpy(value + 4, entries, sizeof entries);
+  if (setxattr(path, "system.posix_acl_access", value, sizeof value, 0) < 0) return throw_errno(env, "setfacl", errno);
+  return NULL;
+}
+
 void notify_register(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
     {"close", NULL, close_listener, NULL, NULL, NULL, napi_default, NULL},
@@ -206,4 +242,7 @@ void notify_register(napi_env env, napi_value exports) {
   napi_value cls;
   napi_define_class(env, "NotifySocket", NAPI_AUTO_LENGTH, construct, NULL, 1, methods, &cls);
   napi_set_named_property(env, exports, "NotifySocket", cls);
+  napi_value fn;
+  napi_create_function(env, "allowWriter", NAPI_AUTO_LENGTH, allow_writer, NULL, &fn);
+  napi_set_named_property(env, cls, "allowWriter", fn);
 }

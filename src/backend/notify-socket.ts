@@ -3,15 +3,18 @@
 // native addon's (native/notify.c): Node core cannot receive AF_UNIX datagrams.
 //
 // Who may send. One fresh directory per start, made by mkdtemp (mode 0700, root's, a name
-// nobody can predict, so nothing can be planted in it), holding one socket. The socket is
-// chown'd to the backend's uid with mode 0200 before the directory is opened to 0711:
-// connecting or sending to a unix socket needs write permission on it, so only that uid
-// (and root) can send, and no one but root can replace, rename or remove it (the directory
-// is root's and not writable). That is the first gate. The second is the kernel's word on
-// every datagram (SCM_CREDENTIALS): a message counts only from a process of the backend —
-// in its cgroup when it has one, else running as its uid. Anything else (a stranger who
-// got write access, a datagram without credentials, an oversized or malformed one) is
-// ignored and logged at debug. Closing removes the socket and the directory.
+// nobody can predict, so nothing can be planted in it), holding one socket. Before the
+// directory is opened to 0711 (others may pass through, not list or write), the socket
+// gets a POSIX ACL granting write — what connecting or sending to a unix socket needs — to
+// the backend's uid alone (owner root: nothing; group, others: nothing). Root stays the
+// owner, so the backend cannot change the mode, and no one but root can replace, rename or
+// remove the socket. An ACL needs no capability on one's own file; on a filesystem without
+// ACLs the socket is chown'd to the backend's uid with mode 0200 instead (that needs
+// CAP_CHOWN). That is the first gate. The second is the kernel's word on every datagram
+// (SCM_CREDENTIALS): a message counts only from a process of the backend — in its cgroup
+// when it has one, else running as its uid. Anything else (a stranger who can write, e.g.
+// root, a datagram without credentials, an oversized or malformed one) is ignored and
+// logged at debug. Closing removes the socket and the directory.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +25,11 @@ interface NativeNotifySocket {
   close(): void;
 }
 
-type NotifySocketClass = new (path: string, callback: (data: Buffer | null, pid: number, uid: number, gid: number) => void) => NativeNotifySocket;
+interface NotifySocketClass {
+  new (path: string, callback: (data: Buffer | null, pid: number, uid: number, gid: number) => void): NativeNotifySocket;
+  /** An ACL on `path` granting write to `uid` only (native/notify.c). */
+  allowWriter(path: string, uid: number): void;
+}
 
 /** The addon's NotifySocket, or why there is none. */
 function loadNotifySocket(): NotifySocketClass | string {
@@ -71,6 +78,17 @@ export interface NotifyListenerOptions {
   readonly debug: (message: string) => void;
 }
 
+/** Write permission on the socket for `uid` alone: an ACL, else (no ACLs there) ownership. */
+function allowOnly(NotifySocket: NotifySocketClass, socketPath: string, uid: number): void {
+  try {
+    NotifySocket.allowWriter(socketPath, uid);
+  } catch (err) {
+    if (!/not supported/i.test((err as Error).message)) throw err;
+    fs.chownSync(socketPath, uid, 0);
+    fs.chmodSync(socketPath, 0o200);
+  }
+}
+
 /** One start's notify socket. `ready` and `status` are what the backend said so far. */
 export class NotifyListener {
   ready = false;
@@ -91,8 +109,8 @@ export class NotifyListener {
     const listener = new NotifyListener(path.join(dir, 'notify'), dir);
     try {
       listener.socket = new NotifySocket(listener.path, (data, pid, uid) => listener.received(data, pid, uid, options));
-      fs.chownSync(listener.path, options.uid, 0);
-      fs.chmodSync(listener.path, 0o200);
+      fs.chmodSync(listener.path, options.uid === 0 ? 0o200 : 0);
+      if (options.uid !== 0) allowOnly(NotifySocket, listener.path, options.uid);
       fs.chmodSync(dir, 0o711);
     } catch (err) {
       listener.close();
@@ -109,7 +127,7 @@ export class NotifyListener {
     if (data === null) return options.debug(`notify socket: a datagram from ${from} ignored: longer than 4096 bytes`);
     const message = parseNotifyMessage(data);
     if (typeof message === 'string') return options.debug(`notify socket: a datagram from ${from} ignored: ${message}`);
-    if (message.ready) options.debug(`notify socket: READY=1 from ${from}`);
+    if (message.ready && !this.ready) options.debug(`notify socket: READY=1 from ${from}`);
     if (!message.ready && message.status === undefined) return;
     this.ready ||= message.ready;
     if (message.status !== undefined) this.status = message.status;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { NotifyListener, parseNotifyMessage } from '../../src/backend/notify-socket.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
@@ -83,8 +84,11 @@ test('the notify socket: only the owner uid can send; a sender that is not the b
     assert.equal(dirStat.uid, 0);
     assert.equal(dirStat.mode & 0o777, 0o711);
     assert.ok(sockStat.isSocket());
-    assert.equal(sockStat.uid, NOBODY!.uid);
-    assert.equal(sockStat.mode & 0o777, 0o200);
+    // root's, no permission for group or others (an ACL grants nobody write: the mask is the group bits)
+    assert.equal(sockStat.uid, 0);
+    assert.equal(sockStat.mode & 0o707, 0);
+    const acl = await run(['getfacl', '-cn', listener.path]);
+    if (acl.status === 0) assert.match(acl.stdout, new RegExp(`^user:${NOBODY!.uid}:-w-$`, 'm'), acl.stdout);
     const env = { PATH: process.env.PATH, NOTIFY_SOCKET: listener.path };
     // another unprivileged uid (daemon, 1) cannot send at all
     const other = await run(['systemd-notify', '--ready'], { uid: 1, gid: 1, env });
@@ -107,6 +111,22 @@ test('the notify socket: only the owner uid can send; a sender that is not the b
     listener.close();
   }
   assert.equal(fs.existsSync(path.dirname(listener.path)), false);
+});
+
+test('the notify socket works as mrsocko@.service runs it: without CAP_CHOWN, CAP_DAC_OVERRIDE and CAP_FOWNER', async (t) => {
+  if (!prerequisite(t, addonBuilt && isRoot && NOBODY !== undefined && haveCommand('systemd-notify') && haveCommand('setpriv'),
+    'root, the native addon, systemd-notify and setpriv')) return;
+  const child = spawn('setpriv', ['--bounding-set=-chown,-dac_override,-fowner', process.execPath, path.join(repoRoot, 'test/fixtures/notify-listener.mjs'),
+    path.join(repoRoot, 'dist/src/backend/notify-socket.js'), String(NOBODY!.uid)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  assert.ok(await waitFor(() => out.includes('\n'), 5_000), 'the listener did not start');
+  const socketPath = out.split('\n')[0] as string;
+  const sent = await run(['systemd-notify', '--ready'], { uid: NOBODY!.uid, gid: NOBODY!.gid, env: { PATH: process.env.PATH, NOTIFY_SOCKET: socketPath } });
+  assert.equal(sent.status, 0, sent.stderr);
+  assert.equal(await exited, 0, out);
+  assert.match(out, /READY/);
 });
 
 test('the notify socket: an oversized datagram is dropped whole, passed descriptors are closed', async (t) => {
