@@ -77,6 +77,13 @@ function describeSocket(s: SocketConfig): Line[] {
     set('ready_check', yesNo(s.readyCheck), s.readyCheck ? undefined : 'readiness does not wait for this backend address'),
   ];
   if (s.protocol === 'udp') lines.push(set('flow_timeout', formatTimespan(s.flowTimeoutMs)));
+  else {
+    const page = s.startingPage;
+    lines.push(page === undefined
+      ? set('starting_page', 'no', 'browsers wait like every other client')
+      : set('starting_page', page.file ?? 'yes', `a browser request still waiting after starting_page_after gets a 503 page that reloads`));
+    if (page !== undefined) lines.push(set('starting_page_after', formatTimespan(page.afterMs)));
+  }
   return lines;
 }
 
@@ -89,6 +96,10 @@ function describeIdle(i: IdleConfig): Line[] {
     optional('keepalive', list(i.keepalive), "every admitted client's activity counts"),
     set('connections_count', yesNo(i.connectionsCount)),
     set('exit', yesNo(i.exit)),
+    set('min_bytes', String(i.minBytes), i.minBytes === 0
+      ? 'any counted byte restarts the countdown'
+      : `the countdown restarts only once counted clients moved ${i.minBytes} bytes since it last did`),
+    optional('freeze', Number.isFinite(i.freezeMs) ? formatTimespan(i.freezeMs) : undefined, 'never frozen: stopped after timeout'),
   ];
 }
 

@@ -9,8 +9,9 @@ export type LogEvent =
   | { kind: 'ready'; sockets: number; mode: 'socket-activated' | 'standalone' }
   | { kind: 'data-path'; description: string }
   | { kind: 'client-held'; socket: string; client: string; held: number }
+  | { kind: 'starting-page'; socket: string; client: string; ms: number }
   | { kind: 'client-closed'; socket: string; client: string; bytesUp: number; bytesDown: number; ms: number }
-  | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
+  | { kind: 'client-error'; socket: string; client: string; side: 'downstream' | 'upstream'; error: string }
   | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsUp: number; bytesUp: number; datagramsDown: number; bytesDown: number; ms: number }
   | { kind: 'flow-dropped'; socket: string; client: string; datagrams: number; bytes: number; why: string }
   | { kind: 'socket-error'; socket: string; error: string }
@@ -87,13 +88,15 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       return { level: 'notice', message: `ready: ${plural(e.sockets, 'socket')} (${e.mode})` };
     case 'client-held':
       return { level: 'debug', message: `${e.socket}: ${e.client} held until the backend is ready (${e.held} held)` };
+    case 'starting-page':
+      return { level: 'debug', message: `${e.socket}: ${e.client} got the starting page after waiting ${e.ms} ms (a browser; it reloads)` };
     case 'client-closed':
       return {
         level: 'debug',
         message: `${e.socket}: ${e.client} closed after ${e.ms} ms, ${e.bytesUp} bytes in, ${e.bytesDown} bytes out`,
       };
     case 'client-error':
-      return { level: 'info', message: `${e.socket}: ${e.client}: ${e.side} side: ${e.error}` };
+      return { level: 'info', message: `${e.socket}: ${e.client}: ${e.side === 'downstream' ? 'client' : 'backend'} side: ${e.error}` };
     case 'backend-connect-failed':
       return {
         level: 'warning',

@@ -18,9 +18,9 @@ export interface ClientStats {
   readonly connections: number;
   readonly flows: number;
   /** client → backend */
-  readonly bytesIn: number;
+  readonly bytesUp: number;
   /** backend → client */
-  readonly bytesOut: number;
+  readonly bytesDown: number;
   readonly firstSeen: number;
   /** The last byte either way, or the last open if nothing went through yet. */
   readonly lastActivity: number;
@@ -31,8 +31,8 @@ export interface ClientStats {
 export interface ClientTableOptions {
   /** Whether an address's traffic counts (the `keepalive` rules); asked once per new client and on recount(). */
   counts(address: ClientAddress): boolean;
-  /** Counted traffic happened at `at` (a `now()` value; the idle timer's touch()). */
-  activity(at: number): void;
+  /** `n` counted bytes moved at `at` (a `now()` value; the idle policy's touch()). */
+  activity(at: number, n: number): void;
   /** Clients with nothing open that are remembered for `status`, most recent kept. */
   maxIdleClients?: number;
   now?: () => number;
@@ -43,8 +43,8 @@ const DEFAULT_MAX_IDLE_CLIENTS = 256;
 class ClientEntry extends Holder {
   connections = 0;
   flows = 0;
-  bytesIn = 0;
-  bytesOut = 0;
+  bytesUp = 0;
+  bytesDown = 0;
   lastActivity: number;
   constructor(
     readonly address: ClientAddress,
@@ -87,21 +87,21 @@ export class ClientHandle extends Slot implements ClientAccounting {
   /** `n` bytes from the client to the backend. */
   addUp(n: number): void {
     const e = this.entry;
-    e.bytesIn += n;
+    e.bytesUp += n;
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
-    if (e.counted) this.table.activity(at);
+    if (e.counted) this.table.activity(at, n);
   }
 
   /** `n` bytes from the backend to the client. */
   addDown(n: number): void {
     const e = this.entry;
-    e.bytesOut += n;
+    e.bytesDown += n;
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
-    if (e.counted) this.table.activity(at);
+    if (e.counted) this.table.activity(at, n);
   }
 
   /** The connection or flow ended. Idempotent. */
@@ -114,7 +114,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
 
 export class ClientTable {
   readonly now: () => number;
-  readonly activity: (at: number) => void;
+  readonly activity: (at: number, n: number) => void;
   private counts: (address: ClientAddress) => boolean;
   private readonly maxIdleClients: number;
   /** Every remembered client. */
@@ -208,8 +208,8 @@ export class ClientTable {
         address: e.address.key,
         connections: e.connections,
         flows: e.flows,
-        bytesIn: e.bytesIn,
-        bytesOut: e.bytesOut,
+        bytesUp: e.bytesUp,
+        bytesDown: e.bytesDown,
         firstSeen: e.firstSeen,
         lastActivity: e.lastActivity,
         counted: e.counted,

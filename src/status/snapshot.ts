@@ -19,7 +19,7 @@ export interface StatusParts {
     readonly retry: { inMs: number; delayMs: number; failures: number } | undefined;
   };
   idleConfig: IdleConfig;
-  idle: { remainingMs(): number };
+  idle: { remainingMs(): number; readonly bytesTowardRestart: number };
   clients: { readonly countedOpen: number; readonly activeClients: number; snapshot(): ClientStats[] };
   /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
   waitingFor: string | undefined;
@@ -65,16 +65,19 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       ...explainIdle(idle, { phase: lifecycle.phase, phaseAgeMs, remainingMs: p.idle.remainingMs(), countedOpen: p.clients.countedOpen }),
       timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
       keepalive: [...idle.keepalive],
+      minBytes: idle.minBytes,
+      bytesTowardRestart: p.idle.bytesTowardRestart,
+      freezeMs: Number.isFinite(idle.freezeMs) ? idle.freezeMs : null,
     },
     totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused, evicted: p.evicted },
     clients: clients.map((c) => ({
       address: c.address,
       connections: c.connections,
       flows: c.flows,
-      bytesUp: c.bytesIn,
-      bytesDown: c.bytesOut,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
+      bytesUp: c.bytesUp,
+      bytesDown: c.bytesDown,
+      bytesIn: c.bytesUp,
+      bytesOut: c.bytesDown,
       firstSeen: wall(c.firstSeen),
       lastActivity: wall(c.lastActivity),
       idleMs: Math.max(0, Math.round(now - c.lastActivity)),
