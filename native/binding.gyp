@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "splice",
-      "sources": ["splice.c"],
+      "sources": ["splice.c", "notify.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "conditions": [
-        ['OS!="linux"', {"sources/": [["exclude", "splice.c$"]]}]
+        ['OS!="linux"', {"sources/": [["exclude", "splice.c$"], ["exclude", "notify.c$"]]}]
       ]
     }
   ]

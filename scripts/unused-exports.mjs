@@ -39,6 +39,7 @@ const ALLOWED = new Map([
   ['src/config/knock.ts:parseKnockStep', 'the [knock] sequence grammar, tested on its own'],
   ['src/backend/ready-check.ts:httpCheck', 'one http check against real servers, tested on its own'],
   ['src/backend/ready-check.ts:execCheck', 'one exec check with real commands, tested on its own'],
+  ['src/backend/notify-socket.ts:parseNotifyMessage', 'the sd_notify datagram grammar, tested on its own'],
   ['src/config/port-range.ts:parseReserved', "the kernel's reserved-ports syntax, tested on samples"],
   ['src/access/knock/packet.ts:PACKET_LENGTH', 'tests build truncated and oversized packets from it'],
 ]);

@@ -111,6 +111,7 @@ export class Daemon {
       process: checkProcess(this.config.service, this.env),
       wanted: (backend) => this.session.waiting.wantsConnection(backend),
       changed: () => this.status.queue(),
+      notify: () => this.driver.notify,
     });
     this.lifecycle = new BackendLifecycle(this.driver, {
       startTimeoutMs: this.config.service.startTimeoutMs,

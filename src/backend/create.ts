@@ -33,9 +33,16 @@ export function createDriver(service: ServiceConfig, env: NodeJS.ProcessEnv, log
       stopCommand: service.stop,
       stopTimeoutMs: service.stopTimeoutMs,
       output,
+      notify: service.ready.kind === 'notify' ? { base: notifyBase(env), debug: (m) => log.debug(m) } : undefined,
     });
   }
   return driver;
+}
+
+/** Where a notify socket's directory goes: mrsocko's RuntimeDirectory= under systemd, else the temporary directory. */
+function notifyBase(env: NodeJS.ProcessEnv): string | undefined {
+  const dir = env.RUNTIME_DIRECTORY?.split(':')[0];
+  return dir === undefined || dir === '' ? undefined : dir;
 }
 
 /** How a `ready = exec` command runs: as the backend would (user, group, directory, environment). */

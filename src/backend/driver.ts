@@ -1,5 +1,6 @@
 // A backend driver knows how to launch and stop one kind of backend. It does not decide
 // when: that is the lifecycle's job (./lifecycle.ts).
+import type { NotifyState } from './ready-check.js';
 
 export interface BackendDriver {
   /** Human-readable name for logs and STATUS= (e.g. "jellyfin.service", "http.server"). */
@@ -33,6 +34,8 @@ export interface BackendDriver {
   watchForOutsideStart?(started: (by: string) => void): { close(): void } | undefined;
   /** The backend started from outside is now mrsocko's to follow and to stop. */
   adopt?(): void;
+  /** `ready = notify`: what the current start said on its notify socket (exec backends). */
+  readonly notify?: NotifyState | undefined;
   /** The backend's main process id, when there is one. */
   readonly pid?: number | undefined;
 }

@@ -17,6 +17,7 @@ import { describeExit } from './driver.js';
 import type { Credentials } from './credentials.js';
 import { BackendCgroup, type CgroupKind } from './cgroup.js';
 import { readLines } from './line-reader.js';
+import { NotifyListener } from './notify-socket.js';
 import { readPidfile, writableBy, type PidfileFacts } from './pidfile.js';
 import { describePid, groupGone, groupMembersRunningAs, isAlive, processGroupOf, runsAs } from './procfs.js';
 import { runStopCommand } from './stop-command.js';
@@ -38,6 +39,8 @@ export interface ExecOptions {
    * the v1 freezer, else none; `none` never makes one.
    */
   cgroup?: 'auto' | CgroupKind | 'none';
+  /** `ready = notify`: each start gets a notify socket of its own (./notify-socket.ts) in $NOTIFY_SOCKET. */
+  notify?: { readonly base?: string | undefined; readonly debug: (message: string) => void } | undefined;
 }
 
 /** How often to look whether a stopping backend is gone (only while stopping). */
@@ -71,6 +74,7 @@ export class ExecBackend implements BackendDriver {
   private cgroup: BackendCgroup | undefined;
   /** Why there is no cgroup, once said (said once, not at every start). */
   private noCgroupSaid = false;
+  private notifyListener: NotifyListener | undefined;
 
   constructor(private readonly options: ExecOptions) {
     this.description = describeArgv(options.argv);
@@ -83,6 +87,11 @@ export class ExecBackend implements BackendDriver {
   /** The backend's cgroup directory and kind, when it has one (for status and tests). */
   get cgroupInfo(): { kind: CgroupKind; dir: string } | undefined {
     return this.cgroup ? { kind: this.cgroup.kind, dir: this.cgroup.dir } : undefined;
+  }
+
+  /** The current start's notify socket (`ready = notify`). */
+  get notify(): NotifyListener | undefined {
+    return this.notifyListener;
   }
 
   /** The uid the backend runs as. */
@@ -99,6 +108,7 @@ export class ExecBackend implements BackendDriver {
     this.groups.clear();
     this.mainPid = undefined;
     this.makeCgroup();
+    this.openNotify();
     const { pidfile } = this.options;
     let stale: Stale | undefined;
     if (pidfile !== undefined) {
@@ -136,13 +146,37 @@ export class ExecBackend implements BackendDriver {
     }
   }
 
+  /** A fresh socket per start: nothing said to an earlier one counts. */
+  private openNotify(): void {
+    this.closeNotify();
+    const { notify } = this.options;
+    if (notify === undefined) return;
+    this.notifyListener = NotifyListener.open({
+      uid: this.uid,
+      base: notify.base,
+      debug: notify.debug,
+      // the kernel's word on the sender: in the backend's cgroup, else running as its user
+      belongs: (pid, uid) => {
+        if (this.cgroup) return this.cgroup.contains(pid) ? undefined : `not in the backend's cgroup ${this.cgroup.dir}`;
+        return uid === this.uid ? undefined : `not the backend's user (uid ${this.uid})`;
+      },
+    });
+  }
+
+  private closeNotify(): void {
+    this.notifyListener?.close();
+    this.notifyListener = undefined;
+  }
+
   private refuse(message: string): Error {
     this.onReport?.('warning', message);
     return new Error(message);
   }
 
   private launch(signal: AbortSignal): Promise<ChildProcess> {
-    const { argv, env, cwd, credentials, output } = this.options;
+    const { argv, cwd, credentials, output } = this.options;
+    const notify = this.notifyListener;
+    const env = notify ? { ...this.options.env, NOTIFY_SOCKET: notify.path } : this.options.env;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const run = (): ChildProcess =>
@@ -262,6 +296,7 @@ export class ExecBackend implements BackendDriver {
   async stop(): Promise<void> {
     if (this.mainPid === undefined && this.groups.size === 0 && (this.cgroup === undefined || this.cgroup.empty())) {
       this.removeCgroup();
+      this.closeNotify();
       return;
     }
     this.stopRequested = true;
@@ -286,6 +321,7 @@ export class ExecBackend implements BackendDriver {
     this.mainPid = undefined;
     this.groups.clear();
     this.removeCgroup();
+    this.closeNotify();
   }
 
   /** A new cgroup for the next start: nothing of this one's history carries over. */

@@ -7,11 +7,10 @@
 // connection is older than the readiness: a client given it would land in the backend's
 // "starting up" window.
 //
-// Where the next strategies go: a new `ready =` kind is a case of ready-check.ts; a
-// sd_notify READY=1 from an exec backend would resolve the wait instead of a check.
+// A new `ready =` kind is a case of ready-check.ts.
 import type net from 'node:net';
 import type { BackendAddress, ServiceConfig, SocketConfig } from '../config/types.js';
-import { ReadyWait, type CheckProcess } from './ready-check.js';
+import { ReadyWait, type CheckProcess, type NotifyState } from './ready-check.js';
 import { readyTargets, startTimeoutReason } from './ready-targets.js';
 
 export interface ProbeOptions {
@@ -23,6 +22,8 @@ export interface ProbeOptions {
   wanted(backend: BackendAddress): boolean;
   /** What the wait waits for changed (for STATUS=). */
   changed(): void;
+  /** `ready = notify`: the current start's notify socket (the driver's). */
+  notify?(): NotifyState | undefined;
 }
 
 export class ReadinessProbe {
@@ -52,6 +53,7 @@ export class ReadinessProbe {
       process: this.o.process,
       keep,
       changed: () => this.o.changed(),
+      notify: () => this.o.notify?.(),
     });
     this.current = wait;
     const ready = wait.wait(signal);

@@ -3,7 +3,9 @@
 // answers: PostgreSQL accepts while it replays its WAL and answers "the database system
 // is starting up", Redis answers LOADING while it reads its dataset. So after every
 // checked backend address accepts (./readiness.ts), an application check may have to
-// pass as well: a GET answering 2xx or 3xx, or a command exiting 0. Then `ready_delay`.
+// pass as well: a GET answering 2xx or 3xx, or a command exiting 0. Or, with `ready = notify`,
+// the backend says so itself (READY=1 on its notify socket, ./notify-socket.ts) before its
+// addresses are checked — once, to confirm. Then `ready_delay`.
 // Every stage is retried at the probe interval of ./readiness.ts until it passes or the
 // lifecycle's start_timeout aborts it; `waitingFor` says what it waits for meanwhile
 // (`mrsocko status`, STATUS=, and the start-failed message).
@@ -39,6 +41,16 @@ export interface ReadyWaitOptions {
   readonly keep?: ((target: ReadyTarget) => (connection: net.Socket) => boolean) | undefined;
   /** `waitingFor` changed. */
   readonly changed?: (() => void) | undefined;
+  /** notify only: what the current start's backend said on its notify socket. */
+  readonly notify?: (() => NotifyState | undefined) | undefined;
+}
+
+/** What a backend said on its notify socket so far (./notify-socket.ts's NotifyListener). */
+export interface NotifyState {
+  readonly ready: boolean;
+  readonly status: string | undefined;
+  /** Calls `changed` on every change; returns how to stop. */
+  watch(changed: () => void): () => void;
 }
 
 /** One check attempt may hang (a backend that accepts and never answers): bound each. */
@@ -61,6 +73,8 @@ function describeCheck(check: ReadyCheck): string {
       return check.url;
     case 'exec':
       return `exec ${check.argv.join(' ')}`;
+    case 'notify':
+      return 'READY=1';
   }
 }
 
@@ -69,6 +83,7 @@ export class ReadyWait {
   private pending: ReadyTarget[];
   private stage: 'addresses' | 'check' | 'delay' | 'ready' = 'addresses';
   private last: string | undefined;
+  private notifying: NotifyState | undefined;
 
   constructor(private readonly options: ReadyWaitOptions) {
     this.pending = [...options.targets];
@@ -81,6 +96,10 @@ export class ReadyWait {
         // all accepted, the next stage not entered yet: a moment with nothing to name
         return this.pending.length > 0 ? this.pending.map(describeTarget).join(', ') : undefined;
       case 'check': {
+        if (this.options.check.kind === 'notify') {
+          const status = this.notifying?.status;
+          return status === undefined ? 'READY=1' : `READY=1 (status: ${status})`;
+        }
         const last = this.last === undefined ? '' : ` (last: ${this.last})`;
         return `${describeCheck(this.options.check)}${last}`;
       }
@@ -99,13 +118,18 @@ export class ReadyWait {
   /** Resolves once ready; rejects when `signal` aborts (start_timeout, stop). */
   async wait(signal: AbortSignal): Promise<void> {
     const { targets, check, delayMs, keep } = this.options;
+    if (check.kind === 'notify') {
+      this.enter('check');
+      await this.notified(signal);
+      this.enter('addresses');
+    }
     await Promise.all(targets.map(async (t) => {
       if (t.protocol === 'udp') await waitUntilUdpBound(t.backend, signal);
       else await waitUntilAccepting(t.backend, signal, check.kind === 'connect' ? keep?.(t) : undefined);
       this.pending = this.pending.filter((p) => p !== t);
       this.options.changed?.();
     }));
-    if (check.kind !== 'connect') {
+    if (check.kind === 'http' || check.kind === 'exec') {
       this.enter('check');
       const began = performance.now();
       for (;;) {
@@ -125,6 +149,35 @@ export class ReadyWait {
       await sleep(Math.min(delayMs, 2 ** 31 - 1), undefined, { signal });
     }
     this.enter('ready');
+  }
+
+  /** Resolves on READY=1 (perhaps said already, before this wait began). */
+  private notified(signal: AbortSignal): Promise<void> {
+    const state = this.options.notify?.();
+    if (state === undefined) return Promise.reject(new Error('ready = notify: this backend was given no notify socket'));
+    this.notifying = state;
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        unwatch();
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(signal.reason);
+      };
+      const unwatch = state.watch(() => {
+        this.options.changed?.();
+        if (!state.ready) return;
+        done();
+        resolve();
+      });
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (state.ready) {
+        done();
+        resolve();
+      }
+    });
   }
 
   private enter(stage: ReadyWait['stage']): void {

@@ -60,6 +60,8 @@ function describeReady(r: ReadyCheck): Line {
       return set('ready', r.url, '... and a GET to it answers 2xx or 3xx');
     case 'exec':
       return set('ready', `exec ${quoteArgv(r.argv)}`);
+    case 'notify':
+      return set('ready', 'notify', 'READY=1 on $NOTIFY_SOCKET, then every checked backend address accepts');
   }
 }
 

@@ -13,7 +13,7 @@ import type {
   AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
 } from './types.js';
 import { parseAddressRule } from '../net/address-rule.js';
-import { readReadyCheck } from './ready.js';
+import { checkNotifyPossible, readReadyCheck } from './ready.js';
 import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './trust.js';
 import { normalizeUnitName } from './unit-name.js';
 import { closeEnough, suggest } from './suggest.js';
@@ -172,11 +172,13 @@ function readService(section: RawSection, file: string): ServiceConfig {
     for (const key of EXEC_ONLY_KEYS) {
       if (f.has(key)) f.fail(key, `only applies to exec = backends; with unit =, set it in the unit file instead`);
     }
+    checkNotifyPossible(f, common.ready, 'unit');
     const text = f.required('unit', 'a systemd service name such as jellyfin.service');
     return { mode: 'unit', unit: f.parse('unit', text, normalizeUnitName), ...common };
   }
   const exec = f.argv('exec');
   if (exec === undefined) f.fail(undefined, 'needs unit = NAME.service (a systemd unit) or exec = COMMAND (run directly)');
+  checkNotifyPossible(f, common.ready, 'exec');
   return {
     mode: 'exec',
     exec,

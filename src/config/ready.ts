@@ -3,11 +3,13 @@
 //   ready = connect                         every checked backend address accepts (the default)
 //   ready = http://HOST:PORT/PATH           ... and a GET to this URL answers 2xx or 3xx
 //   ready = exec COMMAND ARGS               ... and this command exits 0 (split like exec =, no shell)
+//   ready = notify                          an exec backend says READY=1 on $NOTIFY_SOCKET, then its addresses accept
 import type { Fields } from './fields.js';
 import type { ReadyCheck } from './types.js';
 import { ValueError } from '../errors.js';
+import { nativeClass } from '../native/addon.js';
 
-const EXPECTED = 'connect, http://HOST:PORT/PATH or exec COMMAND';
+const EXPECTED = 'connect, http://HOST:PORT/PATH or exec COMMAND, or notify';
 
 export function readReadyCheck(f: Fields): ReadyCheck {
   if (f.text('ready', EXPECTED) === undefined) return { kind: 'connect' };
@@ -15,6 +17,7 @@ export function readReadyCheck(f: Fields): ReadyCheck {
   const words = f.argv('ready') ?? [];
   const [first, ...rest] = words;
   if (first === 'connect' && rest.length === 0) return { kind: 'connect' };
+  if (first === 'notify' && rest.length === 0) return { kind: 'notify' };
   if (first === 'exec') {
     if (rest.length === 0 || rest[0] === '') f.fail('ready', 'exec needs a command to run, e.g. ready = exec /usr/bin/pg_isready -q');
     return { kind: 'exec', argv: rest };
@@ -23,6 +26,23 @@ export function readReadyCheck(f: Fields): ReadyCheck {
     return f.parse('ready', first, parseReadyUrl);
   }
   return f.fail('ready', `"${words.join(' ')}" is not one of: ${EXPECTED}`);
+}
+
+/**
+ * `ready = notify` needs an exec backend (mrsocko makes the socket and gives it to the
+ * command) and the native addon (Node core cannot receive on it).
+ */
+export function checkNotifyPossible(f: Fields, ready: ReadyCheck, mode: 'unit' | 'exec'): void {
+  if (ready.kind !== 'notify') return;
+  if (mode === 'unit') {
+    f.fail('ready', 'notify applies to exec = backends; for unit =, give the unit Type=notify ' +
+      '(systemctl start then returns once the service said READY=1) and use ready = connect');
+  }
+  const addon = nativeClass('NotifySocket');
+  if (typeof addon === 'string') {
+    f.fail('ready', `notify needs mrsocko's native addon, which is not available (${addon}); build it with ` +
+      '`npm run build:native` (needs g++, make, python3 and Node.js headers; see docs/native.md), or use another ready =');
+  }
 }
 
 /** http://HOST[:PORT]/PATH → where to send the GET. Only plain http: the backend is local or trusted. */

@@ -62,7 +62,9 @@ export type ReadyCheck =
   /** A GET to this URL answers 2xx or 3xx. */
   | { readonly kind: 'http'; readonly host: string; readonly port: number; readonly path: string; readonly url: string }
   /** This command (argv, no shell) exits 0. */
-  | { readonly kind: 'exec'; readonly argv: readonly string[] };
+  | { readonly kind: 'exec'; readonly argv: readonly string[] }
+  /** An exec backend's READY=1 on $NOTIFY_SOCKET (sd_notify), as under systemd's Type=notify. */
+  | { readonly kind: 'notify' };
 
 interface ServiceCommon {
   readonly ready: ReadyCheck;

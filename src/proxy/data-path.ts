@@ -2,7 +2,7 @@
 // splice() kernel to kernel, see ./splice-pipe.ts) when it was built and loads, else the
 // JavaScript copy loop (./pipe.ts). Decided once per process; MRSOCKO_DATA_PATH=js forces
 // the JavaScript path (for tests, and for a user who suspects the addon).
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from '../native/addon.js';
 
 export const DATA_PATH_ENV = 'MRSOCKO_DATA_PATH';
 
@@ -36,20 +36,13 @@ export interface DataPath {
   readonly why: string;
 }
 
-/** Where node-gyp puts the addon, from dist/src/proxy/. */
-const ADDON_URL = new URL('../../../native/build/Release/splice.node', import.meta.url);
-
 /** The addon, or why it could not be loaded. */
 export function loadSpliceAddon(): SpliceAddon | string {
   if (process.platform !== 'linux') return 'splice() is Linux only';
-  try {
-    const loaded = createRequire(import.meta.url)(ADDON_URL.pathname) as Partial<SpliceAddon>;
-    if (typeof loaded.Splice !== 'function') return 'the addon has no Splice';
-    return loaded as SpliceAddon;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    return message.split('\n')[0] ?? message;
-  }
+  const loaded = loadNativeAddon();
+  if (typeof loaded === 'string') return loaded;
+  if (typeof loaded.Splice !== 'function') return 'the addon has no Splice';
+  return loaded as unknown as SpliceAddon;
 }
 
 export function chooseDataPath(env: Readonly<Record<string, string | undefined>>): DataPath {

@@ -3,8 +3,9 @@
 // clients gets 0 errors (issue 14: 0, 9 and 20 of 20 failed with "the database system is
 // starting up" when "port accepts" counted as ready). The server runs from a throw-away
 // data directory on its own ports: Debian's cluster (5432, /var/lib/postgresql) is not
-// touched, whether it runs or not.
-import { test } from 'node:test';
+// touched, whether it runs or not. The same with `ready = notify`: Debian builds postgres
+// with systemd support, and it says READY=1 on $NOTIFY_SOCKET once it accepts queries.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,15 +14,17 @@ import { freePort } from '../../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
 import { account, liveCount, processTree, report, run } from '../../helpers/services.js';
 import { phaseReached } from '../../helpers/daemon.js';
+import { nativeClass } from '../../../src/native/addon.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const ROWS = 300_000;
 const BURST = 20;
 
-test('PostgreSQL by exec =: a cold burst of 20 psql after a crash (WAL replayed) gets 0 errors; idle stop leaves nothing', async (t) => {
+async function crashAndBurst(t: TestContext, ready: string, name: string): Promise<void> {
   const pg = account('postgres');
-  if (!prerequisite(t, isRoot && pg !== undefined && fs.existsSync(`${PG_BIN}/postgres`) && haveCommand('psql'),
-    'root and Debian\'s postgresql-15 (contrib/test-deps.sh)')) return;
+  if (!prerequisite(t, isRoot && pg !== undefined && fs.existsSync(`${PG_BIN}/postgres`) && haveCommand('psql') &&
+    (ready !== 'notify' || typeof nativeClass('NotifySocket') === 'function'),
+    'root and Debian\'s postgresql-15 (contrib/test-deps.sh)' + (ready === 'notify' ? ', the native addon' : ''))) return;
   if (pg === undefined) return;
   const dir = tempDir('mrsocko-pg-');
   const data = path.join(dir, 'data');
@@ -32,7 +35,7 @@ test('PostgreSQL by exec =: a cold burst of 20 psql after a crash (WAL replayed)
   const d = await startDaemon(`[service]
 exec = ${PG_BIN}/postgres -D ${data} -k ${dir} -h 127.0.0.1 -p ${backend} -c max_connections=60 -c shared_buffers=32MB
 user = postgres
-ready = exec ${PG_BIN}/pg_isready -q -h 127.0.0.1 -p ${backend}
+ready = ${ready.replace('BACKEND', String(backend))}
 start_timeout = 60s
 stop_timeout = 10s
 [socket.pg]
@@ -40,6 +43,8 @@ listen = 127.0.0.1:${listen}
 backend = 127.0.0.1:${backend}
 [idle]
 timeout = 3s
+[log]
+level = debug
 `, tempDir());
   const psql = (sql: string) =>
     run(['psql', '-h', '127.0.0.1', '-p', String(listen), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-Atc', sql],
@@ -68,7 +73,8 @@ timeout = 3s
     const processesLeft = liveCount(tree);
     const again = await psql('select count(*) from t');
     const restart = again.stdout.trim() === String(ROWS);
-    report('postgresql exec', { coldStartMs, burst: BURST, burstErrors: errors.length, idleStop, restart, processesLeft });
+    if (ready === 'notify') assert.ok(d.lines.some((l) => /READY=1 from pid \d+ \(uid \d+\)/.test(l)), 'postgres never said READY=1');
+    report(name, { coldStartMs, burst: BURST, burstErrors: errors.length, idleStop, restart, processesLeft });
     assert.deepEqual(errors.map((r) => r.stderr.trim()), [], 'errors in the cold burst after the crash');
     assert.ok(idleStop, 'no idle stop');
     assert.equal(processesLeft, 0, `processes left after the idle stop: ${tree.join(' ')}`);
@@ -77,4 +83,10 @@ timeout = 3s
     await d.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+test('PostgreSQL by exec =: a cold burst of 20 psql after a crash (WAL replayed) gets 0 errors; idle stop leaves nothing', (t) =>
+  crashAndBurst(t, `exec ${PG_BIN}/pg_isready -q -h 127.0.0.1 -p BACKEND`, 'postgresql exec'));
+
+test('PostgreSQL by exec = with ready = notify: READY=1 after the WAL replay; a cold burst of 20 psql gets 0 errors', (t) =>
+  crashAndBurst(t, 'notify', 'postgresql exec notify'));

@@ -2,7 +2,9 @@
 // MB and `ready = exec redis-cli -e ping` (-e: an error reply such as LOADING exits
 // non-zero; without it redis-cli exits 0 on one). Issue 14: 21 of 21 cold clients got
 // `LOADING Redis is loading the dataset in memory` when "port accepts" counted as ready.
-import { test } from 'node:test';
+// The same with `ready = notify` and `--supervised systemd`: redis-server says READY=1 on
+// $NOTIFY_SOCKET once the dataset is loaded (Redis 7 does it without libsystemd).
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startDaemon, tempDir } from '../../helpers/daemon.js';
@@ -10,14 +12,16 @@ import { freePort } from '../../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../../helpers/require.js';
 import { account, liveCount, makeRedisDataset, processTree, report, run } from '../../helpers/services.js';
 import { phaseReached } from '../../helpers/daemon.js';
+import { nativeClass } from '../../../src/native/addon.js';
 
 const KEYS = 400_000;
 const BURST = 20;
 
-test('Redis by exec = with a dataset: 0 LOADING replies in a cold burst of redis-cli; idle stop leaves nothing', async (t) => {
+async function coldBurst(t: TestContext, notify: boolean, name: string): Promise<void> {
   const redis = account('redis');
-  if (!prerequisite(t, isRoot && redis !== undefined && haveCommand('redis-server') && haveCommand('redis-cli'),
-    'root and Debian\'s redis-server and redis-tools (contrib/test-deps.sh)')) return;
+  if (!prerequisite(t, isRoot && redis !== undefined && haveCommand('redis-server') && haveCommand('redis-cli') &&
+    (!notify || typeof nativeClass('NotifySocket') === 'function'),
+    'root and Debian\'s redis-server and redis-tools (contrib/test-deps.sh)' + (notify ? ', the native addon' : ''))) return;
   if (redis === undefined) return;
   const dir = tempDir('mrsocko-redis-');
   fs.chownSync(dir, redis.uid, redis.gid);
@@ -30,9 +34,9 @@ test('Redis by exec = with a dataset: 0 LOADING replies in a cold burst of redis
   const rdbMb = await makeRedisDataset(dir, seed, KEYS, redis);
 
   const d = await startDaemon(`[service]
-exec = ${server(backend).map((a) => (a === '' ? '""' : a)).join(' ')}
+exec = ${[...server(backend), ...(notify ? ['--supervised', 'systemd'] : [])].map((a) => (a === '' ? '""' : a)).join(' ')}
 user = redis
-ready = exec /usr/bin/redis-cli -e -h 127.0.0.1 -p ${backend} ping
+ready = ${notify ? 'notify' : `exec /usr/bin/redis-cli -e -h 127.0.0.1 -p ${backend} ping`}
 start_timeout = 60s
 stop_timeout = 10s
 [socket.redis]
@@ -40,6 +44,8 @@ listen = 127.0.0.1:${listen}
 backend = 127.0.0.1:${backend}
 [idle]
 timeout = 3s
+[log]
+level = debug
 `, tempDir());
   try {
     const first = await cli(listen, 'dbsize');
@@ -57,7 +63,8 @@ timeout = 3s
     const again = await cli(listen, 'dbsize');
     const restart = again.stdout.trim() === String(KEYS);
     console.log(`# redis dataset: ${KEYS} keys, dump.rdb ${rdbMb.toFixed(1)} MB`);
-    report('redis exec', { coldStartMs, burst: BURST, burstErrors: errors.length, idleStop, restart, processesLeft });
+    if (notify) assert.ok(d.lines.some((l) => /READY=1 from pid \d+ \(uid \d+\)/.test(l)), 'redis-server never said READY=1');
+    report(name, { coldStartMs, burst: BURST, burstErrors: errors.length, idleStop, restart, processesLeft });
     assert.deepEqual(errors.map((r) => r.stdout.trim() + r.stderr.trim()), [], 'errors (LOADING) in the cold burst');
     assert.ok(idleStop, 'no idle stop');
     assert.equal(processesLeft, 0, `processes left after the idle stop: ${tree.join(' ')}`);
@@ -66,4 +73,10 @@ timeout = 3s
     await d.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+test('Redis by exec = with a dataset: 0 LOADING replies in a cold burst of redis-cli; idle stop leaves nothing', (t) =>
+  coldBurst(t, false, 'redis exec'));
+
+test('Redis by exec = with ready = notify (supervised systemd): READY=1 once the dataset is loaded, 0 LOADING replies', (t) =>
+  coldBurst(t, true, 'redis exec notify'));
