@@ -30,10 +30,13 @@ packages=(
   # chrony replaces systemd-timesyncd (both provide time-daemon): the tests need
   # neither running, and chrony's own service does not start while installing (below).
   chrony
+  # PROXY protocol backends (test/e2e/proxy-protocol.test.ts): HAProxy's accept-proxy
+  # (nginx-light above reads it too); its own service does not start while installing
+  haproxy
 )
 
 # Debian's postinst scripts start what they install: postgresql-15 a cluster on 5432,
-# redis-server one on 6379, nginx the default site on port 80, chrony a chronyd that
+# redis-server one on 6379, nginx the default site on port 80, haproxy its default config, chrony a chronyd that
 # would set the clock and serve NTP on port 123. The tests need none of
 # them, and a system service on the shared network could answer for a container's
 # (nspawn) or take a port: while installing, a policy-rc.d that refuses every start
@@ -60,7 +63,7 @@ fi
 
 # Check what the tests will actually run, not only what dpkg says.
 for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
-  psql pg_isready redis-server redis-cli nginx chronyd; do
+  psql pg_isready redis-server redis-cli nginx chronyd haproxy; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

@@ -204,6 +204,12 @@ function readSockets(raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>
     if (kinds.get(section) !== 'socket') continue;
     const f: Fields = new Fields(file, section, section.name);
     const socket = readSocket(f, section);
+    const disagrees = read.find((r) => r.socket.protocol === 'tcp' && socket.protocol === 'tcp' &&
+      r.socket.backend.text === socket.backend.text && r.socket.proxyProtocol !== socket.proxyProtocol);
+    if (disagrees !== undefined) {
+      f.fail('proxy_protocol', `is ${socket.proxyProtocol} but [${disagrees.f.name}] proxy_protocol = ${disagrees.socket.proxyProtocol} ` +
+        `for the same backend ${socket.backend.text}: a backend port either reads the PROXY header or not; make them agree`);
+    }
     const clash = read.find((r) => clashes(r.socket, socket));
     if (clash !== undefined) {
       f.fail('listen', `"${socket.listen.text}" clashes with [${clash.f.name}] listen = ${clash.socket.listen.text} ` +

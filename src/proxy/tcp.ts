@@ -11,15 +11,16 @@
 // ConnectionHooks.moved: the waiting room (../session/waiting-room.ts) keeps its index of
 // held clients from that one place.
 // Where the next features go: a held connection that buffers its first bytes (a starting
-// page for browsers, wake on data) reads in `held` instead of staying paused; an upstream
-// preamble (PROXY protocol) is written in connect(), before the pipes start.
+// page for browsers, wake on data) reads in `held` instead of staying paused. The PROXY
+// protocol header (./proxy-header.ts) is written in connect(), before the pipes start.
 import net from 'node:net';
-import type { BackendAddress } from '../config/types.js';
+import type { BackendAddress, ProxyProtocol } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from './accounting.js';
 import { Pipe } from './pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';
+import { proxyHeader } from './proxy-header.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'closed';
@@ -79,6 +80,8 @@ export class TcpConnection {
     readonly accounting: ClientAccounting,
     /** Where the bytes of every connection of this daemon are read into. */
     private readonly buffers: ReadBuffers,
+    /** `proxy_protocol`: the header every upstream connection of this client starts with. */
+    private readonly proxyProtocol: ProxyProtocol = 'off',
   ) {
     this.peer = describePeer(downstream);
     downstream.on('error', (err) => this.fail('client', err));
@@ -136,6 +139,10 @@ export class TcpConnection {
       onread: { buffer: down.source, callback: down.onRead },
     });
     this.upstream = upstream;
+    // Before any client byte: the pipes start only once this write is queued. On a new
+    // connection it waits in the socket's queue until connect, with whatever else is
+    // written before then; a probe's connection (connected already) gets it as is.
+    if (this.proxyProtocol !== 'off') upstream.write(this.header(this.proxyProtocol));
     const open = (): void => {
       if (!this.move('connected')) return;
       const downstream = this.downstream;
@@ -164,6 +171,11 @@ export class TcpConnection {
       if (this.hooks.connectFailed(this, err) === 'close') this.close();
     });
     upstream.once('close', () => this.sideClosed());
+  }
+
+  private header(version: 'v1' | 'v2'): Buffer {
+    const d = this.downstream;
+    return proxyHeader(version, { address: d.remoteAddress, port: d.remotePort }, { address: d.localAddress, port: d.localPort });
   }
 
   /**

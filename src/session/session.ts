@@ -65,7 +65,8 @@ export class Session implements LifecycleClients {
 
   /** An admitted TCP client (its accounting opened already). */
   addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
-    const c = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
+    const { name, backend, proxyProtocol } = listener.config;
+    const c = new TcpConnection(name, socket, backend, this.connectionHooks, accounting, this.readBuffers, proxyProtocol);
     // how to close it to make room at max_connections (./eviction.ts)
     accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);

@@ -356,5 +356,7 @@ test('front door key errors name file:line:key', () => {
   fails(s('listen = 53\nprotocol = udp\nbackend = 127.0.0.1:1\nproxy_protocol = v2\n'),
     { line: 7, section: 'socket.web', key: 'proxy_protocol' }, /only applies to protocol = tcp/);
   fails(s('listen = 80\nbackend = 127.0.0.1:1\ncounts = maybe\n'), { line: 6, section: 'socket.web', key: 'counts' }, /maybe/);
+  fails(`${s('listen = 80\nbackend = 127.0.0.1:1\nproxy_protocol = v2\n')}[socket.b]\nlisten = 81\nbackend = 127.0.0.1:1\n`,
+    { line: 7, section: 'socket.b', key: 'proxy_protocol' }, /is off but \[socket.web\] proxy_protocol = v2 for the same backend/);
   fails(s('listen = 80\nbackend = 127.0.0.1:1\n[access]\nwake_on = byte\n'), { line: 7, section: 'access', key: 'wake_on' }, /not one of: connect, data/);
 });
