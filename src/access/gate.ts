@@ -8,7 +8,8 @@
 //
 // Where the next features go: `knocked` is a rule of the AccessPolicy, told by the knock
 // listener; `wake_on = data` lets a connection in without demanding the backend (the
-// session decides when it does).
+// session decides when it does). A `counts = no` socket never wakes the backend: while it
+// is down, its clients are refused like those outside `wake`.
 import type net from 'node:net';
 import type { LogEvent } from '../log/events.js';
 import { EvictionLog } from './eviction-log.js';
@@ -67,11 +68,14 @@ export class Gate {
     this.evictions.shutdown();
   }
 
-  /** A new TCP (or unix) connection: its accounting if admitted; if not, it is closed here, unread. */
-  connection(socket: net.Socket, socketName: string, unix: boolean): ClientHandle | undefined {
+  /**
+   * A new TCP (or unix) connection: its accounting if admitted; if not, it is closed here,
+   * unread. `counts`: the socket's `counts =` (no: never activity, never wakes the backend).
+   */
+  connection(socket: net.Socket, socketName: string, unix: boolean, counts = true): ClientHandle | undefined {
     // A TCP socket without a remote address was reset before we got to it: nothing to admit.
     const address = unix ? LOCAL_CLIENT : socket.remoteAddress === undefined ? undefined : clientAddress(socket.remoteAddress);
-    if (address !== undefined && this.admit(socketName, address, socket, 'connection')) return this.o.clients.open(address, 'connection');
+    if (address !== undefined && this.admit(socketName, address, socket, 'connection', counts)) return this.o.clients.open(address, 'connection', counts);
     // Refused (or gone already): close at once, unread; an RST tells a TCP client it was refused.
     socket.on('error', () => undefined);
     if (unix) socket.destroy();
@@ -80,18 +84,18 @@ export class Gate {
   }
 
   /** A datagram from `remoteAddress`:`port` without a flow: may it open one? */
-  flow(socketName: string, remoteAddress: string, port: number): boolean {
+  flow(socketName: string, remoteAddress: string, port: number, counts = true): boolean {
     const address = clientAddress(remoteAddress);
-    return address !== undefined && this.admit(socketName, address, formatInet(remoteAddress, port), 'flow');
+    return address !== undefined && this.admit(socketName, address, formatInet(remoteAddress, port), 'flow', counts);
   }
 
   /** The accounting of a flow flow() let in, in the same turn. */
-  openFlow(remoteAddress: string): ClientHandle {
-    return this.o.clients.open(clientAddress(remoteAddress) ?? LOCAL_CLIENT, 'flow');
+  openFlow(remoteAddress: string, counts = true): ClientHandle {
+    return this.o.clients.open(clientAddress(remoteAddress) ?? LOCAL_CLIENT, 'flow', counts);
   }
 
-  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
-    const decision = this.admission.decide(address, this.o.backendWanted());
+  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind, counts: boolean): boolean {
+    const decision = this.admission.decide(address, this.o.backendWanted(), counts);
     if (decision === undefined) return true;
     const client = typeof peer === 'string' ? peer : describePeer(peer);
     if (typeof decision !== 'string') {

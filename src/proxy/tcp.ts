@@ -10,9 +10,9 @@
 // The phase changes only in move(), by CONNECTION_TRANSITIONS, and every change is told to
 // ConnectionHooks.moved: the waiting room (../session/waiting-room.ts) keeps its index of
 // held clients from that one place.
-// Where the next features go: a held connection that buffers its first bytes (a starting
-// page for browsers, wake on data) reads in `held` instead of staying paused. The PROXY
-// protocol header (./proxy-header.ts) is written in connect(), before the pipes start.
+// A held connection may read ahead (readWhileHeld(): wake on data, a starting page): what
+// it read is `preread`, bounded, and goes upstream first, before the pipes start, intact,
+// after the PROXY protocol header (./proxy-header.ts), which connect() writes before all.
 import net from 'node:net';
 import type { BackendAddress, ProxyProtocol } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
@@ -70,6 +70,17 @@ export class TcpConnection {
   readonly peer: string;
   private upstream: net.Socket | undefined;
   private stopPumping: (() => void) | undefined;
+  /** What the client sent while held (readWhileHeld()), in order; it goes upstream first. */
+  private readonly prereadChunks: Buffer[] = [];
+  /** Bytes in prereadChunks. */
+  prereadBytes = 0;
+  /** The client ended its side (FIN) while held: passed on after `preread`. */
+  private endedWhileHeld = false;
+  /** It was read through Node's own reads: its bytes still buffered there come after `preread`. */
+  private readAhead = false;
+  /** Who is told of each read ahead, and of the client's end. */
+  private readonly readers: Array<(connection: TcpConnection) => void> = [];
+  private stopReadingAhead: (() => void) | undefined;
 
   constructor(
     readonly socketName: string,
@@ -102,6 +113,55 @@ export class TcpConnection {
     return true;
   }
 
+  /** What the client sent while held, so far (one Buffer; empty when nothing). */
+  get preread(): Buffer {
+    if (this.prereadChunks.length > 1) this.prereadChunks.splice(0, this.prereadChunks.length, Buffer.concat(this.prereadChunks));
+    return this.prereadChunks[0] ?? Buffer.alloc(0);
+  }
+
+  /** Whether the client ended its side while held (it will send nothing more). */
+  get clientEnded(): boolean {
+    return this.endedWhileHeld;
+  }
+
+  /**
+   * While held, read what the client sends, up to `limit` bytes (then reading pauses and
+   * the kernel's window holds the client back): `read` is told after each read and at the
+   * client's end. Everything read is kept in `preread` and passed on at release, intact.
+   * Reading stops at release. Only while held; a second caller is told too (the first limit holds).
+   */
+  readWhileHeld(limit: number, read: (connection: TcpConnection) => void): void {
+    if (this.current !== 'held') return;
+    this.readers.push(read);
+    if (this.readAhead) return;
+    this.readAhead = true;
+    const downstream = this.downstream;
+    const tell = (): void => {
+      for (const reader of [...this.readers]) reader(this);
+    };
+    const onData = (chunk: Buffer): void => {
+      this.prereadChunks.push(chunk);
+      this.prereadBytes += chunk.length;
+      // a read is up to 64 KiB, so the bound is passed by at most one read
+      if (this.prereadBytes >= limit) downstream.pause();
+      tell();
+    };
+    const onEnd = (): void => {
+      this.endedWhileHeld = true;
+      tell();
+    };
+    downstream.on('data', onData);
+    downstream.once('end', onEnd);
+    this.stopReadingAhead = () => {
+      downstream.off('data', onData);
+      downstream.off('end', onEnd);
+      downstream.pause();
+      this.readers.length = 0;
+      this.stopReadingAhead = undefined;
+    };
+    downstream.resume();
+  }
+
   /** The waiting room's way to serve it (WaitingClient). */
   release(ready?: net.Socket): void {
     this.connect(ready);
@@ -121,6 +181,7 @@ export class TcpConnection {
       ready?.destroy();
       return;
     }
+    this.stopReadingAhead?.();
     // one the backend closed meanwhile (it may wait for a slower UDP probe) is not used
     const connected = ready !== undefined && !ready.destroyed && ready.writable ? ready : undefined;
     if (connected === undefined) ready?.destroy();
@@ -147,7 +208,9 @@ export class TcpConnection {
       if (!this.move('connected')) return;
       const downstream = this.downstream;
       downstream.setNoDelay(true);
-      const ownBuffers = canUseOwnBuffers(downstream);
+      this.passPreread(upstream);
+      // one that read ahead may have more in Node's buffer: its own reads deliver that in order
+      const ownBuffers = !this.readAhead && canUseOwnBuffers(downstream);
       if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
       up.start(downstream, upstream, ownBuffers);
       // an adopted connection may have read already: it keeps Node's reads ('data')
@@ -171,6 +234,19 @@ export class TcpConnection {
       if (this.hooks.connectFailed(this, err) === 'close') this.close();
     });
     upstream.once('close', () => this.sideClosed());
+  }
+
+  /** The bytes read while held go first, then the client's end if it ended meanwhile. */
+  private passPreread(upstream: net.Socket): void {
+    const bytes = this.prereadBytes;
+    if (bytes > 0) {
+      upstream.write(this.preread);
+      this.prereadChunks.length = 0;
+      this.prereadBytes = 0;
+      this.bytesUp += bytes;
+      this.accounting.addUp(bytes);
+    }
+    if (this.endedWhileHeld) upstream.end();
   }
 
   private header(version: 'v1' | 'v2'): Buffer {

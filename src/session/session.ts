@@ -12,7 +12,7 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig } from '../config/types.js';
+import type { BackendAddress, SocketConfig, WakeOn } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
@@ -22,9 +22,17 @@ import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp
 import type { ClientHandle } from './clients.js';
 import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
+import { SilentLog } from './silent-log.js';
+import { timerDelay } from '../util/timer.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
+
+/**
+ * What a held connection reads ahead under `wake_on = data` before the backend runs: one
+ * byte is enough to wake it; beyond this the client waits in the kernel's window.
+ */
+const WAKE_PREREAD_BYTES = 16 * 1024;
 
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
@@ -48,6 +56,10 @@ export interface SessionOptions {
   admitFlow(proxy: UdpProxy, address: string, port: number): boolean;
   /** A new flow was admitted: its accounting, opened at once (the same turn as admitFlow). */
   flowOpened(flow: UdpFlow): ClientHandle;
+  /** `[access] wake_on` as it is now (reload changes it). */
+  wakeOn(): WakeOn;
+  /** `[service] start_timeout`: how long a connection that sends nothing is held under `wake_on = data`. */
+  startTimeoutMs: number;
 }
 
 export class Session implements LifecycleClients {
@@ -60,8 +72,19 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
+  /** Connections that sent nothing under `wake_on = data` (counted and logged). */
+  private readonly silent: SilentLog;
+  /** Held connections under `wake_on = data` that sent nothing yet: the timer that closes them at start_timeout. */
+  private readonly silentTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
-  constructor(private readonly o: SessionOptions) {}
+  constructor(private readonly o: SessionOptions) {
+    this.silent = new SilentLog((event) => o.log.event(event));
+  }
+
+  /** Connections that closed or timed out without a byte under `wake_on = data`, since start. */
+  get silentConnections(): number {
+    return this.silent.total;
+  }
 
   /** An admitted TCP client (its accounting opened already). */
   addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
@@ -70,7 +93,48 @@ export class Session implements LifecycleClients {
     // how to close it to make room at max_connections (./eviction.ts)
     accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);
-    this.arrived(c);
+    if (this.o.wakeOn() === 'data' && this.o.backend.phase !== 'running') this.heldUntilData(c, accounting.address.key);
+    else this.arrived(c);
+  }
+
+  /**
+   * `wake_on = data`: the connection waits (released with the others if the backend starts
+   * for someone else) but demands the backend only once it has sent a byte. One that
+   * closes first, or sends nothing for start_timeout, is closed and counted: it never woke it.
+   */
+  private heldUntilData(c: TcpConnection, source: string): void {
+    this.waiting.moved(c);
+    this.o.changed();
+    let demanded = false;
+    const timer = setTimeout(() => {
+      this.silentTimers.delete(c);
+      if (c.phase !== 'held' || c.prereadBytes > 0) return;
+      this.silent.silent(source, c.socketName, c.peer, 'timed-out');
+      c.close();
+    }, timerDelay(this.o.startTimeoutMs));
+    this.silentTimers.set(c, timer);
+    c.readWhileHeld(WAKE_PREREAD_BYTES, () => {
+      if (demanded || c.phase !== 'held') return;
+      if (c.prereadBytes > 0) {
+        demanded = true;
+        this.stopSilentTimer(c);
+        this.o.log.event({ kind: 'client-held', socket: c.socketName, client: c.peer, held: this.waiting.size });
+        this.o.backend.demand(c.peer);
+        this.o.changed();
+      } else if (c.clientEnded) {
+        demanded = true;
+        this.stopSilentTimer(c);
+        this.silent.silent(source, c.socketName, c.peer, 'closed');
+        c.close();
+      }
+    });
+  }
+
+  private stopSilentTimer(c: TcpConnection): void {
+    const timer = this.silentTimers.get(c);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.silentTimers.delete(c);
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -146,6 +210,9 @@ export class Session implements LifecycleClients {
   /** Shutdown: every client closed, nothing new taken. */
   close(): void {
     this.closing = true;
+    this.silent.shutdown();
+    for (const timer of this.silentTimers.values()) clearTimeout(timer);
+    this.silentTimers.clear();
     for (const u of this.udp) u.close();
     for (const c of [...this.connections]) c.close();
   }
@@ -192,7 +259,10 @@ export class Session implements LifecycleClients {
   }
 
   private readonly connectionHooks: ConnectionHooks = {
-    moved: (c) => this.waiting.moved(c),
+    moved: (c) => {
+      this.waiting.moved(c);
+      if (c.phase !== 'held') this.stopSilentTimer(c);
+    },
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });

@@ -1,0 +1,162 @@
+// `[access] wake_on = data` and `[socket.X] counts = no` with a real daemon and a real
+// exec backend (an echo server that records each start): connect-and-close probes never
+// start the backend and are counted in `mrsocko status`; a client that sends a byte does,
+// and is served byte-exact; a silent one is closed at start_timeout; traffic on a
+// counts = no socket never holds off the idle stop, and never wakes the backend.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../helpers/paths.js';
+import { phaseReached, startDaemon, tempDir } from '../helpers/daemon.js';
+import { echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
+import { renderStatus } from '../../src/control/report.js';
+
+const echo = path.join(repoRoot, 'test/fixtures/slow-echo.mjs');
+const starts = (file: string): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0);
+
+/** Connect and close without a byte (a port scanner's or an uptime monitor's TCP check). */
+async function probe(port: number): Promise<void> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.end();
+  await once(socket, 'close');
+}
+
+test('wake_on = data: 1 000 connect-and-close probes start nothing and are counted; one byte starts it, served byte-exact', async () => {
+  const dir = tempDir();
+  const [port, backend] = [await freePort(), await freePort()];
+  const startsFile = path.join(dir, 'starts');
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${backend} 200 ${startsFile}
+stop_timeout = 2s
+[socket.main]
+listen = 127.0.0.1:${port}
+backend = 127.0.0.1:${backend}
+[access]
+wake_on = data
+`, dir);
+  try {
+    const PROBES = 1000;
+    for (let i = 0; i < PROBES; i += 50) await Promise.all(Array.from({ length: 50 }, () => probe(port)));
+    assert.ok(await waitFor(() => d.daemon.statusReport().totals.silent === PROBES, 10_000),
+      `silent connections counted: ${d.daemon.statusReport().totals.silent}`);
+    assert.equal(d.daemon.backendStarts, 0, 'a probe started the backend');
+    assert.equal(starts(startsFile), 0);
+    assert.equal(d.daemon.backendPhase, 'stopped');
+    assert.match(renderStatus(d.daemon.statusReport()), /1000 sent nothing \(not woken: wake_on = data\)/);
+    // one source: one line of its own, the rest summed up (at shutdown at the latest)
+    assert.equal(d.lines.filter((l) => l.includes('without sending a byte')).length, 1, d.lines.slice(-5).join('\n'));
+
+    const payload = randomBytes(256 * 1024);
+    const echoed = await echoRoundTrip({ host: '127.0.0.1', port }, payload);
+    assert.ok(echoed.equals(payload), `echo differs: ${echoed.length} of ${payload.length} bytes`);
+    assert.equal(d.daemon.backendStarts, 1);
+    assert.equal(starts(startsFile), 1);
+  } finally {
+    await d.stop();
+  }
+  assert.ok(d.lines.some((l) => /999 more connections from 127\.0\.0\.1 sent nothing/.test(l)), 'no summary line at shutdown');
+});
+
+test('wake_on = data: a connection that sends nothing is held start_timeout, then closed, and never starts the backend', async () => {
+  const dir = tempDir();
+  const [port, backend] = [await freePort(), await freePort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${backend} 0 ${path.join(dir, 'starts')}
+start_timeout = 1s
+[socket.main]
+listen = 127.0.0.1:${port}
+backend = 127.0.0.1:${backend}
+[access]
+wake_on = data
+`, dir);
+  try {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    socket.resume();
+    await once(socket, 'connect');
+    const t0 = performance.now();
+    await once(socket, 'close');
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 900 && ms < 3000, `closed after ${Math.round(ms)} ms`);
+    assert.equal(d.daemon.backendStarts, 0);
+    assert.equal(d.daemon.statusReport().totals.silent, 1);
+    assert.ok(d.lines.some((l) => l.includes('was closed after start_timeout without sending a byte')));
+  } finally {
+    await d.stop();
+  }
+});
+
+test('wake_on = connect (the default): a connect-and-close still starts the backend', async () => {
+  const dir = tempDir();
+  const [port, backend] = [await freePort(), await freePort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${backend} 0 ${path.join(dir, 'starts')}
+[socket.main]
+listen = 127.0.0.1:${port}
+backend = 127.0.0.1:${backend}
+`, dir);
+  try {
+    await probe(port);
+    assert.ok(await phaseReached(d.daemon, 'running', 10_000), 'not started');
+    assert.equal(d.daemon.statusReport().totals.silent, 0);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('counts = no: traffic only on that socket lets the idle stop happen, and it never wakes the backend', async () => {
+  const dir = tempDir();
+  const [main, health, backend] = [await freePort(), await freePort(), await freePort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${backend} 0 ${path.join(dir, 'starts')}
+stop_timeout = 2s
+[socket.main]
+listen = 127.0.0.1:${main}
+backend = 127.0.0.1:${backend}
+[socket.health]
+listen = 127.0.0.1:${health}
+backend = 127.0.0.1:${backend}
+counts = no
+[idle]
+timeout = 1s
+`, dir);
+  try {
+    await echoRoundTrip({ host: '127.0.0.1', port: main }, Buffer.from('wake'));
+    assert.equal(d.daemon.backendPhase, 'running');
+    // a health check every 100 ms on counts = no, and one connection held open chattering on it
+    const chatter = net.connect({ host: '127.0.0.1', port: health });
+    chatter.on('error', () => undefined);
+    chatter.resume();
+    const t0 = performance.now();
+    let checks = 0;
+    const stopped = phaseReached(d.daemon, 'stopped', 6000);
+    const ticker = setInterval(() => {
+      chatter.write('ping');
+      void echoRoundTrip({ host: '127.0.0.1', port: health }, Buffer.from('ok?')).then(() => (checks += 1), () => undefined);
+    }, 100);
+    const didStop = await stopped;
+    clearInterval(ticker);
+    const ms = performance.now() - t0;
+    chatter.destroy();
+    assert.ok(didStop, 'the idle stop did not happen: counts = no traffic held it off');
+    assert.ok(checks > 3, `health checks served while it ran: ${checks}`);
+    assert.ok(ms < 4000, `stopped ${Math.round(ms)} ms after the last counted traffic`);
+    await sleep(200);
+    // stopped: the counts = no socket refuses and does not start it
+    const startsBefore = d.daemon.backendStarts;
+    await assert.rejects(echoRoundTrip({ host: '127.0.0.1', port: health }, Buffer.from('wake?'), 3000));
+    await sleep(300);
+    assert.equal(d.daemon.backendStarts, startsBefore, 'a counts = no socket woke the backend');
+    assert.equal(d.daemon.backendPhase, 'stopped');
+    assert.ok(d.lines.some((l) => l.includes('counts = no')), 'the refusal is not logged');
+  } finally {
+    await d.stop();
+  }
+});
