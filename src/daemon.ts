@@ -141,6 +141,7 @@ export class Daemon {
       flowOpened: (flow) => this.gate.openFlow(flow.address, this.socketCounts(flow.socketName)),
       wakeOn: () => this.config.access.wakeOn,
       startTimeoutMs: this.config.service.startTimeoutMs,
+      silent: (...args) => this.gate.silentConnection(...args),
     });
     this.idle = new IdlePolicy({
       config: () => this.config.idle,
@@ -297,6 +298,6 @@ export class Daemon {
     const idleConfig = this.config.idle;
     const waiting = session.waiting.size;
     const waitingFor = lifecycle.phase === 'starting' ? this.probe.waitingFor : undefined;
-    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor, refused: this.gate.refused, evicted: this.gate.evicted, silent: session.silentConnections, knocked: this.knock?.list() ?? [] };
+    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor, refused: this.gate.refused, evicted: this.gate.evicted, silent: this.gate.silent, knocked: this.knock?.list() ?? [] };
   }
 }

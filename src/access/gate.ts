@@ -19,6 +19,8 @@ import { formatInet } from '../util/format.js';
 import { clientAddress, LOCAL_CLIENT, type ClientAddress } from '../net/address.js';
 import { Admission, type AccessPolicy } from './admission.js';
 import { RefusalLog } from './refusal-log.js';
+import { SilentLog } from './silent-log.js';
+import type { SilentEnd } from '../session/session.js';
 
 export interface GateOptions {
   policy: AccessPolicy;
@@ -33,11 +35,24 @@ export class Gate {
   private readonly refusals: RefusalLog;
   /** What was closed to make room at max_connections. */
   private readonly evictions: EvictionLog;
+  /** Connections that sent nothing under `wake_on = data`. */
+  private readonly silentLog: SilentLog;
 
   constructor(private readonly o: GateOptions) {
     this.admission = new Admission(o.policy, o.clients);
     this.refusals = new RefusalLog({ emit: o.emit, explain: (refusal, address) => this.admission.policy.explain(refusal, address) });
     this.evictions = new EvictionLog({ emit: o.emit });
+    this.silentLog = new SilentLog(o.emit);
+  }
+
+  /** Connections that closed or timed out without a byte under `wake_on = data`, since start. */
+  get silent(): number {
+    return this.silentLog.total;
+  }
+
+  /** Such a connection (the session held it and closed it): counted and logged, bounded. */
+  silentConnection(source: string, socket: string, client: string, end: SilentEnd): void {
+    this.silentLog.silent(source, socket, client, end);
   }
 
   /** [access] and [idle] keepalive as they are now. */
@@ -66,6 +81,7 @@ export class Gate {
   shutdown(): void {
     this.refusals.shutdown();
     this.evictions.shutdown();
+    this.silentLog.shutdown();
   }
 
   /**

@@ -18,7 +18,7 @@
 // sd_notify READY=1 from an exec backend would resolve the wait instead of a check.
 import type net from 'node:net';
 import type { BackendAddress, ProxyProtocol, ServiceConfig, SocketConfig } from '../config/types.js';
-import { localHeader, proxyHeader } from '../proxy/proxy-header.js';
+import { localHeader, proxyHeader } from '../net/proxy-header.js';
 import { ReadyWait, type CheckProcess, type ReadyTarget } from './ready-check.js';
 import { readyTargets, startTimeoutReason } from './ready-targets.js';
 

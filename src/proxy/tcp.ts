@@ -12,7 +12,7 @@
 // held clients from that one place.
 // A held connection may read ahead (readWhileHeld(): wake on data, a starting page): what
 // it read is `preread`, bounded, and goes upstream first, before the pipes start, intact,
-// after the PROXY protocol header (./proxy-header.ts), which connect() writes before all.
+// after the PROXY protocol header (../net/proxy-header.ts), which connect() writes before all.
 import net from 'node:net';
 import type { BackendAddress, ProxyProtocol } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
@@ -20,7 +20,7 @@ import type { ClientAccounting } from './accounting.js';
 import { Pipe } from './pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';
-import { proxyHeader } from './proxy-header.js';
+import { proxyHeader } from '../net/proxy-header.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'closed';

@@ -22,7 +22,6 @@ import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp
 import type { ClientHandle } from './clients.js';
 import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
-import { SilentLog } from './silent-log.js';
 import { timerDelay } from '../util/timer.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
@@ -33,6 +32,9 @@ const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
  * byte is enough to wake it; beyond this the client waits in the kernel's window.
  */
 const WAKE_PREREAD_BYTES = 16 * 1024;
+
+/** How a connection that never sent a byte under `wake_on = data` ended: it closed, or start_timeout ran out. */
+export type SilentEnd = 'closed' | 'timed-out';
 
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
@@ -60,6 +62,8 @@ export interface SessionOptions {
   wakeOn(): WakeOn;
   /** `[service] start_timeout`: how long a connection that sends nothing is held under `wake_on = data`. */
   startTimeoutMs: number;
+  /** A connection from `source` sent nothing under `wake_on = data` and is closed: it never woke the backend. */
+  silent(source: string, socket: string, client: string, end: SilentEnd): void;
 }
 
 export class Session implements LifecycleClients {
@@ -72,19 +76,10 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
-  /** Connections that sent nothing under `wake_on = data` (counted and logged). */
-  private readonly silent: SilentLog;
   /** Held connections under `wake_on = data` that sent nothing yet: the timer that closes them at start_timeout. */
   private readonly silentTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
-  constructor(private readonly o: SessionOptions) {
-    this.silent = new SilentLog((event) => o.log.event(event));
-  }
-
-  /** Connections that closed or timed out without a byte under `wake_on = data`, since start. */
-  get silentConnections(): number {
-    return this.silent.total;
-  }
+  constructor(private readonly o: SessionOptions) {}
 
   /** An admitted TCP client (its accounting opened already). */
   addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
@@ -109,7 +104,7 @@ export class Session implements LifecycleClients {
     const timer = setTimeout(() => {
       this.silentTimers.delete(c);
       if (c.phase !== 'held' || c.prereadBytes > 0) return;
-      this.silent.silent(source, c.socketName, c.peer, 'timed-out');
+      this.o.silent(source, c.socketName, c.peer, 'timed-out');
       c.close();
     }, timerDelay(this.o.startTimeoutMs));
     this.silentTimers.set(c, timer);
@@ -124,7 +119,7 @@ export class Session implements LifecycleClients {
       } else if (c.clientEnded) {
         demanded = true;
         this.stopSilentTimer(c);
-        this.silent.silent(source, c.socketName, c.peer, 'closed');
+        this.o.silent(source, c.socketName, c.peer, 'closed');
         c.close();
       }
     });
@@ -210,7 +205,6 @@ export class Session implements LifecycleClients {
   /** Shutdown: every client closed, nothing new taken. */
   close(): void {
     this.closing = true;
-    this.silent.shutdown();
     for (const timer of this.silentTimers.values()) clearTimeout(timer);
     this.silentTimers.clear();
     for (const u of this.udp) u.close();

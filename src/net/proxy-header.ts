@@ -4,7 +4,7 @@
 // one line of text, version 2 a binary block; both as HAProxy's protocol description
 // defines them. A client on a unix socket has no address: v1 says `UNKNOWN`, v2 `LOCAL`
 // (the backend then uses the connection's own addresses). Pure: addresses in, bytes out.
-import { ipaddr, type IPv4, type IPv6 } from '../net/ipaddr.js';
+import { ipaddr, type IPv4, type IPv6 } from './ipaddr.js';
 
 /** One end of the client's connection as Node reports it (undefined address: a unix socket). */
 export interface Endpoint {
@@ -13,7 +13,7 @@ export interface Endpoint {
 }
 
 /** The twelve bytes every v2 header starts with. */
-export const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 
 const V2_VERSION = 0x20;
 const V2_LOCAL = 0x00;

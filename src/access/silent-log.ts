@@ -1,12 +1,10 @@
 // `[access] wake_on = data`: connections that sent nothing while the backend was stopped
-// (port scanners, uptime monitors' TCP checks) never start it. They are counted (for
-// `mrsocko status`) and logged with the bound of refusals (../access/refusal-log.ts): the
+// (port scanners, uptime monitors' TCP checks) never start it (../session/session.ts holds
+// them). They are counted (for `mrsocko status`, by the gate) and logged with the bound of refusals (../access/refusal-log.ts): the
 // first one from a source is a line of its own, later ones are summed up per window.
 import type { LogEvent } from '../log/events.js';
-import { SourceLimiter } from '../access/refusal-log.js';
-
-/** How it ended: the client closed it, or it was held start_timeout without a byte. */
-export type SilentEnd = 'closed' | 'timed-out';
+import type { SilentEnd } from '../session/session.js';
+import { SourceLimiter } from './refusal-log.js';
 
 const LABEL: Readonly<Record<SilentEnd, string>> = {
   closed: 'closed without a byte',
