@@ -81,6 +81,13 @@ install -d -m 0755 "$stage/dist"
 cp -a "$src/dist/src" "$stage/dist/src"
 find "$stage/dist/src" -name '*.map' -delete
 cp -a "$src/units" "$src/contrib" "$src/node_modules" "$stage/"
+# the native data path (docs/native.md), where it was built; without it TCP bytes move in JavaScript
+if [[ -f $src/native/build/Release/splice.node ]]; then
+  install -d -m 0755 "$stage/native/build/Release"
+  cp -a "$src/native/build/Release/splice.node" "$stage/native/build/Release/"
+else
+  echo "install: note: the native data path is not built (see docs/native.md: npm run build:native); mrsocko will move TCP bytes in JavaScript" >&2
+fi
 for f in package.json package-lock.json README.md LICENSE; do
   [[ -f $src/$f ]] && cp -a "$src/$f" "$stage/"
 done

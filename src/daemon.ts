@@ -16,6 +16,7 @@ import { checkProcess, createDriver } from './backend/create.js';
 import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
+import { dataPath, describeDataPath } from './proxy/data-path.js';
 import { StatusUpdates } from './status/status-updates.js';
 import { buildStatusLine, buildStatusReport, type StatusParts } from './status/snapshot.js';
 import { AccessPolicy } from './access/admission.js';
@@ -177,6 +178,7 @@ export class Daemon {
     }
     await this.control?.start();
     this.lifecycle.watchOutsideStarts();
+    this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.status.queue();
@@ -290,6 +292,7 @@ export class Daemon {
 
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
   statusReport(): StatusReport {
+    this.session.flushCounts();
     return buildStatusReport(this.statusParts());
   }
 

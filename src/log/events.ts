@@ -7,6 +7,7 @@ import { plural } from '../util/format.js';
 export type LogEvent =
   | { kind: 'listening'; socket: string; address: string; adopted: boolean; backlog?: number; protocol?: 'udp' }
   | { kind: 'ready'; sockets: number; mode: 'socket-activated' | 'standalone' }
+  | { kind: 'data-path'; description: string }
   | { kind: 'client-held'; socket: string; client: string; held: number }
   | { kind: 'client-closed'; socket: string; client: string; bytesUp: number; bytesDown: number; ms: number }
   | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
@@ -83,6 +84,8 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       };
     case 'socket-error':
       return { level: 'warning', message: `socket ${e.socket}: ${e.error}` };
+    case 'data-path':
+      return { level: 'notice', message: e.description };
     case 'ready':
       return { level: 'notice', message: `ready: ${plural(e.sockets, 'socket')} (${e.mode})` };
     case 'client-held':

@@ -17,7 +17,7 @@ import net from 'node:net';
 import type { BackendAddress, ProxyProtocol } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from './accounting.js';
-import { Pipe } from './pipe.js';
+import { createPipe } from './splice-pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';
 import { proxyHeader } from '../net/proxy-header.js';
@@ -81,6 +81,7 @@ export class TcpConnection {
   /** Who is told of each read ahead, and of the client's end. */
   private readonly readers: Array<(connection: TcpConnection) => void> = [];
   private stopReadingAhead: (() => void) | undefined;
+  private flushPumps: (() => void) | undefined;
 
   constructor(
     readonly socketName: string,
@@ -172,6 +173,11 @@ export class TcpConnection {
     this.close(true);
   }
 
+  /** Bytes moved and not counted yet (the native data path counts at most every REPORT_MS), counted now. */
+  flushCounts(): void {
+    this.flushPumps?.();
+  }
+
   /**
    * The backend accepts connections: connect through and start pumping. `ready` is a
    * connection to the backend made already (the readiness probe's), used instead of a new one.
@@ -185,11 +191,11 @@ export class TcpConnection {
     // one the backend closed meanwhile (it may wait for a slower UDP probe) is not used
     const connected = ready !== undefined && !ready.destroyed && ready.writable ? ready : undefined;
     if (connected === undefined) ready?.destroy();
-    const up = new Pipe(this.buffers, (n) => {
+    const up = createPipe(this.buffers, (n) => {
       this.bytesUp += n;
       this.accounting.addUp(n);
     });
-    const down = new Pipe(this.buffers, (n) => {
+    const down = createPipe(this.buffers, (n) => {
       this.bytesDown += n;
       this.accounting.addDown(n);
     });
@@ -218,6 +224,10 @@ export class TcpConnection {
       this.stopPumping = () => {
         up.stop();
         down.stop();
+      };
+      this.flushPumps = () => {
+        up.flush();
+        down.flush();
       };
       downstream.resume();
     };

@@ -149,6 +149,11 @@ export class Session implements LifecycleClients {
   }
 
   /** Open connections and flows, waiting ones excluded. */
+  /** Counts every connection's bytes now (the native data path reports them at most every 100 ms). */
+  flushCounts(): void {
+    for (const c of this.connections) c.flushCounts();
+  }
+
   get connectedCount(): number {
     return this.openCount - this.waiting.size;
   }

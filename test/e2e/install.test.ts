@@ -48,6 +48,9 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
     await run('mrsocko gen-unit web && systemctl daemon-reload && systemctl enable --now mrsocko@web.socket');
     assert.equal(await httpGet(port, 20_000).catch((e: Error) => e.message), 200, await c.journal('mrsocko@web'));
     assert.match(await run('systemctl show -p ExecMainStatus -p MainPID mrsocko@web.service'), /MainPID=[1-9]/);
+    // the native data path was installed with it (docs/native.md), and says so
+    assert.match(await run('mrsocko check --instance web'), /^# TCP data path: native /m);
+    assert.match(await c.journal('mrsocko@web'), /TCP data path: native /);
 
     await c.writeFile('/etc/systemd/system/mrsocko@web.service.d/60-local.conf', '[Service]\n');
     const removed = await run(`${CONTAINER_REPO}/contrib/uninstall.sh`);
