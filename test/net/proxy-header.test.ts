@@ -80,3 +80,8 @@ test('an address that is not an IP (never from the kernel) gives UNKNOWN / LOCAL
   assert.equal(proxyHeader('v1', v4('not-an-ip', 1), v4('127.0.0.1', 2)).toString('latin1'), 'PROXY UNKNOWN\r\n');
   assert.deepEqual(proxyHeader('v2', v4('127.0.0.1', 70000), v4('127.0.0.1', 2)), localHeader());
 });
+
+test('a dotted address with an octet over 255 is not an IPv4 address', () => {
+  assert.equal(proxyHeader('v1', v4('256.1.1.1', 1), v4('127.0.0.1', 2)).toString('latin1'), 'PROXY UNKNOWN\r\n');
+  assert.equal(proxyHeader('v1', v4('::FFFF:10.0.0.1', 1), v4('127.0.0.1', 2)).toString('latin1'), 'PROXY TCP4 10.0.0.1 127.0.0.1 1 2\r\n');
+});
