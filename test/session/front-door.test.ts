@@ -160,3 +160,34 @@ timeout = 1s
     await d.stop();
   }
 });
+
+test('wake_on = data: a silent connection waits and is served once another client wakes the backend', async () => {
+  const dir = tempDir();
+  const [port, backend] = [await freePort(), await freePort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${backend} 100 ${path.join(dir, 'starts')}
+[socket.main]
+listen = 127.0.0.1:${port}
+backend = 127.0.0.1:${backend}
+[access]
+wake_on = data
+`, dir);
+  try {
+    const quiet = net.connect({ host: '127.0.0.1', port });
+    quiet.on('error', () => undefined);
+    await once(quiet, 'connect');
+    await sleep(300);
+    assert.equal(d.daemon.backendPhase, 'stopped', 'a silent connection started the backend');
+    assert.equal(d.daemon.statusReport().totals.held, 1);
+    const payload = randomBytes(1000);
+    assert.ok((await echoRoundTrip({ host: '127.0.0.1', port }, payload)).equals(payload));
+    const answer = once(quiet, 'data');
+    quiet.write('late');
+    assert.equal(((await answer) as [Buffer])[0].toString(), 'late');
+    quiet.destroy();
+    assert.equal(d.daemon.backendStarts, 1);
+    assert.equal(d.daemon.statusReport().totals.silent, 0);
+  } finally {
+    await d.stop();
+  }
+});
