@@ -12,7 +12,7 @@
 // held clients from that one place.
 // A held connection may read ahead (readWhileHeld(): wake on data, a starting page): what
 // it read is `preread`, bounded, and goes upstream first, before the pipes start, intact,
-// after the PROXY protocol header (../net/proxy-header.ts), which connect() writes before all.
+// right after the PROXY protocol header (../net/proxy-header.ts), in the same write.
 import net from 'node:net';
 import type { BackendAddress, ProxyProtocol } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
@@ -206,15 +206,14 @@ export class TcpConnection {
       onread: { buffer: down.source, callback: down.onRead },
     });
     this.upstream = upstream;
-    // Before any client byte: the pipes start only once this write is queued. On a new
-    // connection it waits in the socket's queue until connect, with whatever else is
-    // written before then; a probe's connection (connected already) gets it as is.
-    if (this.proxyProtocol !== 'off') upstream.write(this.header(this.proxyProtocol));
     const open = (): void => {
       if (!this.move('connected')) return;
       const downstream = this.downstream;
       downstream.setNoDelay(true);
-      this.passPreread(upstream);
+      // Before any client byte, the pipes start only after it. Written once connected (a
+      // connection that fails is held again with its preread intact, and the next one gets
+      // its own header), in one write with what the client sent while held.
+      this.passPreread(upstream, this.proxyProtocol === 'off' ? undefined : this.header(this.proxyProtocol));
       // one that read ahead may have more in Node's buffer: its own reads deliver that in order
       const ownBuffers = !this.readAhead && canUseOwnBuffers(downstream);
       if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
@@ -246,11 +245,12 @@ export class TcpConnection {
     upstream.once('close', () => this.sideClosed());
   }
 
-  /** The bytes read while held go first, then the client's end if it ended meanwhile. */
-  private passPreread(upstream: net.Socket): void {
+  /** The PROXY header and the bytes read while held go first, then the client's end if it ended meanwhile. */
+  private passPreread(upstream: net.Socket, header: Buffer | undefined): void {
     const bytes = this.prereadBytes;
+    if (bytes === 0 && header !== undefined) upstream.write(header);
     if (bytes > 0) {
-      upstream.write(this.preread);
+      upstream.write(header === undefined ? this.preread : Buffer.concat([header, this.preread]));
       this.prereadChunks.length = 0;
       this.prereadBytes = 0;
       this.bytesUp += bytes;

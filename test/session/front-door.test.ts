@@ -191,3 +191,50 @@ wake_on = data
     await d.stop();
   }
 });
+
+test('wake_on = data with proxy_protocol = v2: the backend gets the client\'s header, then what it sent while held, in one write', async () => {
+  const [port, backendPort] = [await freePort(), await freePort()];
+  const received: Buffer[] = [];
+  const got = new Promise<void>((resolve) => {
+    const server = net.createServer((socket) => {
+      socket.on('data', (c: Buffer) => {
+        received.push(c);
+        if (Buffer.concat(received).length >= 28 + 5) {
+          resolve();
+          socket.end();
+          server.close();
+        }
+      });
+    });
+    server.listen(backendPort, '127.0.0.1');
+  });
+  // the "backend" is already listening: mrsocko's exec only marks it started
+  const d = await startDaemon(`[service]
+exec = /bin/sleep infinity
+[socket.main]
+listen = 127.0.0.1:${port}
+backend = 127.0.0.1:${backendPort}
+proxy_protocol = v2
+[access]
+wake_on = data
+`, tempDir());
+  try {
+    const client = net.connect({ host: '127.0.0.1', port });
+    client.on('error', () => undefined);
+    await once(client, 'connect');
+    await sleep(100);
+    assert.equal(d.daemon.backendPhase, 'stopped', 'started by a connection that sent nothing');
+    client.write('hello');
+    await got;
+    const all = Buffer.concat(received);
+    assert.deepEqual(all.subarray(0, 12), Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1'));
+    assert.equal(all[13], 0x11);
+    assert.deepEqual([...all.subarray(16, 20)], [127, 0, 0, 1]);
+    assert.equal(all.readUInt16BE(24), client.localPort);
+    assert.equal(all.subarray(28).toString(), 'hello');
+    assert.equal(received.length, 1, `the header and the held bytes came in ${received.length} reads`);
+    client.destroy();
+  } finally {
+    await d.stop();
+  }
+});
