@@ -76,8 +76,11 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
-  /** Held connections under `wake_on = data` that sent nothing yet: the timer that closes them at start_timeout. */
-  private readonly silentTimers = new Map<TcpConnection, NodeJS.Timeout>();
+  /**
+   * Held connections under `wake_on = data` that sent nothing yet, with the timer that
+   * closes them at start_timeout; one that ends while here (FIN or RST) is counted as silent.
+   */
+  private readonly silentTimers = new Map<TcpConnection, { timer: NodeJS.Timeout; source: string }>();
 
   constructor(private readonly o: SessionOptions) {}
 
@@ -100,36 +103,32 @@ export class Session implements LifecycleClients {
   private heldUntilData(c: TcpConnection, source: string): void {
     this.waiting.moved(c);
     this.o.changed();
-    let demanded = false;
     const timer = setTimeout(() => {
-      this.silentTimers.delete(c);
-      if (c.phase !== 'held' || c.prereadBytes > 0) return;
+      if (!this.stopSilentTimer(c)) return;
       this.o.silent(source, c.socketName, c.peer, 'timed-out');
       c.close();
     }, timerDelay(this.o.startTimeoutMs));
-    this.silentTimers.set(c, timer);
+    this.silentTimers.set(c, { timer, source });
     c.readWhileHeld(WAKE_PREREAD_BYTES, () => {
-      if (demanded || c.phase !== 'held') return;
+      if (!this.silentTimers.has(c) || c.phase !== 'held') return;
       if (c.prereadBytes > 0) {
-        demanded = true;
         this.stopSilentTimer(c);
         this.o.log.event({ kind: 'client-held', socket: c.socketName, client: c.peer, held: this.waiting.size });
         this.o.backend.demand(c.peer);
         this.o.changed();
       } else if (c.clientEnded) {
-        demanded = true;
-        this.stopSilentTimer(c);
-        this.o.silent(source, c.socketName, c.peer, 'closed');
-        c.close();
+        c.close(); // counted as silent when released
       }
     });
   }
 
-  private stopSilentTimer(c: TcpConnection): void {
-    const timer = this.silentTimers.get(c);
-    if (timer === undefined) return;
-    clearTimeout(timer);
+  /** The connection is no longer a silent one waiting for its first byte; false when it was not. */
+  private stopSilentTimer(c: TcpConnection): boolean {
+    const silent = this.silentTimers.get(c);
+    if (silent === undefined) return false;
+    clearTimeout(silent.timer);
     this.silentTimers.delete(c);
+    return true;
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -210,7 +209,7 @@ export class Session implements LifecycleClients {
   /** Shutdown: every client closed, nothing new taken. */
   close(): void {
     this.closing = true;
-    for (const timer of this.silentTimers.values()) clearTimeout(timer);
+    for (const { timer } of this.silentTimers.values()) clearTimeout(timer);
     this.silentTimers.clear();
     for (const u of this.udp) u.close();
     for (const c of [...this.connections]) c.close();
@@ -260,14 +259,19 @@ export class Session implements LifecycleClients {
   private readonly connectionHooks: ConnectionHooks = {
     moved: (c) => {
       this.waiting.moved(c);
-      if (c.phase !== 'held') this.stopSilentTimer(c);
+      // released towards the backend: no longer silent (a close is counted in `released`)
+      if (c.phase === 'connecting') this.stopSilentTimer(c);
     },
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
+      // a scanner's reset before its first byte is counted as silent, not logged on its own
+      if (this.silentTimers.has(c)) return;
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
     },
     released: (c) => {
       this.connections.delete(c);
+      const silent = this.silentTimers.get(c);
+      if (this.stopSilentTimer(c) && silent !== undefined && !this.closing) this.o.silent(silent.source, c.socketName, c.peer, 'closed');
       if (this.o.log.isEnabled('debug')) {
         this.o.log.event({
           kind: 'client-closed',
