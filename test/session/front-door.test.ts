@@ -2,10 +2,11 @@
 // exec backend (an echo server that records each start): connect-and-close probes never
 // start the backend and are counted in `mrsocko status`; a client that sends a byte does,
 // and is served byte-exact; a silent one is closed at start_timeout; traffic on a
-// counts = no socket never holds off the idle stop, and never wakes the backend.
+// counts = no socket (TCP or UDP) never holds off the idle stop, and never wakes the backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -13,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
 import { phaseReached, startDaemon, tempDir } from '../helpers/daemon.js';
-import { echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
+import { echoRoundTrip, freePort, freeUdpPort, waitFor } from '../helpers/net.js';
 import { renderStatus } from '../../src/control/report.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-echo.mjs');
@@ -240,6 +241,41 @@ wake_on = data
     assert.equal(received.length, 1, `the header and the held bytes came in ${received.length} reads`);
     client.destroy();
   } finally {
+    await d.stop();
+  }
+});
+
+test('counts = no on a UDP socket: datagrams while stopped are refused and start nothing; while running they are served', async () => {
+  const dir = tempDir();
+  const [main, backend, udpPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${path.join(repoRoot, 'test/fixtures/slow-udp-echo.mjs')} 127.0.0.1:${backend} 0 ${path.join(dir, 'starts')}
+[socket.main]
+listen = 127.0.0.1:${main}
+protocol = udp
+backend = 127.0.0.1:${backend}
+[socket.discovery]
+listen = 127.0.0.1:${udpPort}
+protocol = udp
+backend = 127.0.0.1:${backend}
+counts = no
+`, dir);
+  const client = dgram.createSocket('udp4');
+  const got: string[] = [];
+  client.on('message', (m) => got.push(m.toString()));
+  try {
+    client.send('who is there?', udpPort, '127.0.0.1');
+    await sleep(500);
+    assert.equal(d.daemon.backendStarts, 0, 'a counts = no datagram started the backend');
+    assert.equal(got.length, 0);
+    assert.equal(d.daemon.statusReport().totals.refused, 1);
+    client.send('wake', main, '127.0.0.1');
+    assert.ok(await waitFor(() => got.includes('wake'), 10_000), 'not served on the counted socket');
+    client.send('now?', udpPort, '127.0.0.1');
+    assert.ok(await waitFor(() => got.includes('now?'), 5000), 'counts = no not served while running');
+    assert.equal(d.daemon.backendStarts, 1);
+  } finally {
+    client.close();
     await d.stop();
   }
 });
