@@ -3,7 +3,7 @@
 // written on Node.js). Every proxy runs under systemd-socket-activate (as under a
 // .socket unit) in front of the same backend; runs alternate (direct, proxyd, socat,
 // mrsocko, direct, …) for several rounds and the table shows medians. Prints markdown on
-// stdout (paste it into README.md's "Performance" section), progress on stderr.
+// stdout (paste it into docs/performance.md), progress on stderr.
 //
 // Measures: bulk throughput (iperf3, 1 and 8 streams) and the proxy's CPU time per GB moved;
 // UDP throughput (iperf3 -u, as fast as it can send); small HTTP requests (wrk against
