@@ -131,6 +131,7 @@ export class Daemon {
       changed: (state) => this.phaseChanged(state.phase),
     });
     this.session = new Session({
+      name: this.name,
       sockets: this.config.sockets,
       backend: this.lifecycle,
       log: this.log,

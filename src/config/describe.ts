@@ -79,6 +79,13 @@ function describeSocket(s: SocketConfig): Line[] {
     lines.push(set('proxy_protocol', s.proxyProtocol, s.proxyProtocol === 'off' ? undefined : 'a PROXY header with the client\'s address goes first upstream'));
   }
   if (s.protocol === 'udp') lines.push(set('flow_timeout', formatTimespan(s.flowTimeoutMs)));
+  else {
+    const page = s.startingPage;
+    lines.push(page === undefined
+      ? set('starting_page', 'no', 'browsers wait like every other client')
+      : set('starting_page', page.file ?? 'yes', `a browser request still waiting after starting_page_after gets a 503 page that reloads`));
+    if (page !== undefined) lines.push(set('starting_page_after', formatTimespan(page.afterMs)));
+  }
   return lines;
 }
 

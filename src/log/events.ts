@@ -9,6 +9,7 @@ export type LogEvent =
   | { kind: 'ready'; sockets: number; mode: 'socket-activated' | 'standalone' }
   | { kind: 'data-path'; description: string }
   | { kind: 'client-held'; socket: string; client: string; held: number }
+  | { kind: 'starting-page'; socket: string; client: string; ms: number }
   | { kind: 'client-closed'; socket: string; client: string; bytesUp: number; bytesDown: number; ms: number }
   | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
   | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsUp: number; bytesUp: number; datagramsDown: number; bytesDown: number; ms: number }
@@ -90,6 +91,8 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       return { level: 'notice', message: `ready: ${plural(e.sockets, 'socket')} (${e.mode})` };
     case 'client-held':
       return { level: 'debug', message: `${e.socket}: ${e.client} held until the backend is ready (${e.held} held)` };
+    case 'starting-page':
+      return { level: 'debug', message: `${e.socket}: ${e.client} got the starting page after waiting ${e.ms} ms (a browser; it reloads)` };
     case 'client-closed':
       return {
         level: 'debug',

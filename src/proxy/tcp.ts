@@ -6,11 +6,12 @@
 //   held ──connect()──▶ connecting ──connected──▶ open          (closed: from any phase)
 //     ▲                     │                      │
 //     └──────── requeue ────┴──────────────────────┘  (refused upstream; backend going, nothing sent yet)
+//   held ──answer()──▶ answered ──closed──▶ closed               (mrsocko answered it itself: the starting page)
 //
 // The phase changes only in move(), by CONNECTION_TRANSITIONS, and every change is told to
 // ConnectionHooks.moved: the waiting room (../session/waiting-room.ts) keeps its index of
 // held clients from that one place.
-// A held connection may read ahead (readWhileHeld(): wake on data, a starting page): what
+// A held connection may read ahead (readWhileHeld(): the starting page, wake on data): what
 // it read is `preread`, bounded, and goes upstream first, before the pipes start, intact,
 // right after the PROXY protocol header (../net/proxy-header.ts), in the same write.
 import net from 'node:net';
@@ -22,14 +23,15 @@ import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffer
 import { formatInet } from '../util/format.js';
 import { proxyHeader } from '../net/proxy-header.js';
 
-export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
-export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'closed';
+export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'answered' | 'closed';
+export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'answer' | 'closed';
 
 /** The whole state machine: the phase after `event`, or none where the event does not apply. */
 export const CONNECTION_TRANSITIONS: Readonly<Record<ConnectionPhase, Partial<Record<ConnectionEvent, ConnectionPhase>>>> = {
-  held: { connect: 'connecting', closed: 'closed' },
+  held: { connect: 'connecting', answer: 'answered', closed: 'closed' },
   connecting: { connected: 'open', requeue: 'held', closed: 'closed' },
   open: { requeue: 'held', closed: 'closed' },
+  answered: { closed: 'closed' },
   closed: {},
 };
 
@@ -39,6 +41,9 @@ export const CONNECTION_TRANSITIONS: Readonly<Record<ConnectionPhase, Partial<Re
  * silent one that would otherwise restart the backend at every idle stop).
  */
 const REQUEUE_WITHIN_MS = 1000;
+
+/** How long a client that got mrsocko's own answer may take to close before it is closed. */
+const ANSWERED_LINGER_MS = 5000;
 
 export interface ConnectionHooks {
   /** The phase changed (from `from` to `connection.phase`). */
@@ -59,6 +64,9 @@ export interface ConnectionHooks {
  */
 export type ErrorSide = 'client' | 'backend';
 
+/** Told of each read while held (`chunk`: the bytes just read), and of the client's end (no chunk). */
+export type PrereadReader = (connection: TcpConnection, chunk?: Buffer) => void;
+
 export class TcpConnection {
   readonly kind = 'connection';
   private current: ConnectionPhase = 'held';
@@ -78,8 +86,8 @@ export class TcpConnection {
   private endedWhileHeld = false;
   /** It was read through Node's own reads: its bytes still buffered there come after `preread`. */
   private readAhead = false;
-  /** Who is told of each read ahead, and of the client's end. */
-  private readonly readers: Array<(connection: TcpConnection) => void> = [];
+  private prereadLimit = 0;
+  private readonly prereadReaders: PrereadReader[] = [];
   private stopReadingAhead: (() => void) | undefined;
   private flushPumps: (() => void) | undefined;
 
@@ -127,25 +135,27 @@ export class TcpConnection {
 
   /**
    * While held, read what the client sends, up to `limit` bytes (then reading pauses and
-   * the kernel's window holds the client back): `read` is told after each read and at the
-   * client's end. Everything read is kept in `preread` and passed on at release, intact.
-   * Reading stops at release. Only while held; a second caller is told too (the first limit holds).
+   * the kernel's window holds the client back): `read` is told after each read (with the
+   * bytes just read) and at the client's end (with none). Everything read is kept in `preread` and passed on at release, intact.
+   * Reading stops at release. Only while held. Several features may each ask (the starting
+   * page, wake on data): all are told, and the largest limit holds.
    */
-  readWhileHeld(limit: number, read: (connection: TcpConnection) => void): void {
+  readWhileHeld(limit: number, read: PrereadReader): void {
     if (this.current !== 'held') return;
-    this.readers.push(read);
+    this.prereadLimit = Math.max(this.prereadLimit, limit);
+    this.prereadReaders.push(read);
     if (this.readAhead) return;
     this.readAhead = true;
     const downstream = this.downstream;
-    const tell = (): void => {
-      for (const reader of [...this.readers]) reader(this);
+    const tell = (chunk?: Buffer): void => {
+      for (const reader of this.prereadReaders) reader(this, chunk);
     };
     const onData = (chunk: Buffer): void => {
       this.prereadChunks.push(chunk);
       this.prereadBytes += chunk.length;
       // a read is up to 64 KiB, so the bound is passed by at most one read
-      if (this.prereadBytes >= limit) downstream.pause();
-      tell();
+      if (this.prereadBytes >= this.prereadLimit) downstream.pause();
+      tell(chunk);
     };
     const onEnd = (): void => {
       this.endedWhileHeld = true;
@@ -157,10 +167,26 @@ export class TcpConnection {
       downstream.off('data', onData);
       downstream.off('end', onEnd);
       downstream.pause();
-      this.readers.length = 0;
+      this.prereadReaders.length = 0;
       this.stopReadingAhead = undefined;
     };
     downstream.resume();
+  }
+
+  /**
+   * Answer a held client from here (the starting page) and close: `response` is sent, then
+   * its side is ended; whatever it still sends is read and dropped (closing with unread
+   * bytes would send an RST that can overtake the answer), for at most ANSWERED_LINGER_MS.
+   */
+  answer(response: Buffer): void {
+    if (!this.move('answer')) return;
+    this.stopReadingAhead?.();
+    const downstream = this.downstream;
+    downstream.on('data', () => undefined);
+    downstream.once('end', () => downstream.destroy());
+    downstream.end(response);
+    downstream.resume();
+    setTimeout(() => downstream.destroy(), ANSWERED_LINGER_MS).unref();
   }
 
   /** The waiting room's way to serve it (WaitingClient). */
@@ -214,8 +240,8 @@ export class TcpConnection {
       // connection that fails is held again with its preread intact, and the next one gets
       // its own header), in one write with what the client sent while held.
       this.passPreread(upstream, this.proxyProtocol === 'off' ? undefined : this.header(this.proxyProtocol));
-      // one that read ahead may have more in Node's buffer: its own reads deliver that in order
-      const ownBuffers = !this.readAhead && canUseOwnBuffers(downstream);
+      // one that read ahead may have more in Node's buffer: Node's reads deliver that, in order
+      const ownBuffers = (!this.readAhead || downstream.readableLength === 0) && canUseOwnBuffers(downstream);
       if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
       up.start(downstream, upstream, ownBuffers);
       // an adopted connection may have read already: it keeps Node's reads ('data')

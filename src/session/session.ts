@@ -12,7 +12,7 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig, WakeOn } from '../config/types.js';
+import type { BackendAddress, SocketConfig, StartingPageConfig, WakeOn } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
@@ -22,10 +22,18 @@ import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp
 import type { ClientHandle } from './clients.js';
 import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
+import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
+import { startingPageResponse } from './starting-page.js';
 import { timerDelay } from '../util/timer.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
+
+/**
+ * What a held connection on a socket with a starting page reads ahead: enough for any
+ * browser's request head (cookies included); beyond it the client waits in the kernel.
+ */
+const PREREAD_BYTES = 16 * 1024;
 
 /**
  * What a held connection reads ahead under `wake_on = data` before the backend runs: one
@@ -39,12 +47,16 @@ export type SilentEnd = 'closed' | 'timed-out';
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
   readonly phase: BackendPhase;
+  /** How long it has been in `phase` (the starting page's elapsed time). */
+  readonly phaseAgeMs: number;
   demand(trigger: string): void;
   /** It stopped accepting while it was supposed to run. */
   gone(status: string): void;
 }
 
 export interface SessionOptions {
+  /** The instance name, as the starting page shows it. */
+  name: string;
   sockets: readonly SocketConfig[];
   backend: SessionBackend;
   log: { event(e: LogEvent): void; isEnabled(level: 'debug'): boolean };
@@ -81,6 +93,8 @@ export class Session implements LifecycleClients {
    * closes them at start_timeout; one that ends while here (FIN or RST) is counted as silent.
    */
   private readonly silentTimers = new Map<TcpConnection, { timer: NodeJS.Timeout; source: string }>();
+  /** Held connections whose starting_page_after has not come yet: the timer that brings it. */
+  private readonly pageTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
   constructor(private readonly o: SessionOptions) {}
 
@@ -93,6 +107,8 @@ export class Session implements LifecycleClients {
     this.connections.add(c);
     if (this.o.wakeOn() === 'data' && this.o.backend.phase !== 'running') this.heldUntilData(c, accounting.address.key);
     else this.arrived(c);
+    const page = listener.config.startingPage;
+    if (page !== undefined && c.phase === 'held') this.watchForBrowser(c, page);
   }
 
   /**
@@ -129,6 +145,55 @@ export class Session implements LifecycleClients {
     clearTimeout(silent.timer);
     this.silentTimers.delete(c);
     return true;
+  }
+
+  /**
+   * A held connection on a socket with a starting page: it reads ahead (kept, passed on at
+   * release), and a browser's request (HTTP/1.x GET, Accept: text/html) still held after
+   * starting_page_after is answered with the page and closed. Every other client, and one
+   * whose bytes do not tell yet, stays held as before.
+   */
+  private watchForBrowser(c: TcpConnection, page: StartingPageConfig): void {
+    let due = false;
+    let settled = false;
+    /** The last bytes read, to find a head's end that straddles two reads. */
+    let tail = Buffer.alloc(0);
+    /** Whether a request head may have ended since the last look (its empty line arrived). */
+    let headMayEnd = true;
+    const decide = (): void => {
+      if (!due || settled || c.phase !== 'held') return;
+      // Looked at again only when the head may be complete: a client dripping its head a
+      // byte at a time costs one look, not one per byte.
+      const complete = c.clientEnded || c.prereadBytes >= PREREAD_BYTES;
+      if (!headMayEnd && !complete) return;
+      headMayEnd = false;
+      const seen = sniffHttpRequest(c.preread, complete);
+      if (seen.kind === 'incomplete') return;
+      settled = true;
+      // A GET only: a form's POST (or any other method) waits and goes through, instead of
+      // being dropped for a page whose reload could not send it again.
+      if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept'))) return;
+      const ms = Math.round(performance.now() - c.openedAt);
+      c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
+      this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
+    };
+    c.readWhileHeld(PREREAD_BYTES, (_, chunk) => {
+      if (chunk !== undefined && !headMayEnd) {
+        const around = Buffer.concat([tail, chunk.subarray(0, 3)]);
+        headMayEnd = around.includes('\n\n') || around.includes('\n\r\n') || chunk.includes('\n\n') || chunk.includes('\n\r\n');
+      }
+      if (chunk !== undefined) {
+        const last = chunk.length >= 3 ? chunk : Buffer.concat([tail, chunk]);
+        tail = Buffer.from(last.subarray(Math.max(0, last.length - 3)));
+      }
+      decide();
+    });
+    if (!Number.isFinite(page.afterMs)) return;
+    this.pageTimers.set(c, setTimeout(() => {
+      this.pageTimers.delete(c);
+      due = true;
+      decide();
+    }, timerDelay(page.afterMs)));
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -261,6 +326,11 @@ export class Session implements LifecycleClients {
       this.waiting.moved(c);
       // released towards the backend: no longer silent (a close is counted in `released`)
       if (c.phase === 'connecting') this.stopSilentTimer(c);
+      const timer = c.phase !== 'held' ? this.pageTimers.get(c) : undefined;
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.pageTimers.delete(c);
+      }
     },
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
