@@ -279,3 +279,33 @@ counts = no
     await d.stop();
   }
 });
+
+test('wake_on = data with a starting page: a browser\'s GET wakes the backend and gets the page while it starts', async () => {
+  const dir = tempDir();
+  const [port, backend] = [await freePort(), await freePort()];
+  const d = await startDaemon(`[service]
+exec = ${process.execPath} ${echo} ${backend} 3000 ${path.join(dir, 'starts')}
+[socket.web]
+listen = 127.0.0.1:${port}
+backend = 127.0.0.1:${backend}
+starting_page = yes
+starting_page_after = 200ms
+[access]
+wake_on = data
+`, dir);
+  try {
+    await probe(port);
+    assert.equal(d.daemon.backendPhase, 'stopped', 'a probe started it');
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    await once(socket, 'connect');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n');
+    await once(socket, 'close');
+    assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 503 /);
+    assert.equal(d.daemon.backendPhase, 'starting');
+  } finally {
+    await d.stop();
+  }
+});
