@@ -75,6 +75,12 @@ export interface StatusReport {
     reason: string;
     /** `[idle] keepalive` as written; empty = every admitted client counts. */
     keepalive: string[];
+    /** `[idle] min_bytes` (0: any byte restarts the countdown); absent from older instances. */
+    minBytes?: number;
+    /** Counted bytes moved since the countdown last restarted, toward min_bytes. */
+    bytesTowardRestart?: number;
+    /** `[idle] freeze` (null: never frozen); absent from older instances. */
+    freezeMs?: number | null;
   };
   totals: {
     /** Clients with a connection or flow open. */
@@ -128,6 +134,10 @@ export function renderStatus(report: StatusReport): string {
   // older instances do not send it
   if (b.waitingFor !== undefined && b.waitingFor !== null) lines.push(`         waiting for ${b.waitingFor}`);
   lines.push(`idle:    ${r.idle.reason}`);
+  const minBytes = r.idle.minBytes ?? 0;
+  if (minBytes > 0 && r.idle.state === 'counting') {
+    lines.push(`         ${r.idle.bytesTowardRestart ?? 0} of ${minBytes} bytes toward the next restart of the countdown (min_bytes)`);
+  }
   const t = r.totals;
   const open = [plural(t.connections, 'connection'), ...(t.flows > 0 ? [plural(t.flows, 'flow')] : []), ...(t.held > 0 ? [`${t.held} held`] : [])];
   lines.push(`clients: ${t.clients} connected (${open.join(', ')}); ${t.refused} refused` +

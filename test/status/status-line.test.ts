@@ -67,3 +67,10 @@ test('a back-off is shown as what it is: STATUS= and mrsocko status say the wait
     await d.stop();
   }
 });
+
+test('STATUS= while frozen and thawing', () => {
+  const facts = { backend: 'jellyfin.service', held: 1, open: 0, clients: 0, idleTimeoutMs: 3_600_000, keepalive: false, holdingConnections: 0 };
+  assert.equal(formatStatus({ ...facts, phase: 'frozen' }), 'Backend jellyfin.service frozen; the next client thaws it; stopped after 1h without traffic');
+  assert.equal(formatStatus({ ...facts, phase: 'frozen', idleTimeoutMs: Infinity }), 'Backend jellyfin.service frozen; the next client thaws it');
+  assert.equal(formatStatus({ ...facts, phase: 'thawing' }), 'Thawing jellyfin.service for 1 client');
+});
