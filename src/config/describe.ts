@@ -73,7 +73,7 @@ function describeSocket(s: SocketConfig): Line[] {
     set('protocol', s.protocol),
     set('backend', s.backend.text),
     set('ready_check', yesNo(s.readyCheck), s.readyCheck ? undefined : 'readiness does not wait for this backend address'),
-    set('counts', yesNo(s.counts), s.counts ? undefined : 'its traffic never holds off the idle stop'),
+    set('counts', yesNo(s.counts), s.counts ? undefined : 'never activity, never starts the backend'),
   ];
   if (s.protocol === 'tcp') {
     lines.push(set('proxy_protocol', s.proxyProtocol, s.proxyProtocol === 'off' ? undefined : 'a PROXY header with the client\'s address goes first upstream'));

@@ -342,7 +342,7 @@ test('the front door keys: proxy_protocol and counts per socket, wake_on in [acc
   assert.equal(c.access.wakeOn, 'data');
   const described = describeConfig(c);
   assert.match(described, /^proxy_protocol = v2 +; a PROXY header/m);
-  assert.match(described, /^counts = no +; its traffic never holds off the idle stop$/m);
+  assert.match(described, /^counts = no +; never activity, never starts the backend$/m);
   assert.match(described, /^wake_on = data +; a connection starts the backend once it has sent a byte$/m);
   const minimal = describeConfig(parse(MINIMAL)).split('\n');
   for (const line of ['proxy_protocol = off', 'counts = yes', 'wake_on = connect']) assert.ok(minimal.includes(line), line);
