@@ -28,7 +28,7 @@ test('connections and flows of one address add up, whatever the spelling of the 
   const [first, second] = table.snapshot();
   assert.deepEqual(
     { ...first },
-    { address: '10.1.2.3', connections: 1, flows: 1, bytesIn: 100, bytesOut: 50, firstSeen: 1000, lastActivity: 2000, counted: true },
+    { address: '10.1.2.3', connections: 1, flows: 1, bytesUp: 100, bytesDown: 50, firstSeen: 1000, lastActivity: 2000, counted: true },
   );
   assert.equal(second?.address, '192.168.1.5');
   assert.equal(second?.counted, false);
@@ -81,5 +81,5 @@ test('counts = no: a connection on such a socket never touches the idle timer no
   assert.equal(table.countedOpen, 1);
   counted.close();
   assert.equal(table.countedOpen, 0);
-  assert.equal(table.snapshot().find((s) => s.address === '10.0.0.1')?.bytesIn, 11, 'its bytes are still accounted');
+  assert.equal(table.snapshot().find((s) => s.address === '10.0.0.1')?.bytesUp, 11, 'its bytes are still accounted');
 });
