@@ -32,12 +32,15 @@ packages=(
   # chrony replaces systemd-timesyncd (both provide time-daemon): the tests need
   # neither running, and chrony's own service does not start while installing (below).
   chrony
+  # PROXY protocol backends (test/e2e/proxy-protocol.test.ts): HAProxy's accept-proxy
+  # (nginx-light above reads it too); its own service does not start while installing
+  haproxy
   # the man pages are rendered with warnings on (test/docs/man.test.ts)
   man-db groff-base
 )
 
 # Debian's postinst scripts start what they install: postgresql-15 a cluster on 5432,
-# redis-server one on 6379, nginx the default site on port 80, chrony a chronyd that
+# redis-server one on 6379, nginx the default site on port 80, haproxy its default config, chrony a chronyd that
 # would set the clock and serve NTP on port 123. The tests need none of
 # them, and a system service on the shared network could answer for a container's
 # (nspawn) or take a port: while installing, a policy-rc.d that refuses every start
@@ -71,7 +74,7 @@ fi
 
 # Check what the tests will actually run, not only what dpkg says.
 for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
-  psql pg_isready redis-server redis-cli nginx chronyd man groff; do
+  psql pg_isready redis-server redis-cli nginx chronyd haproxy man groff; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1

@@ -139,9 +139,12 @@ export class Daemon {
       closed: (counted, kind) => this.idle.clientClosed(counted, kind),
       changed: () => this.status.queue(),
       readyConnection: (backend) => this.probe.take(backend),
-      admitFlow: (proxy, address, port) => !this.closing && !this.idle.exiting && this.gate.flow(proxy.name, address, port),
+      admitFlow: (proxy, address, port) => !this.closing && !this.idle.exiting && this.gate.flow(proxy.name, address, port, this.socketCounts(proxy.name)),
       // admitFlow said yes in this same turn: account for the flow before anything else
-      flowOpened: (flow) => this.gate.openFlow(flow.address),
+      flowOpened: (flow) => this.gate.openFlow(flow.address, this.socketCounts(flow.socketName)),
+      wakeOn: () => this.config.access.wakeOn,
+      startTimeoutMs: this.config.service.startTimeoutMs,
+      silent: (...args) => this.gate.silentConnection(...args),
     });
     this.idle = new IdlePolicy({
       config: () => this.config.idle,
@@ -257,8 +260,14 @@ export class Daemon {
       socket.destroy();
       return;
     }
-    const accounting = this.gate.connection(socket, listener.config.name, listener.config.listen.kind === 'unix');
+    const { name, listen, counts } = listener.config;
+    const accounting = this.gate.connection(socket, name, listen.kind === 'unix', counts);
     if (accounting !== undefined) this.session.addConnection(listener, socket, accounting);
+  }
+
+  /** `[socket.NAME] counts =` (sockets do not change without a restart). */
+  private socketCounts(name: string): boolean {
+    return this.config.sockets.find((s) => s.name === name)?.counts ?? true;
   }
 
   private phaseChanged(phase: BackendPhase): void {
@@ -294,6 +303,6 @@ export class Daemon {
     const idleConfig = this.config.idle;
     const waiting = session.waiting.size;
     const waitingFor = lifecycle.phase === 'starting' ? this.probe.waitingFor : undefined;
-    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor, refused: this.gate.refused, evicted: this.gate.evicted, knocked: this.knock?.list() ?? [] };
+    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor, refused: this.gate.refused, evicted: this.gate.evicted, silent: this.gate.silent, knocked: this.knock?.list() ?? [] };
   }
 }

@@ -15,6 +15,8 @@ export type Refusal =
   | 'not-allowed'
   /** The backend is down, `wake` is set and does not match. */
   | 'no-wake'
+  /** The backend is down and the socket has `counts = no`: traffic that never keeps it up never brings it up. */
+  | 'not-counted'
   /** max_connections reached and no room could be made (../session/eviction.ts). */
   | 'max-connections'
   | 'max-per-source'
@@ -63,6 +65,8 @@ export class AccessPolicy {
         return 'not in allow';
       case 'no-wake':
         return 'not in wake, and the backend is not running';
+      case 'not-counted':
+        return 'on a socket with counts = no, which never starts the backend, and the backend is not running';
       case 'max-connections':
         return `max_connections = ${this.maxConnections} reached, and all connections of the largest holders are busy`;
       case 'max-per-source':
@@ -102,13 +106,14 @@ export class Admission {
    * May this client open one more connection or flow? undefined = yes; a Choice = yes,
    * once the caller has closed that one to make room (in this same turn). `backendUp` is
    * true while the backend is running or already starting (someone else woke it): then
-   * `wake` does not apply. The per-source limit comes first: nothing is closed for a
-   * client that would be refused anyway.
+   * `wake` does not apply. `wakes` is false on a `counts = no` socket: it never wakes it.
+   * The per-source limit comes first: nothing is closed for a client that would be refused anyway.
    */
-  decide(address: ClientAddress, backendUp: boolean): Decision {
+  decide(address: ClientAddress, backendUp: boolean, wakes = true): Decision {
     const p = this.policyNow;
     if (!p.deny.empty && p.deny.matches(address)) return 'denied';
     if (!p.allow.empty && !p.allow.matches(address)) return 'not-allowed';
+    if (!backendUp && !wakes) return 'not-counted';
     if (!backendUp && !p.wake.empty && !p.wake.matches(address)) return 'no-wake';
     if (p.maxPerSource !== undefined && this.clients.openFor(address) >= p.maxPerSource) return 'max-per-source';
     // (over the limit only after a reload lowered it: then one in, one out)

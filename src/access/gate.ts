@@ -8,7 +8,8 @@
 //
 // Where the next features go: `knocked` is a rule of the AccessPolicy, told by the knock
 // listener; `wake_on = data` lets a connection in without demanding the backend (the
-// session decides when it does).
+// session decides when it does). A `counts = no` socket never wakes the backend: while it
+// is down, its clients are refused like those outside `wake`.
 import type net from 'node:net';
 import type { LogEvent } from '../log/events.js';
 import { EvictionLog } from './eviction-log.js';
@@ -18,6 +19,8 @@ import { formatInet } from '../util/format.js';
 import { clientAddress, LOCAL_CLIENT, type ClientAddress } from '../net/address.js';
 import { Admission, type AccessPolicy } from './admission.js';
 import { RefusalLog } from './refusal-log.js';
+import { SilentLog } from './silent-log.js';
+import type { SilentEnd } from '../session/session.js';
 
 export interface GateOptions {
   policy: AccessPolicy;
@@ -32,11 +35,24 @@ export class Gate {
   private readonly refusals: RefusalLog;
   /** What was closed to make room at max_connections. */
   private readonly evictions: EvictionLog;
+  /** Connections that sent nothing under `wake_on = data`. */
+  private readonly silentLog: SilentLog;
 
   constructor(private readonly o: GateOptions) {
     this.admission = new Admission(o.policy, o.clients);
     this.refusals = new RefusalLog({ emit: o.emit, explain: (refusal, address) => this.admission.policy.explain(refusal, address) });
     this.evictions = new EvictionLog({ emit: o.emit });
+    this.silentLog = new SilentLog(o.emit);
+  }
+
+  /** Connections that closed or timed out without a byte under `wake_on = data`, since start. */
+  get silent(): number {
+    return this.silentLog.total;
+  }
+
+  /** Such a connection (the session held it and closed it): counted and logged, bounded. */
+  silentConnection(source: string, socket: string, client: string, end: SilentEnd): void {
+    this.silentLog.silent(source, socket, client, end);
   }
 
   /** [access] and [idle] keepalive as they are now. */
@@ -65,13 +81,17 @@ export class Gate {
   shutdown(): void {
     this.refusals.shutdown();
     this.evictions.shutdown();
+    this.silentLog.shutdown();
   }
 
-  /** A new TCP (or unix) connection: its accounting if admitted; if not, it is closed here, unread. */
-  connection(socket: net.Socket, socketName: string, unix: boolean): ClientHandle | undefined {
+  /**
+   * A new TCP (or unix) connection: its accounting if admitted; if not, it is closed here,
+   * unread. `counts`: the socket's `counts =` (no: never activity, never wakes the backend).
+   */
+  connection(socket: net.Socket, socketName: string, unix: boolean, counts = true): ClientHandle | undefined {
     // A TCP socket without a remote address was reset before we got to it: nothing to admit.
     const address = unix ? LOCAL_CLIENT : socket.remoteAddress === undefined ? undefined : clientAddress(socket.remoteAddress);
-    if (address !== undefined && this.admit(socketName, address, socket, 'connection')) return this.o.clients.open(address, 'connection');
+    if (address !== undefined && this.admit(socketName, address, socket, 'connection', counts)) return this.o.clients.open(address, 'connection', counts);
     // Refused (or gone already): close at once, unread; an RST tells a TCP client it was refused.
     socket.on('error', () => undefined);
     if (unix) socket.destroy();
@@ -80,18 +100,18 @@ export class Gate {
   }
 
   /** A datagram from `remoteAddress`:`port` without a flow: may it open one? */
-  flow(socketName: string, remoteAddress: string, port: number): boolean {
+  flow(socketName: string, remoteAddress: string, port: number, counts = true): boolean {
     const address = clientAddress(remoteAddress);
-    return address !== undefined && this.admit(socketName, address, formatInet(remoteAddress, port), 'flow');
+    return address !== undefined && this.admit(socketName, address, formatInet(remoteAddress, port), 'flow', counts);
   }
 
   /** The accounting of a flow flow() let in, in the same turn. */
-  openFlow(remoteAddress: string): ClientHandle {
-    return this.o.clients.open(clientAddress(remoteAddress) ?? LOCAL_CLIENT, 'flow');
+  openFlow(remoteAddress: string, counts = true): ClientHandle {
+    return this.o.clients.open(clientAddress(remoteAddress) ?? LOCAL_CLIENT, 'flow', counts);
   }
 
-  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind): boolean {
-    const decision = this.admission.decide(address, this.o.backendWanted());
+  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind, counts: boolean): boolean {
+    const decision = this.admission.decide(address, this.o.backendWanted(), counts);
     if (decision === undefined) return true;
     const client = typeof peer === 'string' ? peer : describePeer(peer);
     if (typeof decision !== 'string') {

@@ -38,6 +38,7 @@ const LABEL: Readonly<Record<Refusal, string>> = {
   denied: 'deny',
   'not-allowed': 'not in allow',
   'no-wake': 'not in wake',
+  'not-counted': 'counts = no',
   'max-connections': 'max_connections',
   'max-per-source': 'max_per_source',
   'knock-sequence': 'knock out of sequence',

@@ -7,10 +7,18 @@
 // connection is older than the readiness: a client given it would land in the backend's
 // "starting up" window.
 //
+// A backend that reads the PROXY protocol (`proxy_protocol =`) logs a connection closed
+// before its header as broken (nginx: "closed connection while reading PROXY protocol",
+// HAProxy: "Connection closed while waiting for PROXY protocol header"): a probe's
+// connection that is not handed on says who it is first — v2 `LOCAL` (a health check, by
+// the protocol's own definition), v1 `UNKNOWN` — and then ends. One handed to a client gets
+// that client's header (../proxy/tcp.ts).
+//
 // A new `ready =` kind is a case of ready-check.ts.
 import type net from 'node:net';
-import type { BackendAddress, ServiceConfig, SocketConfig } from '../config/types.js';
-import { ReadyWait, type CheckProcess, type NotifyState } from './ready-check.js';
+import type { BackendAddress, ProxyProtocol, ServiceConfig, SocketConfig } from '../config/types.js';
+import { localHeader, proxyHeader } from '../net/proxy-header.js';
+import { ReadyWait, type CheckProcess, type NotifyState, type ReadyTarget } from './ready-check.js';
 import { readyTargets, startTimeoutReason } from './ready-targets.js';
 
 export interface ProbeOptions {
@@ -25,6 +33,9 @@ export interface ProbeOptions {
   /** `ready = notify`: the current start's notify socket (the driver's). */
   notify?(): NotifyState | undefined;
 }
+
+/** How long a probe's closing connection waits for the backend to close its side. */
+const FAREWELL_MS = 2_000;
 
 export class ReadinessProbe {
   /** Probes' connections that got through, per backend, until a waiting client takes one. */
@@ -52,6 +63,7 @@ export class ReadinessProbe {
       delayMs: service.readyDelayMs,
       process: this.o.process,
       keep,
+      closeProbe: (target) => this.closeProbe(target),
       changed: () => this.o.changed(),
       notify: () => this.o.notify?.(),
     });
@@ -88,7 +100,29 @@ export class ReadinessProbe {
 
   /** Close whatever was kept and not taken. */
   drop(): void {
-    for (const list of this.kept.values()) for (const socket of list) socket.destroy();
+    for (const [backend, list] of this.kept) {
+      const close = this.closer(this.o.sockets.find((s) => s.protocol === 'tcp' && s.backend.text === backend)?.proxyProtocol ?? 'off');
+      for (const socket of list) close(socket);
+    }
     this.kept.clear();
+  }
+
+  /** How a probe's connection to `target` that no client takes is closed (undefined: destroyed). */
+  private closeProbe(target: ReadyTarget): ((connection: net.Socket) => void) | undefined {
+    const version = this.o.sockets.find((s) => s.name === target.sockets[0])?.proxyProtocol ?? 'off';
+    return version === 'off' ? undefined : this.closer(version);
+  }
+
+  private closer(version: ProxyProtocol): (connection: net.Socket) => void {
+    if (version === 'off') return (connection) => connection.destroy();
+    const header = version === 'v2' ? localHeader() : proxyHeader('v1', { address: undefined, port: undefined }, { address: undefined, port: undefined });
+    return (connection) => {
+      connection.on('error', () => undefined);
+      // the backend closes its side once it has read the header and the end; not one that never does
+      connection.setTimeout(FAREWELL_MS, () => connection.destroy());
+      connection.once('close', () => connection.setTimeout(0));
+      connection.resume();
+      connection.end(header);
+    };
   }
 }

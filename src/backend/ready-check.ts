@@ -39,6 +39,11 @@ export interface ReadyWaitOptions {
   readonly process: CheckProcess;
   /** connect only: may take a TCP probe's connection (see ./readiness.ts). */
   readonly keep?: ((target: ReadyTarget) => (connection: net.Socket) => boolean) | undefined;
+  /**
+   * How a TCP probe's connection that is not taken is closed (default: destroyed at once),
+   * e.g. with a PROXY protocol header first, so that the backend does not log it as broken.
+   */
+  readonly closeProbe?: ((target: ReadyTarget) => ((connection: net.Socket) => void) | undefined) | undefined;
   /** `waitingFor` changed. */
   readonly changed?: (() => void) | undefined;
   /** notify only: what the current start's backend said on its notify socket. */
@@ -58,6 +63,18 @@ const CHECK_ATTEMPT_TIMEOUT_MS = 5_000;
 /** What is kept of an exec check's output, or read of an HTTP answer (the status line is all we need). */
 const CHECK_OUTPUT_BYTES = 1024;
 const HTTP_HEAD_BYTES = 4096;
+
+/** A probe's connection that got through: taken by `take`, else closed by `close`, else destroyed (undefined). */
+function probeHandler(
+  take: ((connection: net.Socket) => boolean) | undefined,
+  close: ((connection: net.Socket) => void) | undefined,
+): ((connection: net.Socket) => boolean) | undefined {
+  if (close === undefined) return take;
+  return (connection) => {
+    if (take?.(connection) !== true) close(connection);
+    return true;
+  };
+}
 
 export function describeTarget(t: ReadyTarget): string {
   const names = t.sockets.map((s) => `[socket.${s}]`).join(' ');
@@ -125,7 +142,7 @@ export class ReadyWait {
     }
     await Promise.all(targets.map(async (t) => {
       if (t.protocol === 'udp') await waitUntilUdpBound(t.backend, signal);
-      else await waitUntilAccepting(t.backend, signal, check.kind === 'connect' ? keep?.(t) : undefined);
+      else await waitUntilAccepting(t.backend, signal, probeHandler(check.kind === 'connect' ? keep?.(t) : undefined, this.options.closeProbe?.(t)));
       this.pending = this.pending.filter((p) => p !== t);
       this.options.changed?.();
     }));

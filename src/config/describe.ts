@@ -75,7 +75,11 @@ function describeSocket(s: SocketConfig): Line[] {
     set('protocol', s.protocol),
     set('backend', s.backend.text),
     set('ready_check', yesNo(s.readyCheck), s.readyCheck ? undefined : 'readiness does not wait for this backend address'),
+    set('counts', yesNo(s.counts), s.counts ? undefined : 'never activity, never starts the backend'),
   ];
+  if (s.protocol === 'tcp') {
+    lines.push(set('proxy_protocol', s.proxyProtocol, s.proxyProtocol === 'off' ? undefined : 'a PROXY header with the client\'s address goes first upstream'));
+  }
   if (s.protocol === 'udp') lines.push(set('flow_timeout', formatTimespan(s.flowTimeoutMs)));
   else {
     const page = s.startingPage;
@@ -111,6 +115,7 @@ function describeAccess(a: AccessConfig): Line[] {
     optional('wake', list(a.wake), 'any admitted client may start the backend'),
     set('max_connections', String(a.maxConnections)),
     optional('max_per_source', a.maxPerSource === undefined ? undefined : String(a.maxPerSource), 'no per-address limit; at max_connections the address holding the most makes room'),
+    set('wake_on', a.wakeOn, a.wakeOn === 'data' ? 'a connection starts the backend once it has sent a byte' : undefined),
   ];
 }
 

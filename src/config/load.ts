@@ -10,7 +10,7 @@ import { backendLoopsToListen, listenAddressesOverlap, parseBackend, parseListen
 import { Fields } from './fields.js';
 import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
-  AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
+  AccessConfig, Config, IdleConfig, LogConfig, LogLevel, Protocol, ProxyProtocol, ServiceConfig, SocketConfig, WakeOn,
 } from './types.js';
 import { parseAddressRule } from '../net/address-rule.js';
 import { checkNotifyPossible, readReadyCheck } from './ready.js';
@@ -41,9 +41,9 @@ const DEFAULTS = {
 /** Keys per section kind; `socket` stands for every [socket.NAME]. */
 const KEYS = {
   service: ['unit', 'exec', 'user', 'group', 'directory', 'pidfile', 'stop', 'start_timeout', 'stop_timeout', 'ready', 'ready_delay'],
-  socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check', 'starting_page', 'starting_page_after'],
+  socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check', 'starting_page', 'starting_page_after', 'proxy_protocol', 'counts'],
   idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit', 'min_bytes', 'freeze'],
-  access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
+  access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source', 'wake_on'],
   knock: ['sequence', 'window', 'open_for', 'key', 'listen'],
   log: ['level', 'file', 'max_size', 'max_files'],
 } as const;
@@ -52,6 +52,8 @@ type SectionKind = keyof typeof KEYS;
 const EXEC_ONLY_KEYS = ['user', 'group', 'directory', 'pidfile'] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
 const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
+const PROXY_PROTOCOLS: readonly ProxyProtocol[] = ['off', 'v1', 'v2'];
+const WAKE_ON: readonly WakeOn[] = ['connect', 'data'];
 
 /** Like systemd's FileDescriptorName=, minus what LISTEN_FDNAMES cannot carry (":" separates
  * names there) and what would not survive a section header or a unit file. */
@@ -206,6 +208,12 @@ function readSockets(
     if (kinds.get(section) !== 'socket') continue;
     const f: Fields = new Fields(file, section, section.name);
     const socket = readSocket(f, section, asRoot);
+    const disagrees = read.find((r) => r.socket.protocol === 'tcp' && socket.protocol === 'tcp' &&
+      r.socket.backend.text === socket.backend.text && r.socket.proxyProtocol !== socket.proxyProtocol);
+    if (disagrees !== undefined) {
+      f.fail('proxy_protocol', `is ${socket.proxyProtocol} but [${disagrees.f.name}] proxy_protocol = ${disagrees.socket.proxyProtocol} ` +
+        `for the same backend ${socket.backend.text}: a backend port either reads the PROXY header or not; make them agree`);
+    }
     const clash = read.find((r) => clashes(r.socket, socket));
     if (clash !== undefined) {
       f.fail('listen', `"${socket.listen.text}" clashes with [${clash.f.name}] listen = ${clash.socket.listen.text} ` +
@@ -250,6 +258,10 @@ function readSocket(f: Fields, section: RawSection, asRoot: boolean): SocketConf
   if (protocol === 'tcp' && f.has('flow_timeout')) {
     f.fail('flow_timeout', 'only applies to protocol = udp (a TCP connection ends when it is closed)');
   }
+  const proxyProtocol = f.choice('proxy_protocol', PROXY_PROTOCOLS, 'off');
+  if (protocol === 'udp' && proxyProtocol !== 'off') {
+    f.fail('proxy_protocol', 'only applies to protocol = tcp (a header starts each upstream connection; datagrams carry none)');
+  }
   for (const key of ['starting_page', 'starting_page_after']) {
     if (protocol === 'udp' && f.has(key)) f.fail(key, 'only applies to protocol = tcp (a page is an HTTP answer)');
   }
@@ -265,6 +277,8 @@ function readSocket(f: Fields, section: RawSection, asRoot: boolean): SocketConf
     backend,
     flowTimeoutMs: f.span('flow_timeout', DEFAULTS.flowTimeoutMs, { positive: true }),
     readyCheck: f.bool('ready_check', true),
+    proxyProtocol,
+    counts: f.bool('counts', true),
     ...(startingPage !== undefined ? { startingPage } : {}),
     line: section.line,
   };
@@ -300,6 +314,7 @@ function readAccess(f: Fields): AccessConfig {
     wake: addressRules(f, 'wake'),
     maxConnections: f.positiveInt('max_connections', DEFAULTS.maxConnections),
     maxPerSource: f.has('max_per_source') ? f.positiveInt('max_per_source', 1) : DEFAULTS.maxPerSource,
+    wakeOn: f.choice('wake_on', WAKE_ON, 'connect'),
   };
 }
 

@@ -3,6 +3,10 @@
 // (Infinity for `infinity`).
 
 export type Protocol = 'tcp' | 'udp';
+/** `[socket.X] proxy_protocol`: the PROXY protocol header written first upstream, if any. */
+export type ProxyProtocol = 'off' | 'v1' | 'v2';
+/** `[access] wake_on`: what of a new connection starts a stopped backend. */
+export type WakeOn = 'connect' | 'data';
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
 
 /** A systemd Listen-style address as written in `listen =`. */
@@ -27,6 +31,10 @@ export interface SocketConfig {
   readonly flowTimeoutMs: number;
   /** `ready_check = no`: the backend binds this socket late; readiness does not wait for it. */
   readonly readyCheck: boolean;
+  /** tcp only (off on udp). */
+  readonly proxyProtocol: ProxyProtocol;
+  /** `counts = no`: this socket's traffic is never activity for the idle countdown. */
+  readonly counts: boolean;
   /** `starting_page`: absent = no (tcp only). */
   readonly startingPage?: StartingPageConfig;
   /** 1-based line of the section header, for errors found later (e.g. fd type mismatch). */
@@ -100,6 +108,8 @@ export interface AccessConfig {
   readonly maxConnections: number;
   /** Per client address; undefined = no limit (the default). */
   readonly maxPerSource: number | undefined;
+  /** `data`: a connection demands a stopped backend only once it sent a byte. */
+  readonly wakeOn: WakeOn;
 }
 
 /** One port of `[knock] sequence`: `PORT`, `IPV4:PORT` or `[IPV6]:PORT`, with `/udp` or `/tcp` (default). */

@@ -93,6 +93,8 @@ export interface StatusReport {
     refused: number;
     /** Connections and flows closed to make room at max_connections since mrsocko started. */
     evicted: number;
+    /** `wake_on = data`: connections that closed or timed out without a byte, so never started the backend (absent from older versions). */
+    silent?: number;
   };
   /** Open ones first, then by last activity; clients with nothing open are remembered up to 256. */
   clients: ClientReport[];
@@ -139,7 +141,8 @@ export function renderStatus(report: StatusReport): string {
   const t = r.totals;
   const open = [plural(t.connections, 'connection'), ...(t.flows > 0 ? [plural(t.flows, 'flow')] : []), ...(t.held > 0 ? [`${t.held} held`] : [])];
   lines.push(`clients: ${t.clients} connected (${open.join(', ')}); ${t.refused} refused` +
-    `${t.evicted > 0 ? `, ${t.evicted} closed to make room` : ''} since start`);
+    `${t.evicted > 0 ? `, ${t.evicted} closed to make room` : ''}` +
+    `${(t.silent ?? 0) > 0 ? `, ${t.silent} sent nothing (not woken: wake_on = data)` : ''} since start`);
   if (r.clients.length > 0) {
     const rows = [
       ['ADDRESS', 'CONN', 'FLOWS', 'BYTES IN', 'BYTES OUT', 'LAST ACTIVITY', 'COUNTED'],

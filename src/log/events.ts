@@ -30,6 +30,9 @@ export type LogEvent =
   | { kind: 'client-refused'; socket: string; client: string; traffic: 'connection' | 'datagram'; reason: string; source: string; windowMs: number }
   | { kind: 'refusals-summary'; source: string; connections: number; datagrams: number; reasons: string; windowMs: number }
   | { kind: 'refusals-other'; sources: number; sourcesCapped: boolean; connections: number; datagrams: number; reasons: string; windowMs: number }
+  | { kind: 'client-silent'; socket: string; client: string; end: 'closed' | 'timed-out'; source: string; windowMs: number }
+  | { kind: 'silent-summary'; source: string; connections: number; reasons: string; windowMs: number }
+  | { kind: 'silent-other'; sources: number; sourcesCapped: boolean; connections: number; reasons: string; windowMs: number }
   | { kind: 'knock-opened'; address: string; method: 'sequence' | 'packet'; until: string; from?: string }
   | { kind: 'knock-queued'; hits: number }
   | {
@@ -155,6 +158,24 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         level: 'notice',
         message: `refused ${refusedTraffic(e)} from ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
           `in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}; too many sources to log each)`,
+      };
+    case 'client-silent':
+      return {
+        level: 'info',
+        message: `${e.socket}: ${e.client} ${e.end === 'closed' ? 'closed its connection' : 'was closed after start_timeout'} without sending a byte; ` +
+          `the backend was not started (wake_on = data; further ones from ${e.source} are summed up every ${formatTimespan(e.windowMs)})`,
+      };
+    case 'silent-summary':
+      return {
+        level: 'info',
+        message: `${plural(e.connections, 'more connection')} from ${e.source} sent nothing in the last ` +
+          `${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}); the backend was not started`,
+      };
+    case 'silent-other':
+      return {
+        level: 'info',
+        message: `${plural(e.connections, 'connection')} from ${e.sourcesCapped ? 'more than ' : ''}${plural(e.sources, 'other source')} ` +
+          `sent nothing in the last ${formatTimespan(roundSeconds(e.windowMs))} (${e.reasons}); the backend was not started`,
       };
     case 'knock-opened':
       return {

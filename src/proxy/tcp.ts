@@ -12,15 +12,16 @@
 // ConnectionHooks.moved: the waiting room (../session/waiting-room.ts) keeps its index of
 // held clients from that one place.
 // A held connection may read ahead (readWhileHeld(): the starting page, wake on data): what
-// it read is `preread`, bounded, and goes upstream first, before the pipes start, intact. An
-// upstream preamble (PROXY protocol) is written in connect() before that.
+// it read is `preread`, bounded, and goes upstream first, before the pipes start, intact,
+// right after the PROXY protocol header (../net/proxy-header.ts), in the same write.
 import net from 'node:net';
-import type { BackendAddress } from '../config/types.js';
+import type { BackendAddress, ProxyProtocol } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from './accounting.js';
 import { createPipe } from './splice-pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';
+import { proxyHeader } from '../net/proxy-header.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'answered' | 'closed';
 export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'answer' | 'closed';
@@ -100,6 +101,8 @@ export class TcpConnection {
     readonly accounting: ClientAccounting,
     /** Where the bytes of every connection of this daemon are read into. */
     private readonly buffers: ReadBuffers,
+    /** `proxy_protocol`: the header every upstream connection of this client starts with. */
+    private readonly proxyProtocol: ProxyProtocol = 'off',
   ) {
     this.peer = describePeer(downstream);
     downstream.on('error', (err) => this.fail('downstream', err));
@@ -234,7 +237,10 @@ export class TcpConnection {
       if (!this.move('connected')) return;
       const downstream = this.downstream;
       downstream.setNoDelay(true);
-      this.passPreread(upstream);
+      // Before any client byte, the pipes start only after it. Written once connected (a
+      // connection that fails is held again with its preread intact, and the next one gets
+      // its own header), in one write with what the client sent while held.
+      this.passPreread(upstream, this.proxyProtocol === 'off' ? undefined : this.header(this.proxyProtocol));
       // one that read ahead may have more in Node's buffer: Node's reads deliver that, in order
       const ownBuffers = (!this.readAhead || downstream.readableLength === 0) && canUseOwnBuffers(downstream);
       if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
@@ -266,17 +272,23 @@ export class TcpConnection {
     upstream.once('close', () => this.sideClosed());
   }
 
-  /** The bytes read while held go first, then the client's end if it ended meanwhile. */
-  private passPreread(upstream: net.Socket): void {
+  /** The PROXY header and the bytes read while held go first, then the client's end if it ended meanwhile. */
+  private passPreread(upstream: net.Socket, header: Buffer | undefined): void {
     const bytes = this.prereadBytes;
+    if (bytes === 0 && header !== undefined) upstream.write(header);
     if (bytes > 0) {
-      upstream.write(this.preread);
+      upstream.write(header === undefined ? this.preread : Buffer.concat([header, this.preread]));
       this.prereadChunks.length = 0;
       this.prereadBytes = 0;
       this.bytesUp += bytes;
       this.accounting.addUp(bytes);
     }
     if (this.endedWhileHeld) upstream.end();
+  }
+
+  private header(version: 'v1' | 'v2'): Buffer {
+    const d = this.downstream;
+    return proxyHeader(version, { address: d.remoteAddress, port: d.remotePort }, { address: d.localAddress, port: d.localPort });
   }
 
   /**

@@ -45,6 +45,8 @@ class ClientEntry extends Holder {
   flows = 0;
   bytesUp = 0;
   bytesDown = 0;
+  /** Open connections and flows on `counts = no` sockets (never counted, whatever `keepalive` says). */
+  uncounted = 0;
   lastActivity: number;
   constructor(
     readonly address: ClientAddress,
@@ -71,6 +73,8 @@ export class ClientHandle extends Slot implements ClientAccounting {
     private readonly entry: ClientEntry,
     kind: FlowKind,
     at: number,
+    /** The socket's `counts =`: no, and this one's traffic is never activity. */
+    readonly socketCounts: boolean,
   ) {
     super(entry, kind, at);
   }
@@ -81,7 +85,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
 
   /** Whether this client's traffic counts as activity (re-evaluated on reload). */
   get counted(): boolean {
-    return this.entry.counted;
+    return this.entry.counted && this.socketCounts;
   }
 
   /** `n` bytes from the client to the backend. */
@@ -91,7 +95,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
-    if (e.counted) this.table.activity(at, n);
+    if (e.counted && this.socketCounts) this.table.activity(at, n);
   }
 
   /** `n` bytes from the backend to the client. */
@@ -101,7 +105,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
-    if (e.counted) this.table.activity(at, n);
+    if (e.counted && this.socketCounts) this.table.activity(at, n);
   }
 
   /** The connection or flow ended. Idempotent. */
@@ -133,8 +137,8 @@ export class ClientTable {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** A connection or flow of `address` begins (after admission). */
-  open(address: ClientAddress, kind: FlowKind): ClientHandle {
+  /** A connection or flow of `address` begins (after admission); `socketCounts`: its socket's `counts =`. */
+  open(address: ClientAddress, kind: FlowKind, socketCounts = true): ClientHandle {
     const now = this.now();
     let entry = this.entries.get(address.key);
     if (entry === undefined) {
@@ -147,8 +151,9 @@ export class ClientTable {
     if (kind === 'connection') entry.connections += 1;
     else entry.flows += 1;
     this.openTotal += 1;
-    if (entry.counted) this.countedOpenTotal += 1;
-    const handle = new ClientHandle(this, entry, kind, now);
+    if (!socketCounts) entry.uncounted += 1;
+    else if (entry.counted) this.countedOpenTotal += 1;
+    const handle = new ClientHandle(this, entry, kind, now, socketCounts);
     this.eviction.add(handle);
     return handle;
   }
@@ -196,7 +201,7 @@ export class ClientTable {
     this.countedOpenTotal = 0;
     for (const entry of this.entries.values()) {
       entry.counted = counts(entry.address);
-      if (entry.counted) this.countedOpenTotal += entry.open;
+      if (entry.counted) this.countedOpenTotal += entry.open - entry.uncounted;
     }
   }
 
@@ -225,7 +230,8 @@ export class ClientTable {
     if (handle.kind === 'connection') entry.connections -= 1;
     else entry.flows -= 1;
     this.openTotal -= 1;
-    if (entry.counted) this.countedOpenTotal -= 1;
+    if (!handle.socketCounts) entry.uncounted -= 1;
+    else if (entry.counted) this.countedOpenTotal -= 1;
     if (entry.open > 0) return;
     this.idle.set(entry.address.key, entry);
     while (this.idle.size > this.maxIdleClients) {

@@ -12,7 +12,7 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig, StartingPageConfig } from '../config/types.js';
+import type { BackendAddress, SocketConfig, StartingPageConfig, WakeOn } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
@@ -34,6 +34,15 @@ const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
  * browser's request head (cookies included); beyond it the client waits in the kernel.
  */
 const PREREAD_BYTES = 16 * 1024;
+
+/**
+ * What a held connection reads ahead under `wake_on = data` before the backend runs: one
+ * byte is enough to wake it; beyond this the client waits in the kernel's window.
+ */
+const WAKE_PREREAD_BYTES = 16 * 1024;
+
+/** How a connection that never sent a byte under `wake_on = data` ended: it closed, or start_timeout ran out. */
+export type SilentEnd = 'closed' | 'timed-out';
 
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
@@ -61,6 +70,12 @@ export interface SessionOptions {
   admitFlow(proxy: UdpProxy, address: string, port: number): boolean;
   /** A new flow was admitted: its accounting, opened at once (the same turn as admitFlow). */
   flowOpened(flow: UdpFlow): ClientHandle;
+  /** `[access] wake_on` as it is now (reload changes it). */
+  wakeOn(): WakeOn;
+  /** `[service] start_timeout`: how long a connection that sends nothing is held under `wake_on = data`. */
+  startTimeoutMs: number;
+  /** A connection from `source` sent nothing under `wake_on = data` and is closed: it never woke the backend. */
+  silent(source: string, socket: string, client: string, end: SilentEnd): void;
 }
 
 export class Session implements LifecycleClients {
@@ -73,6 +88,11 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
+  /**
+   * Held connections under `wake_on = data` that sent nothing yet, with the timer that
+   * closes them at start_timeout; one that ends while here (FIN or RST) is counted as silent.
+   */
+  private readonly silentTimers = new Map<TcpConnection, { timer: NodeJS.Timeout; source: string }>();
   /** Held connections whose starting_page_after has not come yet: the timer that brings it. */
   private readonly pageTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
@@ -80,13 +100,51 @@ export class Session implements LifecycleClients {
 
   /** An admitted TCP client (its accounting opened already). */
   addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
-    const c = new TcpConnection(listener.config.name, socket, listener.config.backend, this.connectionHooks, accounting, this.readBuffers);
+    const { name, backend, proxyProtocol } = listener.config;
+    const c = new TcpConnection(name, socket, backend, this.connectionHooks, accounting, this.readBuffers, proxyProtocol);
     // how to close it to make room at max_connections (./eviction.ts)
     accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);
-    this.arrived(c);
+    if (this.o.wakeOn() === 'data' && this.o.backend.phase !== 'running') this.heldUntilData(c, accounting.address.key);
+    else this.arrived(c);
     const page = listener.config.startingPage;
     if (page !== undefined && c.phase === 'held') this.watchForBrowser(c, page);
+  }
+
+  /**
+   * `wake_on = data`: the connection waits (released with the others if the backend starts
+   * for someone else) but demands the backend only once it has sent a byte. One that
+   * closes first, or sends nothing for start_timeout, is closed and counted: it never woke it.
+   */
+  private heldUntilData(c: TcpConnection, source: string): void {
+    this.waiting.moved(c);
+    this.o.changed();
+    const timer = setTimeout(() => {
+      if (!this.stopSilentTimer(c)) return;
+      this.o.silent(source, c.socketName, c.peer, 'timed-out');
+      c.close();
+    }, timerDelay(this.o.startTimeoutMs));
+    this.silentTimers.set(c, { timer, source });
+    c.readWhileHeld(WAKE_PREREAD_BYTES, () => {
+      if (!this.silentTimers.has(c) || c.phase !== 'held') return;
+      if (c.prereadBytes > 0) {
+        this.stopSilentTimer(c);
+        this.o.log.event({ kind: 'client-held', socket: c.socketName, client: c.peer, held: this.waiting.size });
+        this.o.backend.demand(c.peer);
+        this.o.changed();
+      } else if (c.clientEnded) {
+        c.close(); // counted as silent when released
+      }
+    });
+  }
+
+  /** The connection is no longer a silent one waiting for its first byte; false when it was not. */
+  private stopSilentTimer(c: TcpConnection): boolean {
+    const silent = this.silentTimers.get(c);
+    if (silent === undefined) return false;
+    clearTimeout(silent.timer);
+    this.silentTimers.delete(c);
+    return true;
   }
 
   /**
@@ -216,6 +274,8 @@ export class Session implements LifecycleClients {
   /** Shutdown: every client closed, nothing new taken. */
   close(): void {
     this.closing = true;
+    for (const { timer } of this.silentTimers.values()) clearTimeout(timer);
+    this.silentTimers.clear();
     for (const u of this.udp) u.close();
     for (const c of [...this.connections]) c.close();
   }
@@ -264,6 +324,8 @@ export class Session implements LifecycleClients {
   private readonly connectionHooks: ConnectionHooks = {
     moved: (c) => {
       this.waiting.moved(c);
+      // released towards the backend: no longer silent (a close is counted in `released`)
+      if (c.phase === 'connecting') this.stopSilentTimer(c);
       const timer = c.phase !== 'held' ? this.pageTimers.get(c) : undefined;
       if (timer !== undefined) {
         clearTimeout(timer);
@@ -272,10 +334,14 @@ export class Session implements LifecycleClients {
     },
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
+      // a scanner's reset before its first byte is counted as silent, not logged on its own
+      if (this.silentTimers.has(c)) return;
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
     },
     released: (c) => {
       this.connections.delete(c);
+      const silent = this.silentTimers.get(c);
+      if (this.stopSilentTimer(c) && silent !== undefined && !this.closing) this.o.silent(silent.source, c.socketName, c.peer, 'closed');
       if (this.o.log.isEnabled('debug')) {
         this.o.log.event({
           kind: 'client-closed',

@@ -29,6 +29,8 @@ export interface StatusParts {
   /** Refusals since start, and connections and flows closed to make room at max_connections. */
   refused: number;
   evicted: number;
+  /** Connections that sent nothing under `wake_on = data` and so never started the backend. */
+  silent: number;
   /** Addresses that knocked, and until when ([knock]). */
   knocked: StatusReport['knocked'];
 }
@@ -69,7 +71,7 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       bytesTowardRestart: p.idle.bytesTowardRestart,
       freezeMs: Number.isFinite(idle.freezeMs) ? idle.freezeMs : null,
     },
-    totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused, evicted: p.evicted },
+    totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused, evicted: p.evicted, silent: p.silent },
     clients: clients.map((c) => ({
       address: c.address,
       connections: c.connections,

@@ -89,7 +89,7 @@ test('the knocked rule asks its predicate; without one nobody is knocked', () =>
   assert.equal(rules.firstMatch(a('10.9.9.9')), 'knocked');
   assert.ok(!AddressRules.parse(['knocked']).matches(a('10.9.9.9')), 'no predicate: nobody knocked');
   assert.ok(!AddressRules.parse(['192.168.0.0/16'], isKnocked).matches(a('10.9.9.9')), 'only the keyword asks');
-  const policy = new AccessPolicy({ allow: [], deny: [], wake: ['knocked'], maxConnections: 10, maxPerSource: 10 }, { keepalive: ['knocked'] }, isKnocked);
+  const policy = new AccessPolicy({ allow: [], deny: [], wake: ['knocked'], maxConnections: 10, maxPerSource: 10, wakeOn: 'connect' }, { keepalive: ['knocked'] }, isKnocked);
   assert.ok(policy.wake.matches(a('10.9.9.9')));
   assert.ok(policy.keepsAlive(a('10.9.9.9')));
   assert.ok(!policy.keepsAlive(a('10.1.1.1')));

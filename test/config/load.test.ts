@@ -74,12 +74,12 @@ test('the SPEC example loads, with defaults filled in', () => {
   });
   assert.deepEqual(c.sockets, [
     {
-      name: 'web', protocol: 'tcp', flowTimeoutMs: 60_000, readyCheck: true, line: 8,
+      name: 'web', protocol: 'tcp', flowTimeoutMs: 60_000, readyCheck: true, proxyProtocol: 'off', counts: true, line: 8,
       listen: { kind: 'inet', host: '::', port: 8096, family: 6, text: '8096' },
       backend: { kind: 'inet', host: '127.0.0.1', port: 18096, text: '127.0.0.1:18096' },
     },
     {
-      name: 'discovery', protocol: 'udp', flowTimeoutMs: 60_000, readyCheck: true, line: 14,
+      name: 'discovery', protocol: 'udp', flowTimeoutMs: 60_000, readyCheck: true, proxyProtocol: 'off', counts: true, line: 14,
       listen: { kind: 'inet', host: '::', port: 7359, family: 6, text: '7359' },
       backend: { kind: 'inet', host: '127.0.0.1', port: 17359, text: '127.0.0.1:17359' },
     },
@@ -87,7 +87,7 @@ test('the SPEC example loads, with defaults filled in', () => {
   assert.deepEqual(c.idle, {
     timeoutMs: 900_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false, minBytes: 0, freezeMs: Infinity,
   });
-  assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024 });
+  assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024, wakeOn: 'connect' });
   assert.equal(c.access.maxPerSource, undefined, 'no per-source limit by default');
   assert.deepEqual(c.log, { level: 'info' });
 });
@@ -158,7 +158,7 @@ max_files = 14d
   });
   assert.deepEqual(c.access, {
     allow: ['192.168.1.0/24', '::1', '127.0.0.1'], deny: ['192.168.1.66'], wake: ['192.168.1.0/24'],
-    maxConnections: 100, maxPerSource: 10,
+    maxConnections: 100, maxPerSource: 10, wakeOn: 'connect',
   });
   assert.deepEqual(c.log, { level: 'debug', file: '/var/log/mrsocko/app.log', maxSize: '20m', maxFiles: '14d' });
 });
@@ -332,4 +332,31 @@ test('resolveConfigPath: --config wins, --instance uses MRSOCKO_CONFIG_DIR or /e
   for (const opts of [{}, { instance: '' }, { instance: '../etc/passwd' }, { instance: '..' }, { config: '' }]) {
     assert.throws(() => resolveConfigPath(opts, {}), UsageError, JSON.stringify(opts));
   }
+});
+
+test('the front door keys: proxy_protocol and counts per socket, wake_on in [access]; check prints them', () => {
+  const text = `[service]\nunit = app\n[socket.web]\nlisten = 8080\nbackend = 127.0.0.1:18080\nproxy_protocol = v2\n` +
+    `[socket.health]\nlisten = 8081\nbackend = 127.0.0.1:18081\ncounts = no\nproxy_protocol = v1\n[access]\nwake_on = data\n`;
+  const c = parse(text);
+  assert.deepEqual(c.sockets.map((s) => [s.name, s.proxyProtocol, s.counts]), [['web', 'v2', true], ['health', 'v1', false]]);
+  assert.equal(c.access.wakeOn, 'data');
+  const described = describeConfig(c);
+  assert.match(described, /^proxy_protocol = v2 +; a PROXY header/m);
+  assert.match(described, /^counts = no +; never activity, never starts the backend$/m);
+  assert.match(described, /^wake_on = data +; a connection starts the backend once it has sent a byte$/m);
+  const minimal = describeConfig(parse(MINIMAL)).split('\n');
+  for (const line of ['proxy_protocol = off', 'counts = yes', 'wake_on = connect']) assert.ok(minimal.includes(line), line);
+  const withoutLines = (x: Config): unknown => ({ ...x, sockets: x.sockets.map((s) => ({ ...s, line: 0 })) });
+  assert.deepEqual(withoutLines(parseConfig(described, FILE)), withoutLines(c));
+});
+
+test('front door key errors name file:line:key', () => {
+  const s = (body: string): string => `[service]\nunit = a\n[socket.web]\n${body}`;
+  fails(s('listen = 80\nbackend = 127.0.0.1:1\nproxy_protocol = v3\n'), { line: 6, section: 'socket.web', key: 'proxy_protocol' }, /not one of: off, v1, v2/);
+  fails(s('listen = 53\nprotocol = udp\nbackend = 127.0.0.1:1\nproxy_protocol = v2\n'),
+    { line: 7, section: 'socket.web', key: 'proxy_protocol' }, /only applies to protocol = tcp/);
+  fails(s('listen = 80\nbackend = 127.0.0.1:1\ncounts = maybe\n'), { line: 6, section: 'socket.web', key: 'counts' }, /maybe/);
+  fails(`${s('listen = 80\nbackend = 127.0.0.1:1\nproxy_protocol = v2\n')}[socket.b]\nlisten = 81\nbackend = 127.0.0.1:1\n`,
+    { line: 7, section: 'socket.b', key: 'proxy_protocol' }, /is off but \[socket.web\] proxy_protocol = v2 for the same backend/);
+  fails(s('listen = 80\nbackend = 127.0.0.1:1\n[access]\nwake_on = byte\n'), { line: 7, section: 'access', key: 'wake_on' }, /not one of: connect, data/);
 });

@@ -67,6 +67,8 @@ async function startProxy(
     backend: parseBackend(`127.0.0.1:${backendPort}`),
     flowTimeoutMs: opts.flowTimeoutMs ?? 60_000,
     readyCheck: true,
+    proxyProtocol: 'off',
+    counts: true,
     line: 1,
   };
   const listener: DatagramListener = { config, socket, address: '', adopted: false, family: 'inet' };

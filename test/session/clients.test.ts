@@ -58,3 +58,28 @@ test('clients with nothing open are remembered up to a bound, the oldest forgott
   assert.deepEqual(list.slice(1).sort(), ['10.0.0.10', '10.0.0.8', '10.0.0.9']);
   live.close();
 });
+
+test('counts = no: a connection on such a socket never touches the idle timer nor counts as open, through a recount too', () => {
+  let touches = 0;
+  const table = new ClientTable({ counts: () => true, activity: () => touches++ });
+  const counted = table.open(addr('10.0.0.1'), 'connection');
+  const health = table.open(addr('10.0.0.1'), 'connection', false);
+  const discovery = table.open(addr('10.0.0.2'), 'flow', false);
+  assert.equal(table.openCount, 3);
+  assert.equal(table.countedOpen, 1);
+  assert.equal(health.counted, false);
+  assert.equal(counted.counted, true);
+  health.addUp(10);
+  discovery.addDown(10);
+  assert.equal(touches, 0, 'counts = no traffic touched the idle timer');
+  counted.addUp(1);
+  assert.equal(touches, 1);
+  table.recount(() => true);
+  assert.equal(table.countedOpen, 1, 'recount counted a counts = no connection');
+  health.close();
+  discovery.close();
+  assert.equal(table.countedOpen, 1);
+  counted.close();
+  assert.equal(table.countedOpen, 0);
+  assert.equal(table.snapshot().find((s) => s.address === '10.0.0.1')?.bytesUp, 11, 'its bytes are still accounted');
+});
