@@ -1,11 +1,11 @@
 // `mrsocko status NAME [--json]`: ask a running instance over its control socket
 // (../control/paths.ts says where) and print what it says.
-import net from 'node:net';
 import type { Command } from './command.js';
 import { parseCommandArgs } from './args.js';
 import { MrsockoError, UsageError } from '../errors.js';
 import { checkInstanceName } from '../config/paths.js';
 import { controlSocketPath } from '../control/paths.js';
+import { askControl } from '../control/client.js';
 import { renderStatus, statusJson, type StatusReport } from '../control/report.js';
 
 const HELP = `Usage: mrsocko status NAME [--json]
@@ -31,9 +31,6 @@ Options:
 Exit status: 0 ok, 1 the instance is not running or did not answer, 2 usage error.
 `;
 
-const TIMEOUT_MS = 5_000;
-const MAX_ANSWER = 64 * 1024 * 1024;
-
 export const statusCommand: Command = {
   name: 'status',
   help: HELP,
@@ -45,7 +42,7 @@ export const statusCommand: Command = {
     if (name !== undefined) checkInstanceName(name);
     const file = values.socket ?? controlSocketPath(name as string, { env: io.env, uid: process.getuid?.() ?? 0 });
     const label = name !== undefined ? `mrsocko@${name}` : 'mrsocko';
-    const text = await ask(file, label);
+    const text = await askControl(file, label, { command: 'status' });
     let report: StatusReport;
     try {
       report = JSON.parse(text) as StatusReport;
@@ -57,31 +54,3 @@ export const statusCommand: Command = {
   },
 };
 
-function ask(file: string, label: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const socket = net.connect({ path: file });
-    const fail = (message: string): void => {
-      socket.destroy();
-      reject(new MrsockoError('MRSOCKO_RUNTIME', message));
-    };
-    socket.setTimeout(TIMEOUT_MS, () => fail(`${file}: no answer within ${TIMEOUT_MS / 1000} s; is ${label} stuck?`));
-    socket.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_ANSWER) fail(`${file}: the answer is too long`);
-      else chunks.push(c);
-    });
-    socket.once('end', () => {
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTDIR') {
-        fail(`no control socket at ${file}; is ${label} running?`);
-      } else if (err.code === 'EACCES' || err.code === 'EPERM') {
-        fail(`${file}: permission denied; the control socket is owner-only: run this as the user ${label} runs as (root for a systemd instance)`);
-      } else fail(`${file}: ${err.message}`);
-    });
-  });
-}

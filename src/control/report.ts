@@ -92,6 +92,16 @@ export interface StatusReport {
   clients: ClientReport[];
   /** `[knock]`: addresses that count as `knocked` now, soonest expiry first (absent from older versions). */
   knocked?: KnockedReport[];
+  /** `mrsocko hold` and `mrsocko stop --for` in force, or null (absent from older versions). */
+  control?: { hold: ManualReport | null; block: ManualReport | null };
+}
+
+export interface ManualReport {
+  /** When it ends; null: at `mrsocko release`. */
+  until: string | null;
+  remainingMs: number | null;
+  /** Who asked: "mrsocko hold (pid 812, uid 0 (alice))", as the client said. */
+  by: string;
 }
 
 export interface KnockedReport {
@@ -126,6 +136,11 @@ export function renderStatus(report: StatusReport): string {
   // older instances do not send it
   if (b.waitingFor !== undefined && b.waitingFor !== null) lines.push(`         waiting for ${b.waitingFor}`);
   lines.push(`idle:    ${r.idle.reason}`);
+  for (const [what, m] of [['hold', r.control?.hold], ['block', r.control?.block]] as const) {
+    if (m === undefined || m === null) continue;
+    const until = m.until === null ? 'until mrsocko release' : `until ${m.until} (${span(m.remainingMs ?? 0)} left)`;
+    lines.push(`${`${what}:`.padEnd(8)} ${until}, by ${m.by}${what === 'block' ? '; clients are refused' : ''}`);
+  }
   const t = r.totals;
   const open = [plural(t.connections, 'connection'), ...(t.flows > 0 ? [plural(t.flows, 'flow')] : []), ...(t.held > 0 ? [`${t.held} held`] : [])];
   lines.push(`clients: ${t.clients} connected (${open.join(', ')}); ${t.refused} refused` +

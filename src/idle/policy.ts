@@ -25,6 +25,8 @@ export interface IdlePolicyOptions {
     readonly phase: BackendPhase;
     readonly phaseAgeMs: number;
     readonly launchCount: number;
+    /** `mrsocko hold` in force: until when (this clock; Infinity: until release). */
+    readonly hold?: { readonly until: number } | undefined;
     idle(reason: string): void;
   };
   /** Open connections and flows of clients whose traffic counts ([idle] keepalive). */
@@ -99,6 +101,12 @@ export class IdlePolicy {
   /** The countdown ran out. */
   private check(): void {
     const idle = this.o.config();
+    const hold = this.o.lifecycle.hold;
+    if (hold !== undefined) {
+      // the lifecycle ignores idle while held: look again when the hold ends (or a timeout on)
+      this.timer.recheckIn(Math.min(hold.until - this.clock.now(), idle.timeoutMs));
+      return;
+    }
     if (idle.connectionsCount && this.o.countedOpen() > 0) {
       // open connections count as activity: check again a full timeout from now
       this.timer.touch();
