@@ -6,9 +6,20 @@ import { MrsockoError, UsageError } from '../errors.js';
 import { checkInstanceName } from '../config/paths.js';
 import { controlSocketPath } from '../control/paths.js';
 import { askControl } from '../control/client.js';
-import { renderStatus, statusJson, type StatusReport } from '../control/report.js';
+import { listInstances } from '../control/instances.js';
+import { renderInstances } from '../control/instances-report.js';
+import { jsonText, renderStatus, statusJson, type StatusReport } from '../control/report.js';
 
-const HELP = `Usage: mrsocko status NAME [--json]
+const HELP = `Usage: mrsocko status [NAME] [--json]
+
+Without NAME: one line per instance on this machine, from the runtime directory
+below and, when systemd runs, the mrsocko@*.socket units:
+  running        mrsocko answers: the backend's state, clients, the idle countdown
+  dormant        the socket unit listens, mrsocko exited ([idle] exit = yes); the
+                 next client starts it
+  failed         the socket or service unit failed (systemctl status mrsocko@NAME)
+  not-answering  a control socket nobody answers on (a crashed standalone run)
+  inactive       units loaded, but not listening
 
 Show what a running instance is doing: the backend's state and uptime, the idle
 countdown (or what holds it up), and each client with its address, open
@@ -38,7 +49,11 @@ export const statusCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, socket: { type: 'string' } }, true);
     if (positionals.length > 1) throw new UsageError(`one instance at a time (got ${positionals.join(', ')})`);
     const name = positionals[0];
-    if (name === undefined && values.socket === undefined) throw new UsageError('which instance? mrsocko status NAME');
+    if (name === undefined && values.socket === undefined) {
+      const list = await listInstances({ env: io.env, uid: process.getuid?.() ?? 0 });
+      io.out(values.json ? jsonText(list) + '\n' : renderInstances(list));
+      return 0;
+    }
     if (name !== undefined) checkInstanceName(name);
     const file = values.socket ?? controlSocketPath(name as string, { env: io.env, uid: process.getuid?.() ?? 0 });
     const label = name !== undefined ? `mrsocko@${name}` : 'mrsocko';

@@ -119,6 +119,11 @@ const span = formatSpan;
 /** The report as JSON for a terminal: JSON.stringify escapes C0 controls but leaves DEL
  *  and C1 raw, so those become \u escapes too (the same JSON once parsed). */
 export function statusJson(r: StatusReport): string {
+  return jsonText(r);
+}
+
+/** Any value as JSON for a terminal (see statusJson). */
+export function jsonText(r: unknown): string {
   return JSON.stringify(r, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -175,7 +180,7 @@ export function renderStatus(report: StatusReport): string {
   return lines.join('\n') + '\n';
 }
 
-function escapeStrings<T>(value: T): T {
+export function escapeStrings<T>(value: T): T {
   if (typeof value === 'string') return escapeControlCharacters(value) as T;
   if (Array.isArray(value)) return value.map(escapeStrings) as T;
   if (typeof value === 'object' && value !== null) {

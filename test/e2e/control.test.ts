@@ -35,7 +35,7 @@ interface Setup {
   status(): Promise<StatusReport>;
 }
 
-async function setup(name: string, o: { idle?: string; exec?: string } = {}): Promise<Setup> {
+async function setup(name: string, o: { idle?: string; exec?: string; runtime?: string } = {}): Promise<Setup> {
   const dir = tempDir();
   const [port, backendPort] = [await freePort(), await freePort()];
   const starts = path.join(dir, 'starts');
@@ -43,7 +43,7 @@ async function setup(name: string, o: { idle?: string; exec?: string } = {}): Pr
   const exec = o.exec ?? `${process.execPath} ${fixture('slow-echo.mjs')} 127.0.0.1:${backendPort} 100 ${starts}`;
   fs.writeFileSync(file, `[service]\nexec = ${exec}\nstart_timeout = 10s\nstop_timeout = 3s\n` +
     `[socket.web]\nlisten = 127.0.0.1:${port}\nbackend = 127.0.0.1:${backendPort}\n[idle]\n${o.idle ?? 'timeout = 1min'}\n`);
-  const env = { MRSOCKO_RUNTIME_DIR: path.join(dir, 'run') };
+  const env = { MRSOCKO_RUNTIME_DIR: o.runtime ?? path.join(dir, 'run') };
   const m = startMrsocko({ configFile: file, env });
   await m.waitForLine(/ready: 1 socket/);
   const cli = (...args: string[]): Promise<{ code: number | null; out: string; err: string }> => new Promise((resolve) => {
@@ -192,4 +192,43 @@ test('the CLI: usage errors exit 2; an instance that is not running exits 1; a c
   } finally {
     assert.equal(await s.m.stop(), 0, s.m.output());
   }
+});
+
+test('status without NAME: one line per instance, running ones with backend, clients and countdown; a dead socket; --json', async () => {
+  const runtime = tempDir();
+  const a = await setup('alpha', { runtime });
+  const b = await setup('beta', { runtime, idle: 'timeout = 5min' });
+  // a standalone run that crashed: its socket file is left, nobody answers
+  const dead = path.join(runtime, 'gone\x1b[31m');
+  fs.mkdirSync(dead);
+  try {
+    // a socket file nobody listens on: bound elsewhere, moved into place, closed (close unlinks only the old name)
+    const stale = net.createServer().listen(path.join(runtime, 'tmp.sock'));
+    await new Promise((r) => stale.once('listening', r));
+    fs.renameSync(path.join(runtime, 'tmp.sock'), path.join(dead, 'control.sock'));
+    await new Promise((r) => stale.close(r));
+    assert.ok(fs.lstatSync(path.join(dead, 'control.sock')).isSocket());
+    assert.equal((await b.cli('start', 'beta')).code, 0);
+    assert.equal((await b.cli('hold', 'beta', '--for', '1h')).code, 0);
+    const text = await a.cli('status');
+    assert.equal(text.code, 0, text.err);
+    const lines = text.out.trimEnd().split('\n');
+    assert.equal(lines.length, 3, text.out);
+    assert.match(lines[0]!, /^alpha +running +backend slow-echo\.mjs stopped for \S+; 0 clients \(0 open\); nothing to count down: the backend is stopped$/);
+    assert.match(lines[1]!, /^beta +running +backend slow-echo\.mjs running for \S+; 0 clients \(0 open\); held up by mrsocko hold .* for \S+ more; then stops in /);
+    assert.match(lines[2]!, /^gone\\x1b\[31m +not-answering +no control socket at /, 'the name is shown escaped');
+    assert.doesNotMatch(text.out, /\x1b/);
+    const json = await a.cli('status', '--json');
+    assert.equal(json.code, 0, json.err);
+    const list = JSON.parse(json.out) as { version: number; instances: { name: string; state: string; report: StatusReport | null }[] };
+    assert.equal(list.version, 1);
+    assert.deepEqual(list.instances.map((i) => [i.name, i.state]), [['alpha', 'running'], ['beta', 'running'], ['gone\x1b[31m', 'not-answering']]);
+    assert.equal(list.instances[1]!.report?.control?.hold?.by.startsWith('mrsocko hold'), true);
+    assert.doesNotMatch(json.out, /\x1b/, 'JSON escapes it too');
+  } finally {
+    assert.equal(await a.m.stop(), 0, a.m.output());
+    assert.equal(await b.m.stop(), 0, b.m.output());
+  }
+  const none = await a.cli('status');
+  assert.deepEqual(none.out.trimEnd().split('\n').map((l) => l.split(/ +/).slice(0, 2).join(' ')), ['gone\\x1b[31m not-answering']);
 });
