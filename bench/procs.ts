@@ -249,6 +249,25 @@ export function cpuTicksWithChildren(pid: number): number {
   return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
 }
 
+/**
+ * CPU ticks of every process in process group `pgid` (as cpuTicksWithChildren: reaped
+ * children included), for a proxy that forks per connection (socat).
+ */
+export function groupCpuTicks(pgid: number): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 /** CPU time of all the process's threads in ns (/proc/PID/task/TID/schedstat, first field). */
 export function cpuNs(pid: number): number {
   let total = 0;

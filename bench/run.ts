@@ -3,12 +3,15 @@
 // written on Node.js). Every proxy runs under systemd-socket-activate (as under a
 // .socket unit) in front of the same backend; runs alternate (direct, proxyd, socat,
 // mrsocko, direct, …) for several rounds and the table shows medians. Prints markdown on
-// stdout (paste it into README.md's "Performance" section), progress on stderr.
+// stdout (paste it into docs/performance.md), progress on stderr.
 //
-// Measures: bulk throughput (iperf3, 1 and 8 streams); small HTTP requests (wrk against
+// Measures: bulk throughput (iperf3, 1 and 8 streams) and the proxy's CPU time per GB moved;
+// UDP throughput (iperf3 -u, as fast as it can send); small HTTP requests (wrk against
 // nginx) over keep-alive connections and with a new connection per request; mrsocko's
 // cold start overhead (connect → first byte with the backend stopped, minus the backend's
 // own start time); its idle footprint (RSS, CPU over 60 s); RSS per idle open connection.
+// mrsocko runs twice side by side: on its native data path (native/, splice()) and with
+// MRSOCKO_DATA_PATH=js (the JavaScript copy loop).
 //
 // Environment (defaults fit a 2-core machine, about 8 minutes in all):
 //   BENCH_ROUNDS=3            rounds of alternating runs per measure
@@ -18,8 +21,9 @@
 //   BENCH_COLD_REPS=12        cold starts per mrsocko
 //   BENCH_IDLE_SECONDS=60     each of the two idle CPU windows (shorter for quick runs)
 //   BENCH_IDLE_CONNECTIONS=5000
-//   BENCH_ONLY=throughput,http,cold,idle,conns   a subset
-//   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko   a subset of the peers (node: bench/node-proxy.ts)
+//   BENCH_ONLY=throughput,udp,http,cold,idle,conns   a subset
+//   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko,mrsocko-js   a subset of the peers (node: bench/node-proxy.ts;
+//                             mrsocko: its native data path when built, mrsocko-js: MRSOCKO_DATA_PATH=js)
 //   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         more node options for every mrsocko
 //                             (after the units' own, NODE_FLAGS of src/systemd/units.ts)
@@ -28,15 +32,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
+import dgram from 'node:dgram';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  clockTicks, cpuNs, cpuTicks, cpuTicksWithChildren, establishedTo, freePorts, installCleanup, rememberGroup, rssBytes, run, sleep, start,
+  clockTicks, cpuNs, cpuTicks, cpuTicksWithChildren, groupCpuTicks, establishedTo, freePorts, installCleanup, rememberGroup, rssBytes, run, sleep, start,
   stopAll, waitForPort, waitListening, type Proc,
 } from './procs.js';
 import { fmt, fmt3, median, parseDurationMs, quantile, ratio } from './stats.js';
 import { NODE_FLAGS } from '../src/systemd/units.js';
+import { DATA_PATH_ENV, chooseDataPath } from '../src/proxy/data-path.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -60,7 +66,7 @@ const S = {
   idleSeconds: num('BENCH_IDLE_SECONDS', 60),
   idleConnections: num('BENCH_IDLE_CONNECTIONS', 5000),
 };
-const ALL_PHASES = ['throughput', 'http', 'cold', 'idle', 'conns'] as const;
+const ALL_PHASES = ['throughput', 'udp', 'http', 'cold', 'idle', 'conns'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const only = new Set((process.env.BENCH_ONLY ?? ALL_PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 for (const p of only) if (!(ALL_PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase ${p}`);
@@ -85,6 +91,8 @@ interface Target {
   kind: Kind;
   /** mrsocko builds: the CLI entry point. */
   cli?: string;
+  /** mrsocko: more environment (the data path). */
+  env?: Record<string, string>;
 }
 
 function targets(): Target[] {
@@ -93,7 +101,8 @@ function targets(): Target[] {
     { id: 'proxyd', label: 'systemd-socket-proxyd', kind: 'proxyd' },
     { id: 'socat', label: 'socat', kind: 'socat' },
     { id: 'node', label: 'plain Node.js proxy', kind: 'node' },
-    { id: 'mrsocko', label: 'mrsocko', kind: 'mrsocko', cli: mainCli },
+    { id: 'mrsocko', label: nativeLabel(), kind: 'mrsocko', cli: mainCli },
+    { id: 'mrsocko-js', label: 'mrsocko (JS path)', kind: 'mrsocko', cli: mainCli, env: { [DATA_PATH_ENV]: 'js' } },
   ];
   const pick = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
   const list = pick ? base.filter((t) => pick.includes(t.id)) : base;
@@ -105,6 +114,14 @@ function targets(): Target[] {
     list.push({ id: spec.slice(0, eq), label: spec.slice(0, eq), kind: 'mrsocko', cli });
   }
   return list;
+}
+
+/** The default mrsocko's label: its native data path, unless the addon is not built here. */
+function nativeLabel(): string {
+  const path = chooseDataPath({});
+  if (path.name === 'native') return 'mrsocko (native)';
+  log(`warning: ${path.why}: the default mrsocko runs the JavaScript path too`);
+  return 'mrsocko (JS path: addon not built)';
 }
 
 // ---- shared setup ----
@@ -137,9 +154,19 @@ function startMrsocko(t: Target, name: string, port: number, config: string): Pr
     'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--',
     'systemd-socket-activate', '-l', `127.0.0.1:${port}`, '--fdname=web',
     '-E', `NOTIFY_SOCKET=${notifySocket}`, '-E', `MRSOCKO_RUNTIME_DIR=${work}/run-${name}`, '-E', `PATH=${process.env.PATH ?? ''}`,
+    ...Object.entries(t.env ?? {}).flatMap(([k, v]) => ['-E', `${k}=${v}`]),
     process.execPath, ...NODE_ARGS, t.cli as string, 'run', '--config', config,
   ];
   return start(`${t.label} (${name})`, asService(argv));
+}
+
+/** A mrsocko binding its own sockets (standalone: systemd-socket-activate cannot pass TCP and UDP together). */
+function startMrsockoStandalone(t: Target, name: string, config: string): Proc {
+  const argv = [
+    'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--', process.execPath, ...NODE_ARGS, t.cli as string, 'run', '--config', config,
+  ];
+  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notifySocket, MRSOCKO_RUNTIME_DIR: `${work}/run-${name}`, ...t.env };
+  return start(`${t.label} (${name})`, asService(argv), { env });
 }
 
 /** The backend of the bulk and HTTP measures is already running: mrsocko's `exec` is a placeholder that lives as long as mrsocko. */
@@ -167,6 +194,8 @@ interface Instance {
   target: Target;
   port: number;
   proc?: Proc;
+  /** Further processes of this proxy (socat's UDP relay). */
+  more?: Proc[];
 }
 
 /** One proxy of `t` in front of 127.0.0.1:backendPort; `direct` is the backend itself. */
@@ -251,8 +280,12 @@ async function wrk(port: number, seconds: number, close: boolean): Promise<WrkRe
   return { rps, requests, p50: pct('50'), p99: pct('99'), errors, non2xx };
 }
 
-async function iperf(port: number, streams: number, seconds: number, reverse = false): Promise<number> {
-  const argv = ['iperf3', '-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-O', '1', '-P', String(streams), '-J', ...(reverse ? ['-R'] : [])];
+async function iperf(port: number, streams: number, seconds: number, reverse = false, udp = false): Promise<number> {
+  const argv = [
+    'iperf3', '-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-O', '1', '-P', String(streams), '-J', ...(reverse ? ['-R'] : []),
+    // UDP: as fast as the sender can, in datagrams that fit a 1500-byte MTU; the rate is what arrived
+    ...(udp ? ['-u', '-b', '0', '-l', '1400'] : []),
+  ];
   for (let attempt = 0; ; attempt++) {
     const { code, output } = await run('iperf3', argv, { timeoutMs: (seconds + 30) * 1000, allowFailure: true });
     let json: { error?: string; end?: { sum_received?: { bits_per_second?: number } } } = {};
@@ -298,6 +331,16 @@ interface Results {
   /** the proxy's CPU during the 8-stream runs, % of one core */
   cpu8: Series;
   cpu8R: Series;
+  /** the proxy's CPU time per GB moved, ms */
+  gb1: Series;
+  gb8: Series;
+  gb1R: Series;
+  gb8R: Series;
+  /** UDP, iperf3 -u as fast as it sends: received Gbit/s, and CPU ms per GB received */
+  udp: Series;
+  udpR: Series;
+  udpGb: Series;
+  udpGbR: Series;
   /** the proxy's CPU per request, µs */
   kaCpu: Series;
   ncCpu: Series;
@@ -320,16 +363,27 @@ const push = (s: Series, id: string, v: number): void => {
 };
 
 /**
- * The proxy's CPU time (ms) used from now until the returned function is called; NaN for
- * `direct`, and for socat, whose per-connection processes count only once reaped.
+ * The proxy's CPU time (ms) used from now until the returned function is called (NaN for
+ * `direct`). socat's per-connection processes count once reaped: call `settle` first.
  */
 function cpuMeter(inst: Instance): () => number {
-  const pid = inst.proc?.pid;
-  if (pid === undefined || inst.target.kind === 'socat') return () => NaN;
+  const pids = [inst.proc?.pid, ...(inst.more ?? []).map((p) => p.pid)].filter((p): p is number => p !== undefined);
+  if (pids.length === 0) return () => NaN;
   const hz = clockTicks();
-  const before = cpuTicksWithChildren(pid);
-  return () => ((cpuTicksWithChildren(pid) - before) * 1000) / hz;
+  // socat forks a process per connection (TCP) or per client (UDP): count its whole process group
+  const one = inst.target.kind === 'socat' ? groupCpuTicks : cpuTicksWithChildren;
+  const ticks = (): number => pids.reduce((sum, pid) => sum + one(pid), 0);
+  const before = ticks();
+  return () => ((ticks() - before) * 1000) / hz;
 }
+
+/** After a run: socat's per-connection processes exit and are reaped, so that no CPU time is lost between them. */
+async function settle(inst: Instance): Promise<void> {
+  if (inst.target.kind === 'socat') await sleep(300);
+}
+
+/** CPU ms per GB (10⁹ bytes) moved at `gbps` for `ms`. */
+const perGB = (cpuMs: number, gbps: number, ms: number): number => cpuMs / ((gbps * ms) / 8e3);
 
 async function throughputPhase(ts: Target[], r: Results): Promise<void> {
   const [iperfPort, ...ports] = await freePorts(ts.length + 1);
@@ -349,8 +403,13 @@ async function throughputPhase(ts: Target[], r: Results): Promise<void> {
           const cpu = cpuMeter(inst);
           const t0 = performance.now();
           const gbps = await iperf(inst.port, streams, S.iperfSeconds, reverse);
+          const ms = performance.now() - t0;
+          await settle(inst);
+          const cpuMs = cpu();
           push(series, inst.target.id, gbps);
-          if (streams === 8) push(reverse ? r.cpu8R : r.cpu8, inst.target.id, (cpu() / (performance.now() - t0)) * 100);
+          if (streams === 8) push(reverse ? r.cpu8R : r.cpu8, inst.target.id, (cpuMs / ms) * 100);
+          // the bytes of the whole run: iperf3's rate (after the omitted second) over all of it
+          push(reverse ? (streams === 1 ? r.gb1R : r.gb8R) : streams === 1 ? r.gb1 : r.gb8, inst.target.id, perGB(cpuMs, gbps, ms));
           log(`throughput ${reverse ? 'backend → client' : 'client → backend'}, ${streams} stream${streams > 1 ? 's' : ''}, ` +
             `round ${round}: ${inst.target.label} ${gbps.toFixed(2)} Gbit/s`);
         }
@@ -358,6 +417,78 @@ async function throughputPhase(ts: Target[], r: Results): Promise<void> {
     }
   }
   await Promise.all(insts.map((i) => i.proc?.stop()));
+  await server.stop();
+}
+
+/** A proxy of `t` for both TCP (iperf3's control connection) and UDP on `port`; undefined for peers without UDP. */
+async function startUdpProxy(t: Target, backendPort: number, port: number): Promise<Instance | undefined> {
+  const backend = `127.0.0.1:${backendPort}`;
+  switch (t.kind) {
+    case 'direct':
+      return { target: t, port: backendPort };
+    case 'proxyd':
+    case 'node':
+      return undefined; // TCP only
+    case 'socat': {
+      // one relay per protocol; UDP4-LISTEN with fork: a child per client address, as for TCP
+      const tcp = start('socat tcp (udp)', asService(['socat', `TCP4-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `TCP4:${backend}`]));
+      const udp = start('socat udp', asService(['socat', '-T', '30', `UDP4-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `UDP4:${backend}`]));
+      await waitListening(port);
+      return { target: t, port, proc: tcp, more: [udp] };
+    }
+    case 'mrsocko': {
+      const config = writeMrsockoConfig(`udp-${t.id}`, [
+        '[service]', `exec = ${PLACEHOLDER_EXEC}`, 'start_timeout = 20s', 'stop_timeout = 5s',
+        '[socket.control]', `listen = 127.0.0.1:${port}`, `backend = ${backend}`,
+        '[socket.data]', `listen = 127.0.0.1:${port}`, 'protocol = udp', `backend = ${backend}`,
+        '[idle]', 'timeout = infinity', '',
+      ].join('\n'));
+      const proc = startMrsockoStandalone(t, `udp-${t.id}`, config);
+      await waitListening(port);
+      return { target: t, port, proc };
+    }
+  }
+}
+
+async function udpPhase(ts: Target[], r: Results): Promise<void> {
+  const [iperfPort, ...ports] = await freePorts(ts.length + 1);
+  const server = start('iperf3 -s (udp)', ['iperf3', '-s', '-p', String(iperfPort), '-B', '127.0.0.1']);
+  await waitForPort(iperfPort as number);
+  // iperf3's server opens its UDP port only during a test. A UDP backend that refuses
+  // datagrams is one that has gone, for mrsocko (its readiness waits for it, a refused flow
+  // restarts it): a stand-in keeps the port bound for the whole phase (SO_REUSEADDR, as
+  // iperf3 binds it; iperf3's socket, connected to its client, gets that client's datagrams).
+  const standIn = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((resolve, reject) => {
+    standIn.once('error', reject);
+    standIn.bind(iperfPort as number, '127.0.0.1', () => resolve());
+  });
+  standIn.on('message', () => undefined);
+  await sleep(300);
+  const insts: Instance[] = [];
+  for (const [i, t] of ts.entries()) {
+    const inst = await startUdpProxy(t, iperfPort as number, ports[i] as number);
+    if (inst === undefined) continue;
+    insts.push(inst);
+    // the first test's control connection starts mrsocko's backend
+    await activate(inst, async () => void (await iperf(inst.port, 1, 1, false, true)));
+  }
+  for (const reverse of [false, true]) {
+    for (let round = 1; round <= S.rounds; round++) {
+      for (const inst of insts) {
+        const cpu = cpuMeter(inst);
+        const t0 = performance.now();
+        const gbps = await iperf(inst.port, 1, S.iperfSeconds, reverse, true);
+        const ms = performance.now() - t0;
+        await settle(inst);
+        push(reverse ? r.udpR : r.udp, inst.target.id, gbps);
+        push(reverse ? r.udpGbR : r.udpGb, inst.target.id, perGB(cpu(), gbps, ms));
+        log(`udp ${reverse ? 'backend → client' : 'client → backend'}, round ${round}: ${inst.target.label} ${gbps.toFixed(2)} Gbit/s received`);
+      }
+    }
+  }
+  await Promise.all(insts.flatMap((i) => [i.proc?.stop(), ...(i.more ?? []).map((p) => p.stop())]));
+  standIn.close();
   await server.stop();
 }
 
@@ -410,6 +541,7 @@ async function httpPhase(ts: Target[], r: Results): Promise<void> {
       for (const inst of insts) {
         const cpu = cpuMeter(inst);
         const res = await wrk(inst.port, S.wrkSeconds, close);
+        await settle(inst);
         const id = inst.target.id;
         push(close ? r.ncCpu : r.kaCpu, id, (cpu() * 1000) / res.requests);
         push(close ? r.ncRps : r.kaRps, id, res.rps);
@@ -767,6 +899,14 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
     { name: 'throughput backend → client, 8 streams (Gbit/s)', s: r.tput8R, unit: (x: number) => fmt(x, 2) },
     { name: 'proxy CPU, 8 streams client → backend (% of a core)', s: r.cpu8, unit: (x: number) => fmt(x, 0) },
     { name: 'proxy CPU, 8 streams backend → client (% of a core)', s: r.cpu8R, unit: (x: number) => fmt(x, 0) },
+    { name: 'proxy CPU per GB, client → backend, 1 stream (ms)', s: r.gb1, unit: (x: number) => fmt(x, 0) },
+    { name: 'proxy CPU per GB, client → backend, 8 streams (ms)', s: r.gb8, unit: (x: number) => fmt(x, 0) },
+    { name: 'proxy CPU per GB, backend → client, 1 stream (ms)', s: r.gb1R, unit: (x: number) => fmt(x, 0) },
+    { name: 'proxy CPU per GB, backend → client, 8 streams (ms)', s: r.gb8R, unit: (x: number) => fmt(x, 0) },
+    { name: 'UDP throughput client → backend, received (Gbit/s)', s: r.udp, unit: (x: number) => fmt(x, 2) },
+    { name: 'UDP throughput backend → client, received (Gbit/s)', s: r.udpR, unit: (x: number) => fmt(x, 2) },
+    { name: 'UDP: proxy CPU per GB received, client → backend (ms)', s: r.udpGb, unit: (x: number) => fmt(x, 0) },
+    { name: 'UDP: proxy CPU per GB received, backend → client (ms)', s: r.udpGbR, unit: (x: number) => fmt(x, 0) },
     { name: 'keep-alive: requests/s', s: r.kaRps, unit: (x: number) => fmt3(x) },
     { name: 'keep-alive: p50 latency (ms)', s: r.kaP50, unit: (x: number) => fmt(x, 3) },
     { name: 'keep-alive: p99 latency (ms)', s: r.kaP99, unit: (x: number) => fmt(x, 3) },
@@ -850,6 +990,17 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
       const x = vs(series);
       line(`${name} ≥ 0.9 × proxyd`, def(x) && x >= 0.9, `${fmt(x, 2)}×`);
     }
+    for (const [name, series] of [
+      ['CPU per GB, client → backend, 1 stream', r.gb1], ['CPU per GB, client → backend, 8 streams', r.gb8],
+      ['CPU per GB, backend → client, 1 stream', r.gb1R], ['CPU per GB, backend → client, 8 streams', r.gb8R],
+    ] as const) {
+      const x = vs(series);
+      line(`${name} ≤ 1.0 × proxyd`, def(x) && x <= 1.0, `${fmt(x, 2)}×`);
+    }
+    for (const [name, series] of [['UDP client → backend', r.udp], ['UDP backend → client', r.udpR]] as const) {
+      const x = median(series.get(m.id) ?? []) / median(socat ? series.get(socat.id) ?? [] : []);
+      line(`${name} ≥ 1.0 × socat`, def(x) && x >= 1.0, `${fmt(x, 2)}×`);
+    }
     const ka = vs(r.kaRps);
     line('keep-alive requests/s ≥ 1.0 × proxyd', def(ka) && ka >= 1.0, `${fmt(ka, 2)}×`);
     const nc = vs(r.ncRps);
@@ -888,7 +1039,9 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
   const all: string[] = [];
   const series: [string, Series, number][] = [
     ['throughput up 1 (Gbit/s)', r.tput1, 2], ['throughput up 8 (Gbit/s)', r.tput8, 2],
-    ['throughput down 1 (Gbit/s)', r.tput1R, 2], ['throughput down 8 (Gbit/s)', r.tput8R, 2], ['keep-alive req/s', r.kaRps, 0],
+    ['throughput down 1 (Gbit/s)', r.tput1R, 2], ['throughput down 8 (Gbit/s)', r.tput8R, 2],
+    ['CPU per GB up 8 (ms)', r.gb8, 0], ['CPU per GB down 8 (ms)', r.gb8R, 0], ['udp up (Gbit/s)', r.udp, 2], ['udp down (Gbit/s)', r.udpR, 2],
+    ['keep-alive req/s', r.kaRps, 0],
     ['keep-alive p99 (ms)', r.kaP99, 3], ['new-conn req/s', r.ncRps, 0], ['new-conn p99 (ms)', r.ncP99, 3],
   ];
   for (const [name, s, d] of series) {
@@ -930,7 +1083,8 @@ async function main(): Promise<void> {
   const load = [fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] as string];
   log(`targets: ${ts.map((t) => t.label).join(', ')}; phases: ${[...only].join(', ')}; work dir ${work}`);
   const r: Results = {
-    tput1: new Map(), tput8: new Map(), tput1R: new Map(), tput8R: new Map(), cpu8: new Map(), cpu8R: new Map(), kaCpu: new Map(), ncCpu: new Map(), kaRps: new Map(), kaP50: new Map(), kaP99: new Map(),
+    tput1: new Map(), tput8: new Map(), tput1R: new Map(), tput8R: new Map(), cpu8: new Map(), cpu8R: new Map(),
+    gb1: new Map(), gb8: new Map(), gb1R: new Map(), gb8R: new Map(), udp: new Map(), udpR: new Map(), udpGb: new Map(), udpGbR: new Map(), kaCpu: new Map(), ncCpu: new Map(), kaRps: new Map(), kaP50: new Map(), kaP99: new Map(),
     ncRps: new Map(), ncP50: new Map(), ncP99: new Map(), errors: new Map(), cold: new Map(), idle: new Map(), conns: new Map(),
   };
   let window: IdleWindow | undefined;
@@ -942,6 +1096,7 @@ async function main(): Promise<void> {
       else await Promise.all(insts.map((i) => i.proc.stop()));
     }
     if (want('throughput')) await throughputPhase(ts, r);
+    if (want('udp')) await udpPhase(ts, r);
     if (want('http')) await httpPhase(ts, r);
     if (window) {
       r.idle = await window.finish();

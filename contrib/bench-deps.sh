@@ -12,6 +12,7 @@ packages=(
   iperf3 wrk nginx-light socat
   systemd   # systemd-socket-activate, /lib/systemd/systemd-socket-proxyd
   procps    # ps, for the footprint figures
+  g++ make python3   # node-gyp builds mrsocko's native data path (native/), measured beside the JavaScript one
 )
 
 source "$(dirname "$0")/apt-ensure.sh"

@@ -3,6 +3,7 @@
 #   - builds it (npm ci && npm run build) unless --no-build,
 #   - copies what runs (dist/src, units/, contrib/, production node_modules) to
 #     PREFIX/lib/mrsocko and links PREFIX/bin/mrsocko to it,
+#   - installs the manuals mrsocko(8) and mrsocko.conf(5) into PREFIX/share/man,
 #   - creates /etc/mrsocko/ for the instance configs,
 #   - writes the systemd templates mrsocko@.service and mrsocko@.socket with
 #     `mrsocko gen-unit --templates` (ExecStart= pointing at PREFIX/lib/mrsocko),
@@ -80,7 +81,15 @@ trap 'rm -rf "$stage"' EXIT
 install -d -m 0755 "$stage/dist"
 cp -a "$src/dist/src" "$stage/dist/src"
 find "$stage/dist/src" -name '*.map' -delete
-cp -a "$src/units" "$src/contrib" "$src/node_modules" "$stage/"
+cp -a "$src/units" "$src/contrib" "$src/man" "$src/node_modules" "$stage/"
+[[ -d $src/docs ]] && cp -a "$src/docs" "$stage/"
+# the native data path (docs/native.md), where it was built; without it TCP bytes move in JavaScript
+if [[ -f $src/native/build/Release/splice.node ]]; then
+  install -d -m 0755 "$stage/native/build/Release"
+  cp -a "$src/native/build/Release/splice.node" "$stage/native/build/Release/"
+else
+  echo "install: note: the native data path is not built (see docs/native.md: npm run build:native); mrsocko will move TCP bytes in JavaScript" >&2
+fi
 for f in package.json package-lock.json README.md LICENSE; do
   [[ -f $src/$f ]] && cp -a "$src/$f" "$stage/"
 done
@@ -99,6 +108,12 @@ rm -rf "$lib.old"
 trap - EXIT
 ln -sfn ../lib/mrsocko/dist/src/cli/main.js "$prefix/bin/mrsocko"
 echo "install: $lib ($("$node" "$lib/dist/src/cli/main.js" --version)), $prefix/bin/mrsocko"
+
+man_dir=$prefix/share/man
+install -d -m 0755 "$man_dir/man8" "$man_dir/man5"
+install -m 0644 "$src/man/mrsocko.8" "$man_dir/man8/mrsocko.8"
+install -m 0644 "$src/man/mrsocko.conf.5" "$man_dir/man5/mrsocko.conf.5"
+echo "install: $man_dir/man8/mrsocko.8, $man_dir/man5/mrsocko.conf.5 (man mrsocko, man mrsocko.conf)"
 
 install -d -m 0755 "$config_dir"
 echo "install: configs go to $config_dir/NAME.conf (examples: $lib/contrib/examples/)"

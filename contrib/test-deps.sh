@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mrsocko's test suite needs, on Debian 12 or Ubuntu.
 # Idempotent and non-interactive: installs only what is missing (one `apt-get update`
-# first, and only then). As root, or through sudo otherwise. Exits non-zero on failure.
+# first, and only then), and raises net.core.rmem_max for the UDP tests. As root, or
+# through sudo otherwise: run it as it is, never with sudo in front, so that it works
+# where you are root and sudo is not installed. Exits non-zero on failure.
 # Node.js (>= 20) itself is not installed here: Debian 12's nodejs is too old.
 set -euo pipefail
 
@@ -30,6 +32,8 @@ packages=(
   # chrony replaces systemd-timesyncd (both provide time-daemon): the tests need
   # neither running, and chrony's own service does not start while installing (below).
   chrony
+  # the man pages are rendered with warnings on (test/docs/man.test.ts)
+  man-db groff-base
 )
 
 # Debian's postinst scripts start what they install: postgresql-15 a cluster on 5432,
@@ -42,7 +46,14 @@ packages=(
 policy=/usr/sbin/policy-rc.d
 as_root=()
 if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
-if [[ ! -e $policy ]]; then
+# Only when something is to be installed (as a user, that is when sudo is needed anyway).
+installing=no
+if command -v dpkg-query >/dev/null; then
+  for p in "${packages[@]}"; do
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || installing=yes
+  done
+fi
+if [[ $installing == yes && ! -e $policy ]]; then
   printf '#!/bin/sh\n# mrsocko test-deps: no service starts while the test packages install\nexit 101\n' |
     "${as_root[@]}" install -m 755 /dev/stdin "$policy"
   trap '"${as_root[@]}" rm -f "$policy"' EXIT
@@ -60,7 +71,7 @@ fi
 
 # Check what the tests will actually run, not only what dpkg says.
 for cmd in systemd-nspawn nsenter setpriv getent systemd-notify systemd-analyze systemd-socket-activate socat curl dig dnsmasq ip ps pgrep killall python3 g++ make ssh ssh-keygen knock openssl xxd \
-  psql pg_isready redis-server redis-cli nginx chronyd; do
+  psql pg_isready redis-server redis-cli nginx chronyd man groff; do
   if ! command -v "$cmd" >/dev/null; then
     echo "test-deps: $cmd still missing after installing" >&2
     exit 1
@@ -77,5 +88,17 @@ fi
 if ! command -v node >/dev/null || (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
   echo "test-deps: Node.js >= 20 is needed (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
+fi
+
+# A cold UDP burst (test/e2e/udp-dnsmasq) queues 1000 datagrams in mrsocko's socket
+# buffer, which the kernel caps at net.core.rmem_max: raise it to 4 MiB (until the next
+# boot) where it is lower.
+rmem_max=$(cat /proc/sys/net/core/rmem_max)
+if ((rmem_max < 4194304)); then
+  if "${as_root[@]}" sysctl -q -w net.core.rmem_max=4194304; then
+    echo "test-deps: net.core.rmem_max raised from $rmem_max to 4194304 (until the next boot)"
+  else
+    echo "test-deps: could not raise net.core.rmem_max ($rmem_max): the cold UDP burst test will not run" >&2
+  fi
 fi
 echo "test-deps: ok"

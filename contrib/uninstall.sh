@@ -4,7 +4,8 @@
 #   - removes the unit files `mrsocko gen-unit` wrote (the templates and the instances'
 #     50-listen.conf and 50-sandbox.conf; files without its checksum line are kept and
 #     listed, as are drop-ins of your own),
-#   - removes PREFIX/lib/mrsocko and the PREFIX/bin/mrsocko link,
+#   - removes PREFIX/lib/mrsocko, the PREFIX/bin/mrsocko link and the manuals in
+#     PREFIX/share/man,
 #   - runs systemctl daemon-reload.
 # Keeps /etc/mrsocko (the configs) and /var/log/mrsocko unless --purge, which removes them
 # and every mrsocko@*.socket.d / mrsocko@*.service.d directory as well. Idempotent.
@@ -102,6 +103,12 @@ if [[ -d $lib ]]; then
   rm -rf "$lib"
   echo "uninstall: removed $lib"
 fi
+for page in "$prefix/share/man/man8/mrsocko.8" "$prefix/share/man/man5/mrsocko.conf.5"; do
+  if [[ -e $page ]]; then
+    rm -f "$page"
+    echo "uninstall: removed $page"
+  fi
+done
 
 if [[ $purge == yes ]]; then
   rm -rf "$config_dir" "$log_dir"

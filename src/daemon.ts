@@ -16,6 +16,7 @@ import { checkProcess, createDriver } from './backend/create.js';
 import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
+import { dataPath, describeDataPath } from './proxy/data-path.js';
 import { StatusUpdates } from './status/status-updates.js';
 import { buildStatusLine, buildStatusReport, type StatusParts } from './status/snapshot.js';
 import { AccessPolicy } from './access/admission.js';
@@ -142,6 +143,7 @@ export class Daemon {
       },
     });
     this.session = new Session({
+      name: this.name,
       sockets: this.config.sockets,
       backend: this.lifecycle,
       log: this.log,
@@ -189,6 +191,7 @@ export class Daemon {
     }
     await this.control?.start();
     this.lifecycle.watchOutsideStarts();
+    this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     this.notifier.ready();
     this.status.queue();
@@ -366,6 +369,7 @@ export class Daemon {
 
   /** What `mrsocko status` shows (control/report.ts documents the fields). */
   statusReport(): StatusReport {
+    this.session.flushCounts();
     return buildStatusReport(this.statusParts());
   }
 

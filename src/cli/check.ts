@@ -6,6 +6,7 @@ import { checkCredentials } from '../backend/credentials.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
+import { dataPath, describeDataPath } from '../proxy/data-path.js';
 import { ephemeralPortWarnings, readEphemeralPorts } from '../config/port-range.js';
 import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
@@ -52,6 +53,8 @@ export const checkCommand: Command = {
     checkCredentials(config, process.getuid?.() ?? 0);
     loadKnockKey(config, runningAsRoot()); // the key file, as run reads it
     io.out(describeConfig(config));
+    // how the bytes of open TCP connections would move (see docs/native.md)
+    io.out(`# ${describeDataPath(dataPath)}\n`);
     // valid, but worth knowing: on stderr, and still exit 0
     for (const warning of ephemeralPortWarnings(config, readEphemeralPorts())) io.err(`mrsocko: warning: ${warning}\n`);
     return 0;

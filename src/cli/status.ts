@@ -35,7 +35,7 @@ The socket is owner-only: run status as the user mrsocko runs as (root for
 mrsocko@NAME.service).
 
 Options:
-  --json          print the report as JSON (one object; see README, "mrsocko status")
+  --json          print the report as JSON (one object; docs/status.md lists its fields)
   --socket PATH   ask the control socket at PATH instead
   -h, --help      show this help
 

@@ -75,6 +75,13 @@ function describeSocket(s: SocketConfig): Line[] {
     set('ready_check', yesNo(s.readyCheck), s.readyCheck ? undefined : 'readiness does not wait for this backend address'),
   ];
   if (s.protocol === 'udp') lines.push(set('flow_timeout', formatTimespan(s.flowTimeoutMs)));
+  else {
+    const page = s.startingPage;
+    lines.push(page === undefined
+      ? set('starting_page', 'no', 'browsers wait like every other client')
+      : set('starting_page', page.file ?? 'yes', `a browser request still waiting after starting_page_after gets a 503 page that reloads`));
+    if (page !== undefined) lines.push(set('starting_page_after', formatTimespan(page.afterMs)));
+  }
   return lines;
 }
 

@@ -11,6 +11,7 @@ import { Fields } from './fields.js';
 import { locate, type RawConfig, type RawSection } from './locate.js';
 import type {
   AccessConfig, Config, IdleConfig, KnockConfig, KnockStep, LogConfig, LogLevel, Protocol, ServiceConfig, SocketConfig,
+  StartingPageConfig,
 } from './types.js';
 import { ValueError } from '../errors.js';
 import { parseAddressRule } from '../net/address-rule.js';
@@ -35,12 +36,16 @@ const DEFAULTS = {
   knockOpenForMs: 60 * 60_000,
   knockListen: '62201',
   logLevel: 'info',
+  startingPageAfterMs: 1000,
 } as const;
+
+/** A custom starting page larger than this is refused: it is sent whole to every waiting browser. */
+const STARTING_PAGE_MAX_BYTES = 64 * 1024;
 
 /** Keys per section kind; `socket` stands for every [socket.NAME]. */
 const KEYS = {
   service: ['unit', 'exec', 'user', 'group', 'directory', 'pidfile', 'stop', 'start_timeout', 'stop_timeout', 'ready', 'ready_delay'],
-  socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check'],
+  socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check', 'starting_page', 'starting_page_after'],
   idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit'],
   access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
   knock: ['sequence', 'window', 'open_for', 'key', 'listen'],
@@ -84,7 +89,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   };
   // Read in the order of a typical file, so the first problem reported is the topmost one.
   const service = readService(requireSection(raw, 'service', file), file);
-  const sockets = readSockets(raw, kinds, file, service);
+  const sockets = readSockets(raw, kinds, file, service, options.asRoot ?? false);
   const idle = readIdle(fields('idle'));
   const access = readAccess(fields('access'));
   const knockSection = raw.sections.find((s) => kinds.get(s) === 'knock');
@@ -195,12 +200,14 @@ function accountName(f: Fields, key: 'user' | 'group'): string | undefined {
   return text;
 }
 
-function readSockets(raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>, file: string, service: ServiceConfig): SocketConfig[] {
+function readSockets(
+  raw: RawConfig, kinds: ReadonlyMap<RawSection, SectionKind>, file: string, service: ServiceConfig, asRoot: boolean,
+): SocketConfig[] {
   const read: Array<{ socket: SocketConfig; f: Fields }> = [];
   for (const section of raw.sections) {
     if (kinds.get(section) !== 'socket') continue;
     const f: Fields = new Fields(file, section, section.name);
-    const socket = readSocket(f, section);
+    const socket = readSocket(f, section, asRoot);
     const clash = read.find((r) => clashes(r.socket, socket));
     if (clash !== undefined) {
       f.fail('listen', `"${socket.listen.text}" clashes with [${clash.f.name}] listen = ${clash.socket.listen.text} ` +
@@ -232,7 +239,7 @@ function clashes(a: SocketConfig, b: SocketConfig): boolean {
   return (bothUnix || a.protocol === b.protocol) && listenAddressesOverlap(a.listen, b.listen);
 }
 
-function readSocket(f: Fields, section: RawSection): SocketConfig {
+function readSocket(f: Fields, section: RawSection, asRoot: boolean): SocketConfig {
   const listen = f.parse('listen', f.required('listen', 'PORT, IPV4:PORT, [IPV6]:PORT or /path/to.sock'), parseListen);
   const protocol = f.choice('protocol', PROTOCOLS, DEFAULTS.protocol);
   const backend = f.parse('backend', f.required('backend', 'HOST:PORT, [IPV6]:PORT or /path/to.sock'), parseBackend);
@@ -245,6 +252,14 @@ function readSocket(f: Fields, section: RawSection): SocketConfig {
   if (protocol === 'tcp' && f.has('flow_timeout')) {
     f.fail('flow_timeout', 'only applies to protocol = udp (a TCP connection ends when it is closed)');
   }
+  for (const key of ['starting_page', 'starting_page_after']) {
+    if (protocol === 'udp' && f.has(key)) f.fail(key, 'only applies to protocol = tcp (a page is an HTTP answer)');
+  }
+  const page = readStartingPage(f, asRoot);
+  if (page === undefined && f.has('starting_page_after')) {
+    f.fail('starting_page_after', 'only applies with starting_page = yes or FILE');
+  }
+  const startingPage = page && { ...page, afterMs: f.span('starting_page_after', DEFAULTS.startingPageAfterMs) };
   return {
     name: section.name.slice('socket.'.length),
     listen,
@@ -252,8 +267,49 @@ function readSocket(f: Fields, section: RawSection): SocketConfig {
     backend,
     flowTimeoutMs: f.span('flow_timeout', DEFAULTS.flowTimeoutMs, { positive: true }),
     readyCheck: f.bool('ready_check', true),
+    ...(startingPage !== undefined ? { startingPage } : {}),
     line: section.line,
   };
+}
+
+/** `starting_page = no | yes | /path/page.html`; a file is read now, bounded, and as root only if trusted. */
+function readStartingPage(f: Fields, asRoot: boolean): Omit<StartingPageConfig, 'afterMs'> | undefined {
+  const text = f.text('starting_page', 'no, yes or the absolute path of an HTML file');
+  if (text === undefined) return undefined;
+  const word = text.toLowerCase();
+  if (['no', 'false', 'off', '0'].includes(word)) return undefined;
+  if (['yes', 'true', 'on', '1'].includes(word)) return {};
+  if (!path.isAbsolute(text)) f.fail('starting_page', `"${text}" is neither yes, no nor an absolute path (start with /) of an HTML file`);
+  const where = { file: f.file, line: f.line('starting_page'), section: f.name, key: 'starting_page' };
+  checkTrustedFile(text, 'a starting page', where, asRoot);
+  let bytes: Buffer;
+  try {
+    // non-blocking: a FIFO planted there must not hang the load
+    const fd = fs.openSync(text, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      if (!fs.fstatSync(fd).isFile()) f.fail('starting_page', `${text} is not a regular file`);
+      // one byte more than allowed tells "too large" without reading a huge file
+      const buffer = Buffer.alloc(STARTING_PAGE_MAX_BYTES + 1);
+      let n = 0;
+      for (let got = -1; got !== 0 && n < buffer.length; n += got) got = fs.readSync(fd, buffer, n, buffer.length - n, n);
+      bytes = buffer.subarray(0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    return f.fail('starting_page', `cannot read ${text}: ${describeReadError(err)}`);
+  }
+  if (bytes.length > STARTING_PAGE_MAX_BYTES) {
+    f.fail('starting_page', `${text} is larger than ${STARTING_PAGE_MAX_BYTES / 1024} KiB; a starting page is sent whole to every waiting browser, keep it small`);
+  }
+  let template: string;
+  try {
+    template = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return f.fail('starting_page', `${text} is not UTF-8 text (it is sent as text/html; charset=utf-8)`);
+  }
+  return { file: text, template };
 }
 
 function readIdle(f: Fields): IdleConfig {

@@ -27,8 +27,20 @@ export interface SocketConfig {
   readonly flowTimeoutMs: number;
   /** `ready_check = no`: the backend binds this socket late; readiness does not wait for it. */
   readonly readyCheck: boolean;
+  /** `starting_page`: absent = no (tcp only). */
+  readonly startingPage?: StartingPageConfig;
   /** 1-based line of the section header, for errors found later (e.g. fd type mismatch). */
   readonly line: number;
+}
+
+/** `starting_page = yes` (the built-in page) or `= FILE` (that file, read at load). */
+export interface StartingPageConfig {
+  /** Absolute path; absent for the built-in page. */
+  readonly file?: string;
+  /** The file's text, a template (../session/starting-page.ts); absent for the built-in page. */
+  readonly template?: string;
+  /** `starting_page_after`: how long a browser's request waits before it gets the page. */
+  readonly afterMs: number;
 }
 
 export type ServiceConfig =

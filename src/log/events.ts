@@ -7,7 +7,9 @@ import { plural } from '../util/format.js';
 export type LogEvent =
   | { kind: 'listening'; socket: string; address: string; adopted: boolean; backlog?: number; protocol?: 'udp' }
   | { kind: 'ready'; sockets: number; mode: 'socket-activated' | 'standalone' }
+  | { kind: 'data-path'; description: string }
   | { kind: 'client-held'; socket: string; client: string; held: number }
+  | { kind: 'starting-page'; socket: string; client: string; ms: number }
   | { kind: 'client-closed'; socket: string; client: string; bytesUp: number; bytesDown: number; ms: number }
   | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
   | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsUp: number; bytesUp: number; datagramsDown: number; bytesDown: number; ms: number }
@@ -84,10 +86,14 @@ export function formatEvent(e: LogEvent): FormattedEvent {
       };
     case 'socket-error':
       return { level: 'warning', message: `socket ${e.socket}: ${e.error}` };
+    case 'data-path':
+      return { level: 'notice', message: e.description };
     case 'ready':
       return { level: 'notice', message: `ready: ${plural(e.sockets, 'socket')} (${e.mode})` };
     case 'client-held':
       return { level: 'debug', message: `${e.socket}: ${e.client} held until the backend is ready (${e.held} held)` };
+    case 'starting-page':
+      return { level: 'debug', message: `${e.socket}: ${e.client} got the starting page after waiting ${e.ms} ms (a browser; it reloads)` };
     case 'client-closed':
       return {
         level: 'debug',

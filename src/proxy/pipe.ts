@@ -123,6 +123,9 @@ export class Pipe {
     from.once('end', this.onEnd);
   }
 
+  /** Counts are per chunk here: nothing waits to be counted (SplicePipe's has). */
+  flush(): void {}
+
   /**
    * Stop moving bytes (the sockets stay as they are; `from` paused or closed) and give
    * the slot back.

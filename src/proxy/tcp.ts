@@ -6,29 +6,31 @@
 //   held ──connect()──▶ connecting ──connected──▶ open          (closed: from any phase)
 //     ▲                     │                      │
 //     └──────── requeue ────┴──────────────────────┘  (refused upstream; backend going, nothing sent yet)
+//   held ──answer()──▶ answered ──closed──▶ closed               (mrsocko answered it itself: the starting page)
 //
 // The phase changes only in move(), by CONNECTION_TRANSITIONS, and every change is told to
 // ConnectionHooks.moved: the waiting room (../session/waiting-room.ts) keeps its index of
 // held clients from that one place.
-// Where the next features go: a held connection that buffers its first bytes (a starting
-// page for browsers, wake on data) reads in `held` instead of staying paused; an upstream
-// preamble (PROXY protocol) is written in connect(), before the pipes start.
+// A held connection may read ahead (readWhileHeld(): the starting page, wake on data): what
+// it read is `preread`, bounded, and goes upstream first, before the pipes start, intact. An
+// upstream preamble (PROXY protocol) is written in connect() before that.
 import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { connectOptions } from '../backend/readiness.js';
 import type { ClientAccounting } from './accounting.js';
-import { Pipe } from './pipe.js';
+import { createPipe } from './splice-pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';
 
-export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'closed';
-export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'closed';
+export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'answered' | 'closed';
+export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'answer' | 'closed';
 
 /** The whole state machine: the phase after `event`, or none where the event does not apply. */
 export const CONNECTION_TRANSITIONS: Readonly<Record<ConnectionPhase, Partial<Record<ConnectionEvent, ConnectionPhase>>>> = {
-  held: { connect: 'connecting', closed: 'closed' },
+  held: { connect: 'connecting', answer: 'answered', closed: 'closed' },
   connecting: { connected: 'open', requeue: 'held', closed: 'closed' },
   open: { requeue: 'held', closed: 'closed' },
+  answered: { closed: 'closed' },
   closed: {},
 };
 
@@ -38,6 +40,9 @@ export const CONNECTION_TRANSITIONS: Readonly<Record<ConnectionPhase, Partial<Re
  * silent one that would otherwise restart the backend at every idle stop).
  */
 const REQUEUE_WITHIN_MS = 1000;
+
+/** How long a client that got mrsocko's own answer may take to close before it is closed. */
+const ANSWERED_LINGER_MS = 5000;
 
 export interface ConnectionHooks {
   /** The phase changed (from `from` to `connection.phase`). */
@@ -58,6 +63,9 @@ export interface ConnectionHooks {
  */
 export type ErrorSide = 'client' | 'backend';
 
+/** Told of each read while held (`chunk`: the bytes just read), and of the client's end (no chunk). */
+export type PrereadReader = (connection: TcpConnection, chunk?: Buffer) => void;
+
 export class TcpConnection {
   readonly kind = 'connection';
   private current: ConnectionPhase = 'held';
@@ -69,6 +77,18 @@ export class TcpConnection {
   readonly peer: string;
   private upstream: net.Socket | undefined;
   private stopPumping: (() => void) | undefined;
+  /** What the client sent while held (readWhileHeld()), in order; it goes upstream first. */
+  private readonly prereadChunks: Buffer[] = [];
+  /** Bytes in prereadChunks. */
+  prereadBytes = 0;
+  /** The client ended its side (FIN) while held: passed on after `preread`. */
+  private endedWhileHeld = false;
+  /** It was read through Node's own reads: its bytes still buffered there come after `preread`. */
+  private readAhead = false;
+  private prereadLimit = 0;
+  private readonly prereadReaders: PrereadReader[] = [];
+  private stopReadingAhead: (() => void) | undefined;
+  private flushPumps: (() => void) | undefined;
 
   constructor(
     readonly socketName: string,
@@ -99,6 +119,73 @@ export class TcpConnection {
     return true;
   }
 
+  /** What the client sent while held, so far (one Buffer; empty when nothing). */
+  get preread(): Buffer {
+    if (this.prereadChunks.length > 1) this.prereadChunks.splice(0, this.prereadChunks.length, Buffer.concat(this.prereadChunks));
+    return this.prereadChunks[0] ?? Buffer.alloc(0);
+  }
+
+  /** Whether the client ended its side while held (it will send nothing more). */
+  get clientEnded(): boolean {
+    return this.endedWhileHeld;
+  }
+
+  /**
+   * While held, read what the client sends, up to `limit` bytes (then reading pauses and
+   * the kernel's window holds the client back): `read` is told after each read (with the
+   * bytes just read) and at the client's end (with none). Everything read is kept in `preread` and passed on at release, intact.
+   * Reading stops at release. Only while held. Several features may each ask (the starting
+   * page, wake on data): all are told, and the largest limit holds.
+   */
+  readWhileHeld(limit: number, read: PrereadReader): void {
+    if (this.current !== 'held') return;
+    this.prereadLimit = Math.max(this.prereadLimit, limit);
+    this.prereadReaders.push(read);
+    if (this.readAhead) return;
+    this.readAhead = true;
+    const downstream = this.downstream;
+    const tell = (chunk?: Buffer): void => {
+      for (const reader of this.prereadReaders) reader(this, chunk);
+    };
+    const onData = (chunk: Buffer): void => {
+      this.prereadChunks.push(chunk);
+      this.prereadBytes += chunk.length;
+      // a read is up to 64 KiB, so the bound is passed by at most one read
+      if (this.prereadBytes >= this.prereadLimit) downstream.pause();
+      tell(chunk);
+    };
+    const onEnd = (): void => {
+      this.endedWhileHeld = true;
+      tell();
+    };
+    downstream.on('data', onData);
+    downstream.once('end', onEnd);
+    this.stopReadingAhead = () => {
+      downstream.off('data', onData);
+      downstream.off('end', onEnd);
+      downstream.pause();
+      this.prereadReaders.length = 0;
+      this.stopReadingAhead = undefined;
+    };
+    downstream.resume();
+  }
+
+  /**
+   * Answer a held client from here (the starting page) and close: `response` is sent, then
+   * its side is ended; whatever it still sends is read and dropped (closing with unread
+   * bytes would send an RST that can overtake the answer), for at most ANSWERED_LINGER_MS.
+   */
+  answer(response: Buffer): void {
+    if (!this.move('answer')) return;
+    this.stopReadingAhead?.();
+    const downstream = this.downstream;
+    downstream.on('data', () => undefined);
+    downstream.once('end', () => downstream.destroy());
+    downstream.end(response);
+    downstream.resume();
+    setTimeout(() => downstream.destroy(), ANSWERED_LINGER_MS).unref();
+  }
+
   /** The waiting room's way to serve it (WaitingClient). */
   release(ready?: net.Socket): void {
     this.connect(ready);
@@ -107,6 +194,11 @@ export class TcpConnection {
   /** The waiting room's way to give up on it: an RST, the backend did not come up. */
   abandon(): void {
     this.close(true);
+  }
+
+  /** Bytes moved and not counted yet (the native data path counts at most every REPORT_MS), counted now. */
+  flushCounts(): void {
+    this.flushPumps?.();
   }
 
   /**
@@ -118,14 +210,15 @@ export class TcpConnection {
       ready?.destroy();
       return;
     }
+    this.stopReadingAhead?.();
     // one the backend closed meanwhile (it may wait for a slower UDP probe) is not used
     const connected = ready !== undefined && !ready.destroyed && ready.writable ? ready : undefined;
     if (connected === undefined) ready?.destroy();
-    const up = new Pipe(this.buffers, (n) => {
+    const up = createPipe(this.buffers, (n) => {
       this.bytesUp += n;
       this.accounting.addUp(n);
     });
-    const down = new Pipe(this.buffers, (n) => {
+    const down = createPipe(this.buffers, (n) => {
       this.bytesDown += n;
       this.accounting.addDown(n);
     });
@@ -140,7 +233,9 @@ export class TcpConnection {
       if (!this.move('connected')) return;
       const downstream = this.downstream;
       downstream.setNoDelay(true);
-      const ownBuffers = canUseOwnBuffers(downstream);
+      this.passPreread(upstream);
+      // one that read ahead may have more in Node's buffer: Node's reads deliver that, in order
+      const ownBuffers = (!this.readAhead || downstream.readableLength === 0) && canUseOwnBuffers(downstream);
       if (ownBuffers) useOwnBuffers(downstream, up.source, up.onRead);
       up.start(downstream, upstream, ownBuffers);
       // an adopted connection may have read already: it keeps Node's reads ('data')
@@ -148,6 +243,10 @@ export class TcpConnection {
       this.stopPumping = () => {
         up.stop();
         down.stop();
+      };
+      this.flushPumps = () => {
+        up.flush();
+        down.flush();
       };
       downstream.resume();
     };
@@ -164,6 +263,19 @@ export class TcpConnection {
       if (this.hooks.connectFailed(this, err) === 'close') this.close();
     });
     upstream.once('close', () => this.sideClosed());
+  }
+
+  /** The bytes read while held go first, then the client's end if it ended meanwhile. */
+  private passPreread(upstream: net.Socket): void {
+    const bytes = this.prereadBytes;
+    if (bytes > 0) {
+      upstream.write(this.preread);
+      this.prereadChunks.length = 0;
+      this.prereadBytes = 0;
+      this.bytesUp += bytes;
+      this.accounting.addUp(bytes);
+    }
+    if (this.endedWhileHeld) upstream.end();
   }
 
   /**

@@ -12,7 +12,7 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig } from '../config/types.js';
+import type { BackendAddress, SocketConfig, StartingPageConfig } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
@@ -22,19 +22,32 @@ import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp
 import type { ClientHandle } from './clients.js';
 import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
+import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
+import { startingPageResponse } from './starting-page.js';
+import { timerDelay } from '../util/timer.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
 
+/**
+ * What a held connection on a socket with a starting page reads ahead: enough for any
+ * browser's request head (cookies included); beyond it the client waits in the kernel.
+ */
+const PREREAD_BYTES = 16 * 1024;
+
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
   readonly phase: BackendPhase;
+  /** How long it has been in `phase` (the starting page's elapsed time). */
+  readonly phaseAgeMs: number;
   demand(trigger: string): void;
   /** It stopped accepting while it was supposed to run. */
   gone(status: string): void;
 }
 
 export interface SessionOptions {
+  /** The instance name, as the starting page shows it. */
+  name: string;
   sockets: readonly SocketConfig[];
   backend: SessionBackend;
   log: { event(e: LogEvent): void; isEnabled(level: 'debug'): boolean };
@@ -60,6 +73,8 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
+  /** Held connections whose starting_page_after has not come yet: the timer that brings it. */
+  private readonly pageTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
   constructor(private readonly o: SessionOptions) {}
 
@@ -70,6 +85,57 @@ export class Session implements LifecycleClients {
     accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
     this.connections.add(c);
     this.arrived(c);
+    const page = listener.config.startingPage;
+    if (page !== undefined && c.phase === 'held') this.watchForBrowser(c, page);
+  }
+
+  /**
+   * A held connection on a socket with a starting page: it reads ahead (kept, passed on at
+   * release), and a browser's request (HTTP/1.x GET, Accept: text/html) still held after
+   * starting_page_after is answered with the page and closed. Every other client, and one
+   * whose bytes do not tell yet, stays held as before.
+   */
+  private watchForBrowser(c: TcpConnection, page: StartingPageConfig): void {
+    let due = false;
+    let settled = false;
+    /** The last bytes read, to find a head's end that straddles two reads. */
+    let tail = Buffer.alloc(0);
+    /** Whether a request head may have ended since the last look (its empty line arrived). */
+    let headMayEnd = true;
+    const decide = (): void => {
+      if (!due || settled || c.phase !== 'held') return;
+      // Looked at again only when the head may be complete: a client dripping its head a
+      // byte at a time costs one look, not one per byte.
+      const complete = c.clientEnded || c.prereadBytes >= PREREAD_BYTES;
+      if (!headMayEnd && !complete) return;
+      headMayEnd = false;
+      const seen = sniffHttpRequest(c.preread, complete);
+      if (seen.kind === 'incomplete') return;
+      settled = true;
+      // A GET only: a form's POST (or any other method) waits and goes through, instead of
+      // being dropped for a page whose reload could not send it again.
+      if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept'))) return;
+      const ms = Math.round(performance.now() - c.openedAt);
+      c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
+      this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
+    };
+    c.readWhileHeld(PREREAD_BYTES, (_, chunk) => {
+      if (chunk !== undefined && !headMayEnd) {
+        const around = Buffer.concat([tail, chunk.subarray(0, 3)]);
+        headMayEnd = around.includes('\n\n') || around.includes('\n\r\n') || chunk.includes('\n\n') || chunk.includes('\n\r\n');
+      }
+      if (chunk !== undefined) {
+        const last = chunk.length >= 3 ? chunk : Buffer.concat([tail, chunk]);
+        tail = Buffer.from(last.subarray(Math.max(0, last.length - 3)));
+      }
+      decide();
+    });
+    if (!Number.isFinite(page.afterMs)) return;
+    this.pageTimers.set(c, setTimeout(() => {
+      this.pageTimers.delete(c);
+      due = true;
+      decide();
+    }, timerDelay(page.afterMs)));
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -89,6 +155,11 @@ export class Session implements LifecycleClients {
   }
 
   /** Open connections and flows, waiting ones excluded. */
+  /** Counts every connection's bytes now (the native data path reports them at most every 100 ms). */
+  flushCounts(): void {
+    for (const c of this.connections) c.flushCounts();
+  }
+
   get connectedCount(): number {
     return this.openCount - this.waiting.size;
   }
@@ -191,7 +262,14 @@ export class Session implements LifecycleClients {
   }
 
   private readonly connectionHooks: ConnectionHooks = {
-    moved: (c) => this.waiting.moved(c),
+    moved: (c) => {
+      this.waiting.moved(c);
+      const timer = c.phase !== 'held' ? this.pageTimers.get(c) : undefined;
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.pageTimers.delete(c);
+      }
+    },
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });

@@ -4,16 +4,16 @@
 // `moved()`, and a client is here exactly while its phase is `held`. Nothing else adds or
 // removes, so "waiting" has one source of truth.
 //
-// Where the next features go: a waiting connection that buffers its first bytes (a
-// starting page, wake on data) is still a WaitingClient; `release` gets what it buffered
-// through with it. A timed page ("still starting") would be a per-client timer here.
+// A waiting connection that reads ahead (the starting page; wake on data) is still a
+// WaitingClient: `release` gets what it read through first. One the starting page answered
+// is `answered`, so it has left the room (../session/session.ts, watchForBrowser).
 import type net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 
 /** What the room needs of a waiting client (TcpConnection and UdpFlow implement it). */
 export interface WaitingClient {
   readonly kind: 'connection' | 'flow';
-  readonly phase: 'held' | 'connecting' | 'open' | 'closed';
+  readonly phase: 'held' | 'connecting' | 'open' | 'answered' | 'closed';
   readonly socketName: string;
   /** `10.0.0.1:5000`, `[::1]:5000`, `local`. */
   readonly peer: string;

@@ -1,8 +1,10 @@
 // One direction of a proxied connection on its own, over real loopback sockets: every byte
 // arrives in order through backpressure (a slow receiver), reads land in mrsocko's own
 // buffers on accepted and on connected sockets alike, slots are lent only for bulk data and
-// all come back, and the sender's end becomes the receiver's end.
-import { test } from 'node:test';
+// all come back, and the sender's end becomes the receiver's end. What is not about the
+// JavaScript path's own buffers runs on both data paths: the JavaScript Pipe and the native
+// addon's SplicePipe (test/proxy/splice-pipe.test.ts has what only the native path does).
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -11,6 +13,31 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BURST_BYTES, Pipe } from '../../src/proxy/pipe.js';
 import { waitFor } from '../helpers/net.js';
 import { ReadBuffers, canUseOwnBuffers, useOwnBuffers, SLOT_BYTES } from '../../src/proxy/read-buffers.js';
+import { SplicePipe, type StreamPipe } from '../../src/proxy/splice-pipe.js';
+import { loadSpliceAddon } from '../../src/proxy/data-path.js';
+import { prerequisite } from '../helpers/require.js';
+
+const addon = loadSpliceAddon();
+const PATHS = ['js', 'native'] as const;
+type PathName = (typeof PATHS)[number];
+
+/** A pipe on data path `path`, or undefined when the test is skipped (the addon not built, outside CI). */
+function newPipe(t: TestContext, path: PathName, buffers: ReadBuffers, count: (n: number) => void): StreamPipe | undefined {
+  if (path === 'js') return new Pipe(buffers, count);
+  if (typeof addon === 'string') {
+    prerequisite(t, false, `the native addon is not built (${addon}): npm run build:native`);
+    return undefined;
+  }
+  return new SplicePipe(buffers, count, addon);
+}
+
+/** Bytes moved so far: the native path reports its count at most every REPORT_MS, its own total is exact. */
+const movedBy = (pipe: StreamPipe, counted: number): number => (pipe instanceof SplicePipe ? pipe.moved : counted);
+
+/** On the native path, a bulk transfer moved to the addon (a direction starts on the JavaScript path). */
+function assertNativeUsed(pipe: StreamPipe): void {
+  if (pipe instanceof SplicePipe) assert.ok(pipe.nativeUsed, 'the bulk transfer never moved to the addon');
+}
 
 /** A connected pair on loopback: `local` as net.connect made it, `accepted` paused, as mrsocko gets it. */
 async function socketPair(onread?: { buffer: () => Buffer; callback: (n: number, b: Buffer) => boolean }): Promise<{
@@ -35,7 +62,7 @@ async function socketPair(onread?: { buffer: () => Buffer; callback: (n: number,
  * reaches a backend), started and reading: `sender` writes into it, `receiver` gets what
  * it passes on (paused), `target` is the pipe's `to`.
  */
-async function pipeThrough(pipe: Pipe, ownBuffers = true): Promise<{
+async function pipeThrough(pipe: StreamPipe, ownBuffers = true): Promise<{
   sender: net.Socket;
   target: net.Socket;
   receiver: net.Socket;
@@ -97,27 +124,30 @@ test('accepted sockets on this Node.js read into mrsocko\'s own buffers (the fas
   accepted.destroy();
 });
 
-for (const mode of ['own buffers', 'data events'] as const) {
-  test(`accepted → connected, ${mode}: 24 MiB arrive byte-exact through a slow receiver, end passes on, slots come back`, { timeout: 60_000 }, async () => {
+for (const [path, mode] of PATHS.flatMap((p) => (['own buffers', 'data events'] as const).map((m) => [p, m] as const))) {
+  test(`${path}: accepted → connected, ${mode}: 24 MiB arrive byte-exact through a slow receiver, end passes on, slots come back`, { timeout: 60_000 }, async (t) => {
     const buffers = new ReadBuffers();
     let counted = 0;
-    const pipe = new Pipe(buffers, (n) => (counted += n));
+    const pipe = newPipe(t, path, buffers, (n) => (counted += n));
+    if (pipe === undefined) return;
     const { sender, receiver, close } = await pipeThrough(pipe, mode === 'own buffers');
     const total = 24 * 1024 * 1024;
     const [sent, received] = await Promise.all([sendAll(sender, total), drainSlowly(receiver)]);
     assert.equal(received.bytes, total);
     assert.equal(received.sha256, sent);
     assert.equal(counted, total);
+    if (mode === 'own buffers') assertNativeUsed(pipe); // Node's own reads may have read ahead: they stay on the JavaScript path
     pipe.stop();
     assert.equal(buffers.lent, 0);
     close();
   });
 }
 
-test('connected → accepted with onread (the backend → client direction): byte-exact, end passes on, slots come back', { timeout: 60_000 }, async () => {
+for (const path of PATHS) test(`${path}: connected → accepted with onread (the backend → client direction): byte-exact, end passes on, slots come back`, { timeout: 60_000 }, async (t) => {
   const buffers = new ReadBuffers();
   let counted = 0;
-  const pipe = new Pipe(buffers, (n) => (counted += n));
+  const pipe = newPipe(t, path, buffers, (n) => (counted += n));
+  if (pipe === undefined) return;
   const upstream = await socketPair({ buffer: pipe.source, callback: pipe.onRead });
   const downstream = await socketPair();
   pipe.start(upstream.local, downstream.accepted, true);
@@ -126,6 +156,7 @@ test('connected → accepted with onread (the backend → client direction): byt
   const [sent, received] = await Promise.all([sendAll(upstream.accepted, total), drainSlowly(downstream.local)]);
   assert.equal(received.sha256, sent);
   assert.equal(counted, total);
+  assertNativeUsed(pipe);
   pipe.stop();
   assert.equal(buffers.lent, 0);
   for (const s of [upstream.local, upstream.accepted, downstream.local, downstream.accepted]) s.destroy();
@@ -171,9 +202,10 @@ test('small reads never take a slot; a bulk burst takes one and gives it back wh
   close();
 });
 
-test('the far side closed its direction first: later bytes still reach it, then its end', { timeout: 60_000 }, async () => {
+for (const path of PATHS) test(`${path}: the far side closed its direction first: later bytes still reach it, then its end`, { timeout: 60_000 }, async (t) => {
   const buffers = new ReadBuffers();
-  const pipe = new Pipe(buffers, () => undefined);
+  const pipe = newPipe(t, path, buffers, () => undefined);
+  if (pipe === undefined) return;
   const { sender, target, receiver, close } = await pipeThrough(pipe);
   // the far side says it has nothing more to send; the pipe's target sees that end
   receiver.end();
@@ -186,14 +218,16 @@ test('the far side closed its direction first: later bytes still reach it, then 
   sender.end(late);
   await once(receiver, 'end');
   assert.ok(Buffer.concat(received).equals(late), 'the bytes sent after the far side closed its direction did not all arrive');
+  assertNativeUsed(pipe);
   pipe.stop();
   close();
 });
 
-test('a bulk direction lets the event loop go round every BURST_BYTES (others are not kept waiting)', { timeout: 60_000 }, async () => {
+for (const path of PATHS) test(`${path}: a bulk direction lets the event loop go round every BURST_BYTES (others are not kept waiting)`, { timeout: 60_000 }, async (t) => {
   const buffers = new ReadBuffers();
   let counted = 0;
-  const pipe = new Pipe(buffers, (n) => (counted += n));
+  const pipe = newPipe(t, path, buffers, (n) => (counted += n));
+  if (pipe === undefined) return;
   const { sender, receiver, close } = await pipeThrough(pipe);
   receiver.resume();
   // the most bytes moved in one turn of the event loop, while a bulk sender keeps the socket full
@@ -201,8 +235,9 @@ test('a bulk direction lets the event loop go round every BURST_BYTES (others ar
   let before = 0;
   let watching = true;
   const turn = (): void => {
-    most = Math.max(most, counted - before);
-    before = counted;
+    const moved = movedBy(pipe, counted);
+    most = Math.max(most, moved - before);
+    before = moved;
     if (watching) setImmediate(turn);
   };
   setImmediate(turn);
@@ -211,9 +246,10 @@ test('a bulk direction lets the event loop go round every BURST_BYTES (others ar
   for (let sent = 0; sent < total; sent += block.length) {
     if (!sender.write(block)) await once(sender, 'drain');
   }
-  await waitFor(() => counted >= total, 30_000);
+  await waitFor(() => movedBy(pipe, counted) >= total, 30_000);
   watching = false;
   assert.ok(most <= 2 * BURST_BYTES, `${most} bytes moved in one turn of the event loop`);
+  assertNativeUsed(pipe);
   pipe.stop();
   close();
 });

@@ -62,3 +62,45 @@ test('a real connection reports each phase change once, in order, and is release
   backend.close();
   front.close();
 });
+
+test('answered: only from held, then only closed', () => {
+  assert.equal(CONNECTION_TRANSITIONS.held.answer, 'answered');
+  assert.equal(CONNECTION_TRANSITIONS.connecting.answer, undefined);
+  assert.equal(CONNECTION_TRANSITIONS.open.answer, undefined);
+  assert.deepEqual(CONNECTION_TRANSITIONS.answered, { closed: 'closed' });
+});
+
+test('read-ahead while held: bounded, every reader told, the bytes go upstream first and intact', async () => {
+  const received: Buffer[] = [];
+  const backend = net.createServer((s) => s.on('data', (c: Buffer) => received.push(c)));
+  backend.listen(0, '127.0.0.1');
+  await once(backend, 'listening');
+  const front = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  front.listen(0, '127.0.0.1');
+  await once(front, 'listening');
+  const accepted = once(front, 'connection');
+  const client = net.connect((front.address() as net.AddressInfo).port, '127.0.0.1');
+  const [downstream] = (await accepted) as [net.Socket];
+  const accounting = { addUp: () => undefined, addDown: () => undefined, close: () => undefined, counted: true };
+  const c = new TcpConnection('web', downstream, parseBackend(`127.0.0.1:${(backend.address() as net.AddressInfo).port}`),
+    { moved: () => undefined, connectFailed: () => 'close', error: () => undefined, released: () => undefined },
+    accounting, new ReadBuffers());
+  const told: string[] = [];
+  c.readWhileHeld(1024, () => told.push('a'));
+  c.readWhileHeld(4096, () => told.push('b'));
+  const sent = Buffer.alloc(8 * 1024 * 1024, 7);
+  for (let i = 0; i < sent.length; i += 997) sent[i] = i & 0xff;
+  client.write(sent);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.ok(c.prereadBytes >= 4096 && c.prereadBytes <= 4096 + 64 * 1024, `read ${c.prereadBytes} while held`);
+  assert.ok(told.includes('a') && told.includes('b'));
+  assert.deepEqual(c.preread, sent.subarray(0, c.prereadBytes));
+  c.release();
+  while (received.reduce((n, b) => n + b.length, 0) < sent.length) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(Buffer.concat(received).equals(sent));
+  assert.equal(c.bytesUp, sent.length);
+  client.destroy();
+  c.close();
+  backend.close();
+  front.close();
+});

@@ -89,8 +89,10 @@ test('each step takes constant time: 200 000 addresses in progress cost about wh
     return (performance.now() - t0) / n;
   };
   time(20_000); // warm up
-  const small = time(2_000);
-  const large = time(200_000);
+  // the fastest of five runs of each: another process on the machine only ever slows one down
+  const fastest = (n: number): number => Math.min(...Array.from({ length: 5 }, () => time(n)));
+  const small = fastest(2_000);
+  const large = fastest(200_000);
   assert.ok(large < small * 5 + 0.002, `per hit: ${small.toFixed(5)} ms at 2k, ${large.toFixed(5)} ms at 200k`);
 });
 

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "splice",
+      "sources": ["splice.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "conditions": [
+        ['OS!="linux"', {"sources/": [["exclude", "splice.c$"]]}]
+      ]
+    }
+  ]
+}

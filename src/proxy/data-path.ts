@@ -1,0 +1,74 @@
+// Which code moves the bytes of an open stream connection: the native addon (native/,
+// splice() kernel to kernel, see ./splice-pipe.ts) when it was built and loads, else the
+// JavaScript copy loop (./pipe.ts). Decided once per process; MRSOCKO_DATA_PATH=js forces
+// the JavaScript path (for tests, and for a user who suspects the addon).
+import { createRequire } from 'node:module';
+
+export const DATA_PATH_ENV = 'MRSOCKO_DATA_PATH';
+
+/** One direction moved by the addon (native/splice.c). */
+export interface NativeSplice {
+  /** Stop now, report the bytes not reported yet, close its duplicates and pipe. Idempotent. */
+  close(): void;
+  /** Report the bytes not reported yet, now. */
+  flush(): void;
+  /** Bytes read from the source so far. */
+  readonly total: number;
+  /** Bytes read but not yet written (in its pipe). */
+  readonly pipeBytes: number;
+}
+
+export interface SpliceAddon {
+  Splice: new (
+    sourceFd: number,
+    destinationFd: number,
+    burstBytes: number,
+    reportMs: number,
+    report: (kind: number, value: number) => void,
+  ) => NativeSplice;
+}
+
+export interface DataPath {
+  readonly name: 'native' | 'js';
+  /** Set when name is 'native'. */
+  readonly addon: SpliceAddon | undefined;
+  /** Why this path, for `mrsocko check` and the start-up log. */
+  readonly why: string;
+}
+
+/** Where node-gyp puts the addon, from dist/src/proxy/. */
+const ADDON_URL = new URL('../../../native/build/Release/splice.node', import.meta.url);
+
+/** The addon, or why it could not be loaded. */
+export function loadSpliceAddon(): SpliceAddon | string {
+  if (process.platform !== 'linux') return 'splice() is Linux only';
+  try {
+    const loaded = createRequire(import.meta.url)(ADDON_URL.pathname) as Partial<SpliceAddon>;
+    if (typeof loaded.Splice !== 'function') return 'the addon has no Splice';
+    return loaded as SpliceAddon;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return message.split('\n')[0] ?? message;
+  }
+}
+
+export function chooseDataPath(env: Readonly<Record<string, string | undefined>>): DataPath {
+  const wanted = env[DATA_PATH_ENV] ?? '';
+  if (wanted === 'js') return { name: 'js', addon: undefined, why: `${DATA_PATH_ENV}=js` };
+  const known = wanted === '' || wanted === 'auto' || wanted === 'native';
+  const addon = loadSpliceAddon();
+  if (typeof addon === 'string') {
+    const fix = 'build it with `npm run build:native` (needs g++, make, python3 and Node.js headers; see docs/native.md)';
+    return { name: 'js', addon: undefined, why: `the native addon is not available (${addon}); ${fix}` };
+  }
+  const why = known ? 'the native addon is built' : `${DATA_PATH_ENV}=${wanted} is not js, native or auto; the native addon is built`;
+  return { name: 'native', addon, why };
+}
+
+/** This process's choice (the environment and the addon do not change while it runs). */
+export const dataPath: DataPath = chooseDataPath(process.env);
+
+export function describeDataPath(path: DataPath): string {
+  const how = path.name === 'native' ? 'native (splice(), kernel to kernel)' : 'js (copied through Node.js)';
+  return `TCP data path: ${how}: ${path.why}`;
+}
