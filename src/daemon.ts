@@ -139,7 +139,10 @@ export class Daemon {
       log: (event) => this.log.event(event),
       changed: (state) => {
         if (state.phase !== this.lastPhase) this.phaseChanged(state.phase);
-        else this.status.queue();
+        else {
+          this.idle.manualChanged();
+          this.status.queue();
+        }
       },
     });
     this.session = new Session({

@@ -27,6 +27,8 @@ export interface IdlePolicyOptions {
     readonly launchCount: number;
     /** `mrsocko hold` in force: until when (this clock; Infinity: until release). */
     readonly hold?: { readonly until: number } | undefined;
+    /** `mrsocko stop --for` in force: mrsocko stays (its exit would end the block). */
+    readonly block?: { readonly until: number } | undefined;
     idle(reason: string): void;
   };
   /** Open connections and flows of clients whose traffic counts ([idle] keepalive). */
@@ -122,9 +124,15 @@ export class IdlePolicy {
   }
 
   /** `exit = yes`: leave once nothing runs and nobody is connected; systemd keeps listening. */
+  /** A hold or block began or ended (an ended block may let mrsocko exit now). */
+  manualChanged(): void {
+    this.maybeExit();
+  }
+
   private maybeExit(): void {
     if (!this.o.config().exit || this.stopped || this.exited) return;
     const { lifecycle } = this.o;
+    if (lifecycle.block !== undefined) return;
     if (lifecycle.phase !== 'stopped' || lifecycle.launchCount === 0 || this.o.openClients() > 0) return;
     this.exited = true;
     this.o.exit();

@@ -136,6 +136,22 @@ test('stop --for: a client is refused (a refusal of its own), start too, until t
   }
 });
 
+test('exit = yes: mrsocko stays while a stop --for block lasts (its exit would end it), and exits once it is over', async () => {
+  const s = await setup('ctl-exit', { idle: 'timeout = 1min\nexit = yes' });
+  try {
+    assert.equal((await s.cli('start', 'ctl-exit')).code, 0);
+    assert.equal((await s.cli('stop', 'ctl-exit', '--for', '2s')).code, 0);
+    await sleep(1000);
+    assert.doesNotMatch(s.m.output(), /exiting \(\[idle\] exit = yes\)/);
+    assert.equal(await attempt({ host: '127.0.0.1', port: s.port }), 'reset');
+    assert.equal(await Promise.race([s.m.exited, sleep(5000).then(() => 'still running')]), 0);
+    assert.match(s.m.output(), /block by .* ended: clients may start it again/);
+    assert.match(s.m.output(), /exiting \(\[idle\] exit = yes\)/);
+  } finally {
+    await s.m.stop();
+  }
+});
+
 test('hold: the idle timeout passes and the backend stays; --for expires and it stops; a hold survives SIGHUP; release lets it stop', async () => {
   const s = await setup('ctl-hold', { idle: 'timeout = 1s' });
   try {
