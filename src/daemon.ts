@@ -98,13 +98,13 @@ export class Daemon {
       : undefined;
     this.clients = new ClientTable({
       counts: (address) => this.gate.policy.keepsAlive(address),
-      activity: (at) => this.idle.touch(at),
+      activity: (at, n) => this.idle.touch(at, n),
     });
     this.gate = new Gate({
       policy: new AccessPolicy(this.config.access, this.config.idle, this.isKnocked),
       clients: this.clients,
       emit: (event) => this.log.event(event),
-      backendWanted: () => this.lifecycle.phase === 'running' || this.lifecycle.phase === 'starting',
+      backendWanted: () => ['running', 'starting', 'frozen', 'thawing'].includes(this.lifecycle.phase),
       blocked: () => {
         const block = this.lifecycle.block;
         return block !== undefined ? blockedReason(block) : undefined;

@@ -253,6 +253,16 @@ function sweep(home: string): void {
   for (const name of names) {
     const m = /^mrsocko-backend-(\d+)-[0-9a-f]+$/.exec(name);
     if (!m || pidAlive(Number(m[1]))) continue;
+    // Frozen ([idle] freeze) when its mrsocko died: on the v1 freezer even SIGKILL waits
+    // for a thaw, so the leftovers of a killed mrsocko could never end. Thawed, they act
+    // on the signals they got (or run on, found by nobody, as without a freeze).
+    for (const [file, value] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']]) {
+      try {
+        fs.writeFileSync(path.join(home, name, file as string), value as string);
+      } catch {
+        // not that kind, or gone
+      }
+    }
     try {
       fs.rmdirSync(path.join(home, name)); // fails (EBUSY) while it still holds processes
     } catch {

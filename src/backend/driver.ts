@@ -18,10 +18,12 @@ export interface BackendDriver {
   /** Set by the lifecycle: things worth a log line (stop command results, escalation). */
   onReport?: (level: 'info' | 'warning', message: string) => void;
   /**
-   * Freeze every process of the backend in place (same pids, same memory), where the driver
-   * can (an exec backend with a cgroup of its own); false when it cannot or did not complete.
+   * Freeze every process of the backend in place (same pids, same memory). Resolves with
+   * how, in words, for the log ("cgroup freezer", "SIGSTOP ..."); rejects with why not
+   * (whatever it froze is thawed again).
    */
-  freeze?(): Promise<boolean>;
+  freeze?(): Promise<string>;
+  /** Let a frozen backend run again; harmless on one that is not frozen. */
   thaw?(): Promise<void>;
   /**
    * While the backend is stopped: calls `started` once when it is seen started from outside

@@ -235,13 +235,28 @@ export class ExecBackend implements BackendDriver {
     this.watch = undefined;
   }
 
-  /** Freezes the backend (every process of its cgroup). False without a cgroup or when it did not complete. */
-  async freeze(): Promise<boolean> {
-    return this.cgroup ? this.cgroup.freeze() : false;
+  /**
+   * Freezes the backend: every process of its cgroup by the freezer where it has one (no
+   * process escapes by forking meanwhile), else SIGSTOP to its process groups and main pid.
+   */
+  async freeze(): Promise<string> {
+    if (this.gone()) throw new Error('the backend has no process left');
+    if (this.cgroup) {
+      if (await this.cgroup.freeze()) return `cgroup freezer (${this.cgroup.kind}, ${this.cgroup.dir})`;
+      await this.cgroup.thaw();
+      throw new Error(`the cgroup freezer did not freeze ${this.cgroup.dir} in time`);
+    }
+    // mrsocko itself is never stopped (its watchdog pings and the thaw are its own work)
+    const own = processGroupOf(process.pid);
+    if (own !== undefined && this.groups.has(own)) throw new Error(`the backend shares mrsocko's process group ${own}`);
+    await this.signalAll('SIGSTOP');
+    return 'SIGSTOP to every process of the backend (no cgroup of its own)';
   }
 
+  /** Thaws the cgroup, or SIGCONT where there is none (harmless if it was not stopped). */
   async thaw(): Promise<void> {
-    await this.cgroup?.thaw();
+    if (this.cgroup) await this.cgroup.thaw();
+    else await this.signalAll('SIGCONT');
   }
 
   async stop(): Promise<void> {

@@ -67,6 +67,8 @@ export class BackendLifecycle {
   private outsideStart: { close(): void } | undefined;
   private finished: (() => void) | undefined;
   private readonly done: Promise<void>;
+  /** The last freeze or thaw: the next one (and a stop) waits for it, so they never overlap. */
+  private pausing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly driver: BackendDriver,
@@ -125,6 +127,11 @@ export class BackendLifecycle {
 
   idle(reason: string): void {
     this.dispatch({ type: 'idle', reason });
+  }
+
+  /** [idle] freeze: freeze the running backend in place. */
+  freeze(reason: string): void {
+    this.dispatch({ type: 'freeze', reason });
   }
 
   /** The backend stopped accepting connections while it was supposed to run. */
@@ -198,7 +205,13 @@ export class BackendLifecycle {
           this.dispatch({ type: 'retry', attempt: effect.attempt, trigger: effect.trigger }));
         return count;
       case 'stop':
-        void this.stop();
+        void this.stop(effect.thawFirst === true);
+        return count;
+      case 'freeze':
+        this.pausing = this.pausing.then(() => this.freezeBackend());
+        return count;
+      case 'thaw':
+        this.pausing = this.pausing.then(() => this.thawBackend());
         return count;
       case 'release-held':
         return clients.releaseHeld();
@@ -263,9 +276,33 @@ export class BackendLifecycle {
     }
   }
 
-  private async stop(): Promise<void> {
+  private async freezeBackend(): Promise<void> {
+    try {
+      if (this.driver.freeze === undefined) throw new Error('this kind of backend cannot be frozen');
+      this.dispatch({ type: 'frozen', how: await this.driver.freeze() });
+    } catch (err) {
+      this.dispatch({ type: 'freeze-failed', reason: errorText(err) });
+    }
+  }
+
+  private async thawBackend(): Promise<void> {
+    try {
+      await this.driver.thaw?.();
+      this.dispatch({ type: 'thawed' });
+    } catch (err) {
+      this.dispatch({ type: 'thaw-failed', reason: errorText(err) });
+    }
+  }
+
+  /** `thawFirst`: a frozen process acts on no signal but SIGKILL, and a stop command may need it running. */
+  private async stop(thawFirst: boolean): Promise<void> {
     this.launchAbort?.abort(new Error('stopped'));
     this.launchAbort = undefined;
+    if (thawFirst) {
+      await this.pausing;
+      await this.driver.thaw?.().catch((err: unknown) =>
+        this.dispatch({ type: 'report', level: 'warning', message: `could not thaw the backend before stopping it: ${errorText(err)}` }));
+    }
     await this.driver.stop();
     this.dispatch({ type: 'stopped' });
   }

@@ -10,13 +10,18 @@
 //                        │  └─ waiting ◀─ demand after repeated failures     │  │ relaunched once stopped
 //                        └── start-failed / start-timeout / exited ─────────┘
 //
+// Freezing ([idle] freeze) sits beside `running`:
+//   running ──freeze──▶ frozen ──demand──▶ thawing ──thawed──▶ running
+//              ▲          │ freeze-failed ─▶ running (it keeps running; clients held meanwhile released)
+//              │          └── idle / exited / shutdown ─▶ stopping (the stop thaws first)
+// Clients that come while frozen or thawing are held like during a start.
+//
 // Manual control (`mrsocko start/stop/hold/release`, ../control/) is events too: `start`
 // is a demand, `stop` an idle stop that may leave a `block` (nothing wakes the backend
 // until it ends), `hold` a flag that `idle` respects. Both end with `release` or at their
 // `until` (the runner's `expire` timer; the phase checks use `now`, so a late timer changes
 // nothing). They live here, so a reload (which keeps the lifecycle) keeps them.
-// Where the next features go: freeze/thaw would be a `frozen` phase beside `running`
-// (events `freeze`/`thaw`); a unit started from outside is an `adopted` event (here:
+// Where the next features go: a unit started from outside is an `adopted` event (here:
 // taking `stopped` to `starting` without a launch, then readiness).
 import type { LogEvent } from '../log/events.js';
 import { formatSpan } from '../util/format.js';
@@ -27,7 +32,7 @@ const STABLE_RUN_MS = 10_000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
 
-export type BackendPhase = 'stopped' | 'starting' | 'running' | 'stopping';
+export type BackendPhase = 'stopped' | 'starting' | 'running' | 'frozen' | 'thawing' | 'stopping';
 
 /** What happens to the backend, from outside the lifecycle (clients, idle policy, driver, shutdown). */
 export type LifecycleEvent =
@@ -39,6 +44,8 @@ export type LifecycleEvent =
   | { type: 'start-failed'; reason: string; attempt?: number }
   /** The idle policy wants it stopped. */
   | { type: 'idle'; reason: string }
+  /** The idle policy wants it frozen ([idle] freeze). */
+  | { type: 'freeze'; reason: string }
   /** The stop sequence finished: nothing of the backend is left. */
   | { type: 'stopped' }
   /** The backend ended (or stopped accepting) without being asked to. */
@@ -67,7 +74,14 @@ export type RunnerEvent =
   /** Something the driver wants logged (stop command results, escalation). */
   | { type: 'report'; level: 'info' | 'warning'; message: string }
   /** A hold or block may have reached its `until`. */
-  | { type: 'expire' };
+  | { type: 'expire' }
+  /** The freeze completed (`how`: cgroup freezer, SIGSTOP, systemctl freeze, ...). */
+  | { type: 'frozen'; how: string }
+  /** The freeze could not be done or did not complete; whatever was frozen was thawed again. */
+  | { type: 'freeze-failed'; reason: string }
+  /** The thaw completed. */
+  | { type: 'thawed' }
+  | { type: 'thaw-failed'; reason: string };
 
 /** A log line of the lifecycle; the runner adds the backend's name (and the count, see Effect). */
 type Line<E = LogEvent> = E extends { kind: `backend-${string}`; backend: string } ? Omit<E, 'backend'> : never;
@@ -80,7 +94,12 @@ export type Effect =
   | { type: 'adopt'; by: string }
   /** Back-off: launch `attempt` in `ms` (a `retry` event), unless something else happens first. */
   | { type: 'wait'; attempt: number; ms: number; trigger: string }
-  | { type: 'stop'; reason: string }
+  /** `thawFirst`: the backend is (or may be) frozen: thaw it, then stop it (a stopped process acts on no signal but SIGKILL). */
+  | { type: 'stop'; reason: string; thawFirst?: boolean }
+  /** Freeze every process of the backend (a `frozen` or `freeze-failed` event follows). */
+  | { type: 'freeze' }
+  /** Thaw it (a `thawed` or `thaw-failed` event follows). */
+  | { type: 'thaw' }
   /** Serve the clients held while the backend was down. Returns how many. */
   | { type: 'release-held' }
   /** Close the held clients: the backend will not come up for them. Returns how many. */
@@ -166,7 +185,11 @@ const go = (s: LifecycleState, changes: Partial<LifecycleState>, ...effects: Eff
   effects,
 });
 const log = (line: LifecycleLine): Effect => ({ type: 'log', line });
-const stop = (reason: string): Effect[] => [log({ kind: 'backend-stop', reason }), { type: 'stop', reason }];
+const stop = (reason: string, thawFirst = false): Effect[] => [
+  log({ kind: 'backend-stop', reason }),
+  thawFirst ? { type: 'stop', reason, thawFirst } : { type: 'stop', reason },
+];
+const report = (level: 'info' | 'warning', message: string): Effect => log({ kind: 'backend-report', level, message });
 
 export function transition(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now = 0): Transition {
   const t = step(s, e, now);
@@ -190,6 +213,7 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
   if (e.type === 'start') {
     if (s.shuttingDown) return stay(s);
     if (s.phase === 'stopped') return begin(s, e.by, now);
+    if (s.phase === 'frozen') return frozen(s, { type: 'demand', trigger: e.by }, now);
     if (s.phase === 'stopping') return go(s, { restartWanted: true });
     return stay(s);
   }
@@ -204,6 +228,12 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
         return go(s, { phase: 'stopping', failures: 0 },
           { type: 'close-clients', reason: 'backend stopped' },
           ...stop(reason));
+      case 'frozen':
+      case 'thawing':
+        return go(s, { phase: 'stopping', failures: 0 },
+          { type: 'fail-held', reason },
+          { type: 'close-clients', reason: 'backend stopped' },
+          ...stop(reason, true));
       case 'stopping':
         return go(s, { restartWanted: false }, { type: 'fail-held', reason });
       default:
@@ -277,9 +307,15 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
           return go(s, { phase: 'stopping', shuttingDown: true },
             { type: 'close-clients', reason: SHUTTING_DOWN },
             ...stop('shutdown'));
+        case 'freeze':
+          if (inForce(s.hold, now) !== undefined) return stay(s);
+          return go(s, { phase: 'frozen' }, report('info', `freezing backend (${e.reason})`), { type: 'freeze' });
         default:
           return stay(s);
       }
+    case 'frozen':
+    case 'thawing':
+      return frozen(s, e, now);
     case 'stopping':
       switch (e.type) {
         case 'demand':
@@ -301,6 +337,53 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
         default:
           return stay(s);
       }
+  }
+}
+
+/** While frozen or thawing: the backend's processes exist but do not run. */
+function frozen(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): Transition {
+  const thawing = s.phase === 'thawing';
+  switch (e.type) {
+    case 'frozen':
+      return thawing ? stay(s) : go(s, {}, report('info', `frozen (${e.how}); the next client thaws it`));
+    case 'freeze-failed':
+      // it keeps running; clients that came meanwhile are served now
+      return go(s, { phase: 'running' },
+        report('warning', `could not freeze the backend (${e.reason}); it keeps running until the idle timeout`),
+        { type: 'release-held' });
+    case 'demand':
+      if (thawing) return stay(s);
+      return go(s, { phase: 'thawing', launchedAt: now }, report('info', `thawing backend for ${e.trigger}`), { type: 'thaw' });
+    case 'thawed':
+      if (!thawing) return stay(s);
+      return go(s, { phase: 'running' },
+        { type: 'release-held' },
+        { type: 'log', line: { kind: 'backend-report', level: 'info', message: `thawed in ${Math.round(now - s.launchedAt)} ms` } });
+    case 'thaw-failed':
+      return go(s, { phase: 'stopping' },
+        { type: 'fail-held', reason: `could not thaw the backend: ${e.reason}` },
+        { type: 'close-clients', reason: 'backend could not be thawed' },
+        report('warning', `could not thaw the backend (${e.reason})`),
+        ...stop('thaw failed', true));
+    case 'idle':
+      // while thawing a client waits for it: the countdown starts again once it runs
+      if (thawing || inForce(s.hold, now) !== undefined) return stay(s);
+      return go(s, { phase: 'stopping', failures: 0 },
+        { type: 'close-clients', reason: 'backend stopped' },
+        ...stop(e.reason, true));
+    case 'exited':
+      return go(failed(s, now), { phase: 'stopping' },
+        { type: 'fail-held', reason: `backend exited (${e.status})` },
+        { type: 'close-clients', reason: `backend exited (${e.status})` },
+        { type: 'log-exited', status: e.status },
+        ...stop('exited', true));
+    case 'shutdown':
+      return go(s, { phase: 'stopping', shuttingDown: true },
+        { type: 'fail-held', reason: SHUTTING_DOWN },
+        { type: 'close-clients', reason: SHUTTING_DOWN },
+        ...stop('shutdown', true));
+    default:
+      return stay(s);
   }
 }
 

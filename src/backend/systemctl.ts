@@ -25,6 +25,9 @@ export class SystemctlBackend implements BackendDriver {
   onReport?: (level: 'info' | 'warning', message: string) => void;
   readonly pid = undefined;
   private watch: UnitWatch | undefined;
+  /** How the unit was frozen last: `systemctl freeze` (the cgroup v2 freezer) or SIGSTOP. */
+  private frozenBy: 'freeze' | 'signal' | undefined;
+  private leftoverResumed = false;
 
   constructor(private readonly options: SystemctlOptions) {
     this.description = options.unit;
@@ -38,6 +41,22 @@ export class SystemctlBackend implements BackendDriver {
       throw new Error(`systemctl start ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
     this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
+    this.resumeLeftover();
+  }
+
+  /**
+   * Once per mrsocko: an mrsocko that ended while the unit was frozen ([idle] freeze) left
+   * it frozen, and `systemctl start` of an active unit does nothing. Thaw it and SIGCONT it
+   * (harmless on a unit that is not frozen), not awaited: a unit that was not frozen (the
+   * usual case) costs no time, a frozen one answers once the signal lands.
+   */
+  private resumeLeftover(): void {
+    if (this.leftoverResumed) return;
+    this.leftoverResumed = true;
+    const { unit } = this.options;
+    void this.systemctl(['thaw', '--', unit])
+      .then(() => this.systemctl(['kill', '--signal=SIGCONT', '--', unit]))
+      .catch(() => undefined);
   }
 
   watchForOutsideStart(started: (by: string) => void): { close(): void } | undefined {
@@ -47,6 +66,7 @@ export class SystemctlBackend implements BackendDriver {
   /** Started from outside: follow it as after our own start (a stop or crash from outside is noticed). */
   adopt(): void {
     const { unit, env, systemctl } = this.options;
+    this.resumeLeftover();
     this.watch?.close();
     this.watch = watchUnit(unit, env, (state) => this.onUnexpectedExit?.(`unit is ${state}`), systemctl);
   }
@@ -66,6 +86,36 @@ export class SystemctlBackend implements BackendDriver {
     if (result.status !== 0) {
       this.onReport?.('warning', `systemctl stop ${unit} failed (${result.status}): ${result.output || 'no output'}`);
     }
+  }
+
+  /**
+   * `systemctl freeze` where systemd can (cgroup v2: the unit's cgroup freezer); else
+   * (cgroup v1, or a systemd without it) SIGSTOP to every process of the unit by
+   * `systemctl kill`. Says which.
+   */
+  async freeze(): Promise<string> {
+    const { unit } = this.options;
+    const frozen = await this.systemctl(['freeze', '--', unit]);
+    if (frozen.status === 0) {
+      this.frozenBy = 'freeze';
+      return 'systemctl freeze: the cgroup freezer';
+    }
+    const stopped = await this.systemctl(['kill', '--signal=SIGSTOP', '--', unit]);
+    if (stopped.status !== 0) {
+      throw new Error(`systemctl freeze ${unit}: ${frozen.output || frozen.status}; systemctl kill --signal=SIGSTOP ${unit}: ${stopped.output || stopped.status}`);
+    }
+    this.frozenBy = 'signal';
+    return `systemctl kill --signal=SIGSTOP to every process of the unit; systemctl freeze is not available (${frozen.output || `status ${frozen.status}`})`;
+  }
+
+  async thaw(): Promise<void> {
+    const { unit } = this.options;
+    const how = this.frozenBy;
+    this.frozenBy = undefined;
+    const result = how === 'freeze'
+      ? await this.systemctl(['thaw', '--', unit])
+      : await this.systemctl(['kill', '--signal=SIGCONT', '--', unit]);
+    if (result.status !== 0) throw new Error(`systemctl ${how === 'freeze' ? 'thaw' : 'kill --signal=SIGCONT'} ${unit} failed (${result.status}): ${result.output || 'no output'}`);
   }
 
   /** `args` end with `--` and the unit name: a name is never read as an option. */

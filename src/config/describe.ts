@@ -94,6 +94,10 @@ function describeIdle(i: IdleConfig): Line[] {
     optional('keepalive', list(i.keepalive), "every admitted client's activity counts"),
     set('connections_count', yesNo(i.connectionsCount)),
     set('exit', yesNo(i.exit)),
+    set('min_bytes', String(i.minBytes), i.minBytes === 0
+      ? 'any counted byte restarts the countdown'
+      : `the countdown restarts only once counted clients moved ${i.minBytes} bytes since it last did`),
+    optional('freeze', Number.isFinite(i.freezeMs) ? formatTimespan(i.freezeMs) : undefined, 'never frozen: stopped after timeout'),
   ];
 }
 

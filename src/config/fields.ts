@@ -86,6 +86,16 @@ export class Fields {
     return n;
   }
 
+  /** A byte count: digits, optionally followed by K, M or G (1024-based, as in systemd's sizes). */
+  bytes(key: string, fallback: number): number {
+    const text = this.text(key, 'a byte count such as 0, 512, 64K or 1M');
+    if (text === undefined) return fallback;
+    const m = /^(\d+)\s*([KMG]?)$/i.exec(text);
+    const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+    if (!Number.isSafeInteger(n)) this.fail(key, `"${text}" is not a byte count; expected a whole number, optionally with K, M or G (1024-based), e.g. 64K`);
+    return n;
+  }
+
   choice<T extends string>(key: string, choices: readonly T[], fallback: T): T {
     const text = this.text(key, choices.join(' or '));
     if (text === undefined) return fallback;

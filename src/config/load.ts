@@ -20,6 +20,7 @@ import { checkTrustedFile, runningAsRoot, untrustedDirectoryReason } from './tru
 import { normalizeUnitName } from './unit-name.js';
 import { closeEnough, suggest } from './suggest.js';
 import { deepFreeze } from './freeze.js';
+import { formatTimespan } from './timespan.js';
 
 const DEFAULTS = {
   startTimeoutMs: 90_000,
@@ -46,7 +47,7 @@ const STARTING_PAGE_MAX_BYTES = 64 * 1024;
 const KEYS = {
   service: ['unit', 'exec', 'user', 'group', 'directory', 'pidfile', 'stop', 'start_timeout', 'stop_timeout', 'ready', 'ready_delay'],
   socket: ['listen', 'protocol', 'backend', 'flow_timeout', 'ready_check', 'starting_page', 'starting_page_after'],
-  idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit'],
+  idle: ['timeout', 'max_runtime', 'min_runtime', 'keepalive', 'connections_count', 'exit', 'min_bytes', 'freeze'],
   access: ['allow', 'deny', 'wake', 'max_connections', 'max_per_source'],
   knock: ['sequence', 'window', 'open_for', 'key', 'listen'],
   log: ['level', 'file', 'max_size', 'max_files'],
@@ -318,13 +319,20 @@ function readIdle(f: Fields): IdleConfig {
   if (minRuntimeMs > maxRuntimeMs) {
     f.fail('min_runtime', `is longer than max_runtime (line ${f.line('max_runtime')}); the backend could never be stopped in time`);
   }
+  const timeoutMs = f.span('timeout', DEFAULTS.idleTimeoutMs);
+  const freezeMs = f.span('freeze', Infinity, { positive: true });
+  if (Number.isFinite(freezeMs) && freezeMs >= timeoutMs) {
+    f.fail('freeze', `must be shorter than timeout (${formatTimespan(timeoutMs)}${f.has('timeout') ? `, line ${f.line('timeout')}` : ', the default'}): the backend would be stopped before it is ever frozen`);
+  }
   return {
-    timeoutMs: f.span('timeout', DEFAULTS.idleTimeoutMs),
+    timeoutMs,
     maxRuntimeMs,
     minRuntimeMs,
     keepalive: addressRules(f, 'keepalive'),
     connectionsCount: f.bool('connections_count', false),
     exit: f.bool('exit', false),
+    minBytes: f.bytes('min_bytes', 0),
+    freezeMs,
   };
 }
 

@@ -82,6 +82,10 @@ export interface IdleConfig {
   readonly keepalive: readonly string[];
   readonly connectionsCount: boolean;
   readonly exit: boolean;
+  /** The countdown restarts only once counted clients moved this many bytes since it last did (0: any byte). */
+  readonly minBytes: number;
+  /** After this long idle the backend is frozen instead of stopped; Infinity: never. */
+  readonly freezeMs: number;
 }
 
 export interface AccessConfig {

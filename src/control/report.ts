@@ -75,6 +75,12 @@ export interface StatusReport {
     reason: string;
     /** `[idle] keepalive` as written; empty = every admitted client counts. */
     keepalive: string[];
+    /** `[idle] min_bytes` (0: any byte restarts the countdown); absent from older instances. */
+    minBytes?: number;
+    /** Counted bytes moved since the countdown last restarted, toward min_bytes. */
+    bytesTowardRestart?: number;
+    /** `[idle] freeze` (null: never frozen); absent from older instances. */
+    freezeMs?: number | null;
   };
   totals: {
     /** Clients with a connection or flow open. */
@@ -141,6 +147,10 @@ export function renderStatus(report: StatusReport): string {
   // older instances do not send it
   if (b.waitingFor !== undefined && b.waitingFor !== null) lines.push(`         waiting for ${b.waitingFor}`);
   lines.push(`idle:    ${r.idle.reason}`);
+  const minBytes = r.idle.minBytes ?? 0;
+  if (minBytes > 0 && r.idle.state === 'counting') {
+    lines.push(`         ${r.idle.bytesTowardRestart ?? 0} of ${minBytes} bytes toward the next restart of the countdown (min_bytes)`);
+  }
   for (const [what, m] of [['hold', r.control?.hold], ['block', r.control?.block]] as const) {
     if (m === undefined || m === null) continue;
     const until = m.until === null ? 'until mrsocko release' : `until ${m.until} (${span(m.remainingMs ?? 0)} left)`;

@@ -23,6 +23,13 @@ export interface IdleExplanation {
 }
 
 export function explainIdle(idle: IdleConfig, f: IdleFacts): IdleExplanation {
+  if (f.phase === 'frozen' && Number.isFinite(idle.timeoutMs)) {
+    return {
+      state: 'counting',
+      stopInMs: Math.round(f.remainingMs),
+      reason: `frozen (freeze = ${formatTimespan(idle.freezeMs)}): the next client thaws it; stopped in ${formatSpan(f.remainingMs)} without traffic (timeout = ${formatTimespan(idle.timeoutMs)})`,
+    };
+  }
   if (f.phase !== 'running') return { state: 'not-running', stopInMs: null, reason: `nothing to count down: the backend is ${f.phase}` };
   const maxLeft = idle.maxRuntimeMs - f.phaseAgeMs;
   const anyway = Number.isFinite(maxLeft) ? `; stops in ${formatSpan(maxLeft)} anyway (max_runtime)` : '';
@@ -39,7 +46,8 @@ export function explainIdle(idle: IdleConfig, f: IdleFacts): IdleExplanation {
     };
   }
   const stopIn = Math.min(Math.max(f.remainingMs, idle.minRuntimeMs - f.phaseAgeMs), maxLeft);
-  const traffic = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
+  const who = idle.keepalive.length > 0 ? 'traffic from keepalive clients' : 'traffic';
+  const traffic = (idle.minBytes ?? 0) > 0 ? `${idle.minBytes} bytes of ${who}` : who;
   return {
     state: 'counting',
     stopInMs: Math.round(stopIn),

@@ -31,8 +31,8 @@ export interface ClientStats {
 export interface ClientTableOptions {
   /** Whether an address's traffic counts (the `keepalive` rules); asked once per new client and on recount(). */
   counts(address: ClientAddress): boolean;
-  /** Counted traffic happened at `at` (a `now()` value; the idle timer's touch()). */
-  activity(at: number): void;
+  /** `n` counted bytes moved at `at` (a `now()` value; the idle policy's touch()). */
+  activity(at: number, n: number): void;
   /** Clients with nothing open that are remembered for `status`, most recent kept. */
   maxIdleClients?: number;
   now?: () => number;
@@ -91,7 +91,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
-    if (e.counted) this.table.activity(at);
+    if (e.counted) this.table.activity(at, n);
   }
 
   /** `n` bytes from the backend to the client. */
@@ -101,7 +101,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
-    if (e.counted) this.table.activity(at);
+    if (e.counted) this.table.activity(at, n);
   }
 
   /** The connection or flow ended. Idempotent. */
@@ -114,7 +114,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
 
 export class ClientTable {
   readonly now: () => number;
-  readonly activity: (at: number) => void;
+  readonly activity: (at: number, n: number) => void;
   private counts: (address: ClientAddress) => boolean;
   private readonly maxIdleClients: number;
   /** Every remembered client. */

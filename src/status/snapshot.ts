@@ -20,7 +20,7 @@ export interface StatusParts {
     readonly retry: { inMs: number; delayMs: number; failures: number } | undefined;
   };
   idleConfig: IdleConfig;
-  idle: { remainingMs(): number };
+  idle: { remainingMs(): number; readonly bytesTowardRestart: number };
   clients: { readonly countedOpen: number; readonly activeClients: number; snapshot(): ClientStats[] };
   /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
   waitingFor: string | undefined;
@@ -89,6 +89,9 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       ...idleExplained,
       timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
       keepalive: [...idle.keepalive],
+      minBytes: idle.minBytes,
+      bytesTowardRestart: p.idle.bytesTowardRestart,
+      freezeMs: Number.isFinite(idle.freezeMs) ? idle.freezeMs : null,
     },
     totals: { clients: p.clients.activeClients, connections, flows, held: p.waiting, refused: p.refused, evicted: p.evicted },
     clients: clients.map((c) => ({

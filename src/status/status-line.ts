@@ -54,6 +54,10 @@ function phaseStatus(f: StatusFacts): string {
           : `stops after ${formatTimespan(f.idleTimeoutMs)} without ${traffic}`;
       return `Backend ${f.backend} running; ${who}; ${idle}`;
     }
+    case 'frozen':
+      return `Backend ${f.backend} frozen; the next client thaws it${Number.isFinite(f.idleTimeoutMs) ? `; stopped after ${formatTimespan(f.idleTimeoutMs)} without ${f.keepalive ? 'traffic from keepalive clients' : 'traffic'}` : ''}`;
+    case 'thawing':
+      return `Thawing ${f.backend} for ${plural(f.held, 'client')}`;
     case 'stopping':
       return `Stopping ${f.backend}${f.held > 0 ? `; ${plural(f.held, 'client')} waiting for the restart` : ''}`;
   }

@@ -118,3 +118,16 @@ test('the runner ends a hold and a block on the clock, and reports the change', 
   ]);
   assert.equal(clock.pending, 0);
 });
+
+test('with freezing: start thaws a frozen backend, stop stops it thawing first, a hold keeps freeze and idle away', () => {
+  const frozenState: LifecycleState = { ...INITIAL_STATE, phase: 'frozen' };
+  const started = transition(frozenState, { type: 'start', by });
+  assert.equal(started.next.phase, 'thawing');
+  assert.ok(started.effects.some((x) => x.type === 'thaw'));
+  const stopped = transition(frozenState, { type: 'stop', by });
+  assert.equal(stopped.next.phase, 'stopping');
+  assert.ok(stopped.effects.some((x) => x.type === 'stop' && x.thawFirst === true));
+  const held = run([{ type: 'hold', by, forMs: Infinity }], running).state;
+  assert.equal(run([{ type: 'freeze', reason: 'x' }], held).state.phase, 'running');
+  assert.equal(run([{ type: 'idle', reason: 'x' }], { ...held, phase: 'frozen' }).state.phase, 'frozen');
+});

@@ -75,17 +75,19 @@ test('shutdown from each phase stops what runs and finishes exactly once', () =>
 });
 
 test('events that do not apply to a phase change nothing', () => {
-  const phases: BackendPhase[] = ['stopped', 'starting', 'running', 'stopping'];
+  const phases: BackendPhase[] = ['stopped', 'starting', 'running', 'frozen', 'thawing', 'stopping'];
   const ignored: Record<BackendPhase, LifecycleEvent['type'][]> = {
-    stopped: ['ready', 'start-failed', 'idle', 'stopped', 'exited'],
-    starting: ['demand', 'idle', 'stopped', 'adopted'],
+    stopped: ['ready', 'start-failed', 'idle', 'stopped', 'exited', 'freeze'],
+    starting: ['demand', 'idle', 'stopped', 'adopted', 'freeze'],
     running: ['demand', 'ready', 'start-failed', 'stopped', 'adopted'],
-    stopping: ['ready', 'start-failed', 'idle', 'exited', 'adopted'],
+    frozen: ['ready', 'start-failed', 'stopped', 'adopted', 'freeze'],
+    thawing: ['demand', 'ready', 'start-failed', 'stopped', 'adopted', 'freeze', 'idle'],
+    stopping: ['ready', 'start-failed', 'idle', 'exited', 'adopted', 'freeze'],
   };
   const sample: Record<LifecycleEvent['type'], LifecycleEvent> = {
     demand, idle, ready: { type: 'ready' }, 'start-failed': { type: 'start-failed', reason: 'x' },
     stopped: { type: 'stopped' }, exited: { type: 'exited', status: 'x' }, shutdown: { type: 'shutdown' },
-    adopted: { type: 'adopted', by: 'x' },
+    adopted: { type: 'adopted', by: 'x' }, freeze: { type: 'freeze', reason: 'x' },
     start: { type: 'start', by: 'x' }, stop: { type: 'stop', by: 'x' }, hold: { type: 'hold', by: 'x', forMs: 1 },
     release: { type: 'release', by: 'x' },
   };

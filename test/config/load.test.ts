@@ -85,7 +85,7 @@ test('the SPEC example loads, with defaults filled in', () => {
     },
   ]);
   assert.deepEqual(c.idle, {
-    timeoutMs: 900_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false,
+    timeoutMs: 900_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false, minBytes: 0, freezeMs: Infinity,
   });
   assert.deepEqual(c.access, { allow: [], deny: [], wake: [], maxConnections: 1024 });
   assert.equal(c.access.maxPerSource, undefined, 'no per-source limit by default');
@@ -154,7 +154,7 @@ max_files = 14d
   ]);
   assert.deepEqual(c.idle, {
     timeoutMs: Infinity, maxRuntimeMs: 14_400_000, minRuntimeMs: 60_000,
-    keepalive: ['192.168.1.20', '10.0.0.0/8'], connectionsCount: true, exit: true,
+    keepalive: ['192.168.1.20', '10.0.0.0/8'], connectionsCount: true, exit: true, minBytes: 0, freezeMs: Infinity,
   });
   assert.deepEqual(c.access, {
     allow: ['192.168.1.0/24', '::1', '127.0.0.1'], deny: ['192.168.1.66'], wake: ['192.168.1.0/24'],

@@ -105,10 +105,11 @@ test('stop --for: a client is refused (a refusal of its own), start too, until t
   const s = await setup('ctl-block');
   try {
     assert.equal((await s.cli('start', 'ctl-block')).code, 0);
-    const r = await s.cli('stop', 'ctl-block', '--for', '3s');
+    // long enough for the checks below on a loaded machine
+    const r = await s.cli('stop', 'ctl-block', '--for', '6s');
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /stopped; nothing starts it for 3s/);
-    const until = Date.now() + 3000;
+    assert.match(r.out, /stopped; nothing starts it for 6s/);
+    const until = Date.now() + 6000;
     assert.equal(await attempt({ host: '127.0.0.1', port: s.port }), 'reset');
     await s.m.waitForLine(/refused connection from 127\.0\.0\.1:\d+: blocked by mrsocko stop \(pid \d+, uid \d+ \(alice\)\) \(mrsocko stop --for\) until /);
     const start = await s.cli('start', 'ctl-block');
@@ -156,15 +157,16 @@ test('hold: the idle timeout passes and the backend stays; --for expires and it 
   const s = await setup('ctl-hold', { idle: 'timeout = 1s' });
   try {
     assert.equal((await s.cli('start', 'ctl-hold')).code, 0);
-    const held = await s.cli('hold', 'ctl-hold', '--for', '3s');
+    // long enough that a slow CLI (a loaded machine) still reads the status while it lasts
+    const held = await s.cli('hold', 'ctl-hold', '--for', '6s');
     assert.equal(held.code, 0, held.err);
-    assert.match(held.out, /held for 3s: no idle stop meanwhile/);
+    assert.match(held.out, /held for 6s: no idle stop meanwhile/);
     await sleep(2000);
     const during = await s.status();
     assert.equal(during.backend.state, 'running', 'held past the 1 s timeout');
     assert.equal(during.idle.state, 'held-up');
     assert.match(during.idle.reason, /^held up by mrsocko hold .* for \S+ more; then /);
-    assert.ok(await waitFor(async () => (await s.status()).backend.state === 'stopped', 4000), 'stops once the hold is over');
+    assert.ok(await waitFor(async () => (await s.status()).backend.state === 'stopped', 10_000), 'stops once the hold is over');
     assert.match(s.m.output(), /hold by mrsocko hold .* ended: the idle rules apply again/);
 
     // until release, across a reload
@@ -180,7 +182,7 @@ test('hold: the idle timeout passes and the backend stays; --for expires and it 
     assert.match(text.out, /^hold: +until mrsocko release, by mrsocko hold \(pid \d+, uid \d+ \(alice\)\)$/m);
     const released = await s.cli('release', 'ctl-hold');
     assert.match(released.out, /hold released/);
-    assert.ok(await waitFor(async () => (await s.status()).backend.state === 'stopped', 3000), 'the idle stop after release');
+    assert.ok(await waitFor(async () => (await s.status()).backend.state === 'stopped', 6000), 'the idle stop after release');
   } finally {
     assert.equal(await s.m.stop(), 0, s.m.output());
   }

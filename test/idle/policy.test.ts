@@ -8,8 +8,10 @@ import { FakeClock } from '../helpers/fake-clock.js';
 
 function setup(idle: Partial<IdleConfig>) {
   const clock = new FakeClock();
-  const config: IdleConfig = { timeoutMs: 60_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false, ...idle } as IdleConfig;
+  const config: IdleConfig = { timeoutMs: 60_000, maxRuntimeMs: Infinity, minRuntimeMs: 0, keepalive: [], connectionsCount: false, exit: false, minBytes: 0, freezeMs: Infinity, ...idle } as IdleConfig;
   const stops: string[] = [];
+  const freezes: string[] = [];
+  const demands: string[] = [];
   let exits = 0;
   let counted = 0;
   let open = 0;
@@ -21,6 +23,8 @@ function setup(idle: Partial<IdleConfig>) {
     },
     launchCount: 1,
     idle: (reason: string) => stops.push(reason),
+    freeze: (reason: string) => freezes.push(reason),
+    demand: (trigger: string) => demands.push(trigger),
   };
   const policy = new IdlePolicy({
     config: () => config,
@@ -31,7 +35,7 @@ function setup(idle: Partial<IdleConfig>) {
     clock,
   });
   return {
-    clock, policy, stops, lifecycle,
+    clock, policy, stops, lifecycle, freezes, demands,
     exits: () => exits,
     setCounted: (n: number) => (counted = n),
     setOpen: (n: number) => (open = n),
@@ -82,5 +86,42 @@ test('timeout, min_runtime and connections_count on the fake clock: a 15 min cou
   assert.deepEqual(t.stops, []);
   t.clock.advance(1);
   assert.deepEqual(t.stops, ['no traffic for 15min']);
+  t.policy.stop();
+});
+
+test('min_bytes: small traffic does not restart the countdown; once min_bytes add up it does', () => {
+  const t = setup({ timeoutMs: 1000, minBytes: 1000 });
+  t.policy.phaseChanged('running');
+  // a keep-alive: 60 bytes every 300 ms never adds up to 1000 within a timeout
+  for (let at = 300; at < 1000; at += 300) {
+    t.clock.advance(300);
+    t.policy.touch(t.clock.now(), 60);
+  }
+  assert.equal(t.policy.bytesTowardRestart, 180);
+  t.clock.advance(100);
+  assert.deepEqual(t.stops, ['no traffic for 1s']);
+  // a stream: 400 bytes each 300 ms restarts it about every 750 ms
+  const s = setup({ timeoutMs: 1000, minBytes: 1000 });
+  s.policy.phaseChanged('running');
+  for (let i = 0; i < 30; i += 1) {
+    s.clock.advance(300);
+    s.policy.touch(s.clock.now(), 400);
+  }
+  assert.deepEqual(s.stops, []);
+  assert.equal(s.policy.bytesTowardRestart, 0, 'the 30th chunk reached 1200: the counter starts again');
+  s.clock.advance(1000);
+  assert.equal(s.stops.length, 1);
+  t.policy.stop();
+  s.policy.stop();
+});
+
+test('min_bytes = 0 (and absent): every byte restarts the countdown, as before', () => {
+  const t = setup({ timeoutMs: 1000, minBytes: 0 });
+  t.policy.phaseChanged('running');
+  for (let i = 0; i < 10; i += 1) {
+    t.clock.advance(900);
+    t.policy.touch(t.clock.now(), 1);
+  }
+  assert.deepEqual(t.stops, []);
   t.policy.stop();
 });

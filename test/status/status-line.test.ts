@@ -94,3 +94,10 @@ test('STATUS= shows a hold and a block as they are given, and drops them at rele
     await d.stop();
   }
 });
+
+test('STATUS= while frozen and thawing', () => {
+  const facts = { backend: 'jellyfin.service', held: 1, open: 0, clients: 0, idleTimeoutMs: 3_600_000, keepalive: false, holdingConnections: 0 };
+  assert.equal(formatStatus({ ...facts, phase: 'frozen' }), 'Backend jellyfin.service frozen; the next client thaws it; stopped after 1h without traffic');
+  assert.equal(formatStatus({ ...facts, phase: 'frozen', idleTimeoutMs: Infinity }), 'Backend jellyfin.service frozen; the next client thaws it');
+  assert.equal(formatStatus({ ...facts, phase: 'thawing' }), 'Thawing jellyfin.service for 1 client');
+});
