@@ -11,7 +11,7 @@ export type LogEvent =
   | { kind: 'client-held'; socket: string; client: string; held: number }
   | { kind: 'starting-page'; socket: string; client: string; ms: number }
   | { kind: 'client-closed'; socket: string; client: string; bytesUp: number; bytesDown: number; ms: number }
-  | { kind: 'client-error'; socket: string; client: string; side: 'client' | 'backend'; error: string }
+  | { kind: 'client-error'; socket: string; client: string; side: 'downstream' | 'upstream'; error: string }
   | { kind: 'flow-closed'; socket: string; client: string; reason: string; datagramsUp: number; bytesUp: number; datagramsDown: number; bytesDown: number; ms: number }
   | { kind: 'flow-dropped'; socket: string; client: string; datagrams: number; bytes: number; why: string }
   | { kind: 'socket-error'; socket: string; error: string }
@@ -100,7 +100,7 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         message: `${e.socket}: ${e.client} closed after ${e.ms} ms, ${e.bytesUp} bytes in, ${e.bytesDown} bytes out`,
       };
     case 'client-error':
-      return { level: 'info', message: `${e.socket}: ${e.client}: ${e.side} side: ${e.error}` };
+      return { level: 'info', message: `${e.socket}: ${e.client}: ${e.side === 'downstream' ? 'client' : 'backend'} side: ${e.error}` };
     case 'backend-connect-failed':
       return {
         level: 'warning',

@@ -61,7 +61,8 @@ export interface ConnectionHooks {
  * Which side an error came from, as the log line says it to users: `client` is the
  * downstream socket, `backend` the upstream one.
  */
-export type ErrorSide = 'client' | 'backend';
+/** Which side of a connection or flow failed: downstream (the client) or upstream (the backend). */
+export type ErrorSide = 'downstream' | 'upstream';
 
 /** Told of each read while held (`chunk`: the bytes just read), and of the client's end (no chunk). */
 export type PrereadReader = (connection: TcpConnection, chunk?: Buffer) => void;
@@ -101,7 +102,7 @@ export class TcpConnection {
     private readonly buffers: ReadBuffers,
   ) {
     this.peer = describePeer(downstream);
-    downstream.on('error', (err) => this.fail('client', err));
+    downstream.on('error', (err) => this.fail('downstream', err));
     downstream.once('close', () => this.sideClosed());
   }
 
@@ -257,7 +258,7 @@ export class TcpConnection {
       open();
     }
     upstream.on('error', (err) => {
-      if (this.current !== 'connecting') return this.fail('backend', err);
+      if (this.current !== 'connecting') return this.fail('upstream', err);
       // held again first, then asked: whoever decides sees the connection as it now is
       this.abandonUpstream();
       if (this.hooks.connectFailed(this, err) === 'close') this.close();

@@ -17,6 +17,7 @@ import net from 'node:net';
 import type { BackendAddress } from '../config/types.js';
 import { formatInet } from '../util/format.js';
 import type { ClientAccounting } from './accounting.js';
+import type { ErrorSide } from './tcp.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
@@ -159,15 +160,15 @@ export class DatagramQueues {
 export interface FlowHooks {
   /** The phase changed (from `from` to `flow.phase`). */
   moved?(flow: UdpFlow, from: FlowPhase): void;
-  /** A datagram went through: `in` client → backend, `out` backend → client. Hot path. */
-  traffic(flow: UdpFlow, direction: 'in' | 'out', bytes: number): void;
+  /** A datagram went through: `up` client → backend, `down` backend → client. Hot path. */
+  traffic(flow: UdpFlow, direction: 'up' | 'down', bytes: number): void;
   /**
    * The backend port refused a datagram of this open flow (ECONNREFUSED: nothing is bound
    * there any more). The flow is already back to `held` (that datagram is lost; later ones
    * queue): 'hold' keeps it waiting for a later connect(), 'close' ends it.
    */
   refused(flow: UdpFlow, error: Error): 'hold' | 'close';
-  error(flow: UdpFlow, side: 'client' | 'backend', error: Error): void;
+  error(flow: UdpFlow, side: ErrorSide, error: Error): void;
   /** The flow is closed; called exactly once. */
   released(flow: UdpFlow, reason: FlowCloseReason): void;
 }
@@ -217,7 +218,7 @@ export class UdpFlow {
   ) {
     this.peer = formatInet(address, port);
     this.replySent = (error) => {
-      if (error) this.fail('client', error);
+      if (error) this.fail('downstream', error);
     };
   }
 
@@ -281,7 +282,7 @@ export class UdpFlow {
         this.rehold();
         if (this.hooks.refused(this, err) === 'hold') return;
       }
-      this.fail('backend', err);
+      this.fail('upstream', err);
     });
     upstream.connect(port, host, () => {
       if (!this.move('connected')) return;
@@ -355,7 +356,7 @@ export class UdpFlow {
     // No callback: a failed send is an 'error' event on the upstream socket.
     upstream.send(datagram);
     this.accounting?.addUp(datagram.length);
-    this.hooks.traffic(this, 'in', datagram.length);
+    this.hooks.traffic(this, 'up', datagram.length);
   }
 
   private fromBackend(reply: Buffer): void {
@@ -370,10 +371,10 @@ export class UdpFlow {
     this.datagramsDown += 1;
     this.downstream.send(reply, this.port, this.address, this.replySent);
     this.accounting?.addDown(reply.length);
-    this.hooks.traffic(this, 'out', reply.length);
+    this.hooks.traffic(this, 'down', reply.length);
   }
 
-  private fail(side: 'client' | 'backend', err: Error): void {
+  private fail(side: ErrorSide, err: Error): void {
     if (this.phase === 'closed') return;
     this.hooks.error(this, side, err);
     this.close('error');

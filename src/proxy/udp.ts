@@ -11,6 +11,7 @@
 //                            flow.fromClient(): sent upstream when open, else queued
 import type dgram from 'node:dgram';
 import type { DatagramListener } from './listeners.js';
+import type { ErrorSide } from './tcp.js';
 import { UdpFlow, type FlowCloseReason, type FlowHooks, type FlowPhase, type DatagramQueues } from './udp-flow.js';
 
 export interface UdpProxyHooks {
@@ -23,9 +24,9 @@ export interface UdpProxyHooks {
   /** A new, admitted flow; its first datagram is already queued in it. Connect it now
    *  (`flow.connect()`, the backend is up) or hold it and demand the backend. */
   opened(flow: UdpFlow): void;
-  /** A datagram went through the flow: `in` client → backend, `out` backend → client. Hot path. */
-  traffic(flow: UdpFlow, direction: 'in' | 'out', bytes: number): void;
-  error(flow: UdpFlow, side: 'client' | 'backend', error: Error): void;
+  /** A datagram went through the flow: `up` client → backend, `down` backend → client. Hot path. */
+  traffic(flow: UdpFlow, direction: 'up' | 'down', bytes: number): void;
+  error(flow: UdpFlow, side: ErrorSide, error: Error): void;
   /** An open flow's datagram was refused by the backend port (see FlowHooks.refused). */
   refused(flow: UdpFlow, error: Error): 'hold' | 'close';
   /** A flow's phase changed (see ./udp-flow.ts). */

@@ -18,9 +18,9 @@ export interface ClientStats {
   readonly connections: number;
   readonly flows: number;
   /** client → backend */
-  readonly bytesIn: number;
+  readonly bytesUp: number;
   /** backend → client */
-  readonly bytesOut: number;
+  readonly bytesDown: number;
   readonly firstSeen: number;
   /** The last byte either way, or the last open if nothing went through yet. */
   readonly lastActivity: number;
@@ -43,8 +43,8 @@ const DEFAULT_MAX_IDLE_CLIENTS = 256;
 class ClientEntry extends Holder {
   connections = 0;
   flows = 0;
-  bytesIn = 0;
-  bytesOut = 0;
+  bytesUp = 0;
+  bytesDown = 0;
   lastActivity: number;
   constructor(
     readonly address: ClientAddress,
@@ -87,7 +87,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
   /** `n` bytes from the client to the backend. */
   addUp(n: number): void {
     const e = this.entry;
-    e.bytesIn += n;
+    e.bytesUp += n;
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
@@ -97,7 +97,7 @@ export class ClientHandle extends Slot implements ClientAccounting {
   /** `n` bytes from the backend to the client. */
   addDown(n: number): void {
     const e = this.entry;
-    e.bytesOut += n;
+    e.bytesDown += n;
     // one clock read per chunk, shared with the idle timer
     const at = (e.lastActivity = this.table.now());
     this.touch(at);
@@ -208,8 +208,8 @@ export class ClientTable {
         address: e.address.key,
         connections: e.connections,
         flows: e.flows,
-        bytesIn: e.bytesIn,
-        bytesOut: e.bytesOut,
+        bytesUp: e.bytesUp,
+        bytesDown: e.bytesDown,
         firstSeen: e.firstSeen,
         lastActivity: e.lastActivity,
         counted: e.counted,

@@ -46,7 +46,7 @@ interface Harness {
   opened: UdpFlow[];
   released: { flow: UdpFlow; reason: FlowCloseReason }[];
   errors: string[];
-  traffic: { in: number; out: number };
+  traffic: { up: number; down: number };
 }
 
 async function startProxy(
@@ -71,7 +71,7 @@ async function startProxy(
   };
   const listener: DatagramListener = { config, socket, address: '', adopted: false, family: 'inet' };
   const queues = new DatagramQueues(opts.limits);
-  const h: Omit<Harness, 'proxy' | 'port'> = { queues, opened: [], released: [], errors: [], traffic: { in: 0, out: 0 } };
+  const h: Omit<Harness, 'proxy' | 'port'> = { queues, opened: [], released: [], errors: [], traffic: { up: 0, down: 0 } };
   const hooks: UdpProxyHooks = {
     admit: (_p, address) => opts.admit?.(address) ?? true,
     opened: (flow) => {
@@ -119,7 +119,7 @@ test('one flow per client address:port; every reply goes back to its own client'
   assert.equal(h.proxy.size, 20);
   assert.equal(h.opened.length, 20);
   const bytes = clients.reduce((sum, _c, i) => sum + Array.from({ length: 10 }, (_, n) => `client ${i} datagram ${n}`.length).reduce((a, b) => a + b), 0);
-  assert.deepEqual(h.traffic, { in: bytes, out: bytes });
+  assert.deepEqual(h.traffic, { up: bytes, down: bytes });
   assert.deepEqual(h.errors, []);
 });
 
@@ -235,7 +235,7 @@ test('when the backend port closes under an open flow, the flow ends with ECONNR
   c.send('anyone?', h.port);
   assert.ok(await waitFor(() => h.released.length === 1, 2000));
   assert.equal(h.released[0]?.reason, 'error');
-  assert.match(h.errors.join('\n'), /backend ECONNREFUSED/);
+  assert.match(h.errors.join('\n'), /upstream ECONNREFUSED/);
 });
 
 test('a flow refused by the backend port can be held and connected again once the backend is back', async () => {

@@ -28,7 +28,7 @@ test('connections and flows of one address add up, whatever the spelling of the 
   const [first, second] = table.snapshot();
   assert.deepEqual(
     { ...first },
-    { address: '10.1.2.3', connections: 1, flows: 1, bytesIn: 100, bytesOut: 50, firstSeen: 1000, lastActivity: 2000, counted: true },
+    { address: '10.1.2.3', connections: 1, flows: 1, bytesUp: 100, bytesDown: 50, firstSeen: 1000, lastActivity: 2000, counted: true },
   );
   assert.equal(second?.address, '192.168.1.5');
   assert.equal(second?.counted, false);
