@@ -9,7 +9,7 @@ import type net from 'node:net';
 import type { Config } from './config/types.js';
 import type { Logger } from './log/logger.js';
 import { guardNotifier, type Notifier } from './systemd/notify.js';
-import type { BackendPhase } from './backend/lifecycle.js';
+import { blockedReason, type BackendPhase } from './backend/lifecycle.js';
 import { BackendLifecycle } from './backend/lifecycle-runner.js';
 import type { BackendDriver } from './backend/driver.js';
 import { checkProcess, createDriver } from './backend/create.js';
@@ -27,6 +27,8 @@ import { ControlServer } from './control/server.js';
 import { KnockGate } from './access/knock/gate.js';
 import type { ClientAddress } from './net/address.js';
 import type { StatusReport } from './control/report.js';
+import type { CommandAnswer, Request } from './control/protocol.js';
+import { formatSpan } from './util/format.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -74,6 +76,8 @@ export class Daemon {
   private readonly control: ControlServer | undefined;
   /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
   private readonly knock: KnockGate | undefined;
+  /** The phase the lifecycle last reported (it also reports holds and blocks). */
+  private lastPhase: BackendPhase = 'stopped';
   private readonly isKnocked = (address: ClientAddress): boolean => this.knock?.isKnocked(address) ?? false;
   /** Phase changes and releases, for whoever waits on them (see DaemonEvents). */
   readonly events = new EventEmitter<DaemonEvents>();
@@ -101,9 +105,14 @@ export class Daemon {
       clients: this.clients,
       emit: (event) => this.log.event(event),
       backendWanted: () => ['running', 'starting', 'frozen', 'thawing'].includes(this.lifecycle.phase),
+      blocked: () => {
+        const block = this.lifecycle.block;
+        return block !== undefined ? blockedReason(block) : undefined;
+      },
     });
     this.control = options.controlSocket !== undefined
-      ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event))
+      ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event),
+        (request, by) => this.command(request, by))
       : undefined;
     this.probe = new ReadinessProbe({
       sockets: this.config.sockets,
@@ -129,7 +138,13 @@ export class Daemon {
         closeClients: () => this.session.closeClients(),
       },
       log: (event) => this.log.event(event),
-      changed: (state) => this.phaseChanged(state.phase),
+      changed: (state) => {
+        if (state.phase !== this.lastPhase) this.phaseChanged(state.phase);
+        else {
+          this.idle.manualChanged();
+          this.status.queue();
+        }
+      },
     });
     this.session = new Session({
       name: this.name,
@@ -154,7 +169,10 @@ export class Daemon {
       exit: () => this.exitWhenIdle(),
     });
     this.status = new StatusUpdates(
-      { key: () => `${this.lifecycle.phase} ${this.lifecycle.retry !== undefined}`, text: () => buildStatusLine(this.statusParts()) },
+      {
+        key: () => `${this.lifecycle.phase} ${this.lifecycle.retry !== undefined} ${this.lifecycle.hold?.until} ${this.lifecycle.block?.until}`,
+        text: () => buildStatusLine(this.statusParts()),
+      },
       (text) => this.notifier.status(text),
     );
   }
@@ -271,6 +289,7 @@ export class Daemon {
   }
 
   private phaseChanged(phase: BackendPhase): void {
+    this.lastPhase = phase;
     this.idle.phaseChanged(phase);
     // nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back
     if (phase === 'stopped') this.session.dropSpareBuffers();
@@ -278,6 +297,75 @@ export class Daemon {
     if (phase !== 'starting') this.probe.forget();
     this.status.queue();
     this.events.emit('phase', phase);
+  }
+
+  /**
+   * `mrsocko start/stop/hold/release` from the control socket (control/protocol.ts).
+   * start answers once the backend is ready or failed; stop once it is stopped.
+   */
+  private async command(request: Exclude<Request, { command: 'status' }>, by: string): Promise<CommandAnswer> {
+    const { lifecycle } = this;
+    const backend = this.driver.description;
+    if (this.closing) return { ok: false, message: 'mrsocko is shutting down' };
+    switch (request.command) {
+      case 'start': {
+        const block = lifecycle.block;
+        if (block !== undefined) return { ok: false, message: `not started: ${blockedReason(block)}; mrsocko release ends it` };
+        if (lifecycle.phase === 'running') return { ok: true, message: `${backend} is running already` };
+        const outcome = this.nextPhase((phase, seen) => phase === 'running' || ((phase === 'stopping' || phase === 'stopped') && seen.has('starting')));
+        const wasStarting = lifecycle.phase === 'starting';
+        lifecycle.command({ type: 'start', by });
+        const phase = await outcome(wasStarting);
+        return phase === 'running'
+          ? { ok: true, message: `${backend} is ready` }
+          : { ok: false, message: `${backend} failed to start: ${lifecycle.lastFailure ?? `it is ${phase}`}` };
+      }
+      case 'stop': {
+        const span = request.forMs !== undefined ? `; nothing starts it for ${formatSpan(request.forMs)}` : '';
+        const already = lifecycle.phase === 'stopped';
+        const outcome = this.nextPhase((phase, seen) => phase === 'stopped' || (phase === 'starting' && seen.has('stopping')));
+        lifecycle.command({ type: 'stop', by, forMs: request.forMs });
+        if (already) return { ok: true, message: `${backend} was not running${span}` };
+        const phase = await outcome(lifecycle.phase === 'stopping');
+        return phase === 'stopped'
+          ? { ok: true, message: `${backend} stopped${span}` }
+          : { ok: true, message: `${backend} stopped, and started again for a client that arrived meanwhile` };
+      }
+      case 'hold': {
+        const forMs = request.forMs ?? Infinity;
+        lifecycle.command({ type: 'hold', by, forMs });
+        const until = Number.isFinite(forMs) ? `for ${formatSpan(forMs)}` : 'until mrsocko release';
+        return { ok: true, message: `${backend} held ${until}: no idle stop meanwhile (${lifecycle.phase} now)` };
+      }
+      case 'release': {
+        const had = [lifecycle.hold && 'hold', lifecycle.block && 'block'].filter(Boolean);
+        lifecycle.command({ type: 'release', by });
+        return { ok: true, message: had.length > 0 ? `${had.join(' and ')} released` : 'nothing was held or blocked' };
+      }
+    }
+  }
+
+  /**
+   * Listens before the command is given (its first phase change is synchronous); the
+   * returned function resolves with the first phase `done` accepts, given the phases seen
+   * since (`countCurrent`: the phase the backend is in counts as seen).
+   */
+  private nextPhase(done: (phase: BackendPhase, seen: Set<BackendPhase>) => boolean): (countCurrent: boolean) => Promise<BackendPhase> {
+    const seen = new Set<BackendPhase>();
+    let resolve: (phase: BackendPhase) => void = () => undefined;
+    const result = new Promise<BackendPhase>((r) => (resolve = r));
+    const listener = (phase: BackendPhase): void => {
+      if (done(phase, seen)) {
+        this.events.off('phase', listener);
+        resolve(phase);
+      }
+      seen.add(phase);
+    };
+    this.events.on('phase', listener);
+    return (current) => {
+      if (current) seen.add(this.lifecycle.phase);
+      return result;
+    };
   }
 
   /** `[idle] exit = yes`, and nothing runs and nobody is connected: leave; systemd keeps listening. */
@@ -303,6 +391,10 @@ export class Daemon {
     const idleConfig = this.config.idle;
     const waiting = session.waiting.size;
     const waitingFor = lifecycle.phase === 'starting' ? this.probe.waitingFor : undefined;
-    return { instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor, refused: this.gate.refused, evicted: this.gate.evicted, silent: this.gate.silent, knocked: this.knock?.list() ?? [] };
+    return {
+      instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor,
+      refused: this.gate.refused, evicted: this.gate.evicted, silent: this.gate.silent, knocked: this.knock?.list() ?? [],
+      hold: lifecycle.hold, block: lifecycle.block,
+    };
   }
 }

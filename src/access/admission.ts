@@ -20,6 +20,8 @@ export type Refusal =
   /** max_connections reached and no room could be made (../session/eviction.ts). */
   | 'max-connections'
   | 'max-per-source'
+  /** `mrsocko stop --for`: nothing may start the backend until the block ends (../backend/lifecycle.ts). */
+  | 'blocked'
   /** Not admissions but failed knocks ([knock]), summed up in the same refusal log. */
   | 'knock-sequence'
   | 'knock-malformed'
@@ -71,6 +73,8 @@ export class AccessPolicy {
         return `max_connections = ${this.maxConnections} reached, and all connections of the largest holders are busy`;
       case 'max-per-source':
         return `max_per_source = ${this.maxPerSource ?? '?'} reached`;
+      case 'blocked':
+        return 'blocked by mrsocko stop --for';
       case 'knock-sequence':
         return 'knock on a port out of the [knock] sequence order (its progress is reset)';
       case 'knock-malformed':

@@ -28,6 +28,8 @@ export interface GateOptions {
   emit(event: LogEvent): void;
   /** Whether the backend is up or on its way (`wake` applies otherwise). */
   backendWanted(): boolean;
+  /** `mrsocko stop --for` in force: why every client is refused (the block, until when); undefined otherwise. */
+  blocked?(): string | undefined;
 }
 
 export class Gate {
@@ -40,7 +42,10 @@ export class Gate {
 
   constructor(private readonly o: GateOptions) {
     this.admission = new Admission(o.policy, o.clients);
-    this.refusals = new RefusalLog({ emit: o.emit, explain: (refusal, address) => this.admission.policy.explain(refusal, address) });
+    this.refusals = new RefusalLog({
+      emit: o.emit,
+      explain: (refusal, address) => (refusal === 'blocked' ? o.blocked?.() : undefined) ?? this.admission.policy.explain(refusal, address),
+    });
     this.evictions = new EvictionLog({ emit: o.emit });
     this.silentLog = new SilentLog(o.emit);
   }
@@ -111,7 +116,7 @@ export class Gate {
   }
 
   private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind, counts: boolean): boolean {
-    const decision = this.admission.decide(address, this.o.backendWanted(), counts);
+    const decision = this.o.blocked?.() !== undefined ? 'blocked' : this.admission.decide(address, this.o.backendWanted(), counts);
     if (decision === undefined) return true;
     const client = typeof peer === 'string' ? peer : describePeer(peer);
     if (typeof decision !== 'string') {

@@ -41,6 +41,7 @@ const LABEL: Readonly<Record<Refusal, string>> = {
   'not-counted': 'counts = no',
   'max-connections': 'max_connections',
   'max-per-source': 'max_per_source',
+  blocked: 'mrsocko stop --for',
   'knock-sequence': 'knock out of sequence',
   'knock-malformed': 'not a knock packet',
   'knock-bad-key': 'knock with a wrong key',

@@ -11,11 +11,13 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { BackendDriver } from './driver.js';
 import {
   INITIAL_STATE,
+  inForce,
   transition,
   type BackendPhase,
   type Effect,
   type LifecycleEvent,
   type LifecycleState,
+  type Manual,
   type RunnerEvent,
 } from './lifecycle.js';
 
@@ -43,7 +45,7 @@ export interface LifecycleOptions {
    * `unit =` backend started by a dependency or an admin); it is then adopted.
    */
   followOutsideStarts?(): boolean;
-  /** After every transition that changed the phase or the back-off. */
+  /** After every transition that changed the phase, the back-off, a hold or a block. */
   changed?(state: LifecycleState): void;
   clock?: Clock;
 }
@@ -59,6 +61,8 @@ export class BackendLifecycle {
   private timeoutAttempt = 0;
   private cancelTimeout: () => void = () => undefined;
   private cancelRetry: () => void = () => undefined;
+  /** The timer of the earliest hold or block end. */
+  private cancelExpire: () => void = () => undefined;
   /** While stopped: the driver's watch for an outside start. */
   private outsideStart: { close(): void } | undefined;
   private finished: (() => void) | undefined;
@@ -97,6 +101,26 @@ export class BackendLifecycle {
     return { inMs: Math.max(0, r.at - this.clock.now()), delayMs: r.delayMs, failures: this.state.failures };
   }
 
+  /** `mrsocko hold` in force now. */
+  get hold(): Manual | undefined {
+    return inForce(this.state.hold, this.clock.now());
+  }
+
+  /** `mrsocko stop --for` in force now: clients are refused. */
+  get block(): Manual | undefined {
+    return inForce(this.state.block, this.clock.now());
+  }
+
+  /** Why the last start failed. */
+  get lastFailure(): string | undefined {
+    return this.state.lastFailure;
+  }
+
+  /** Manual control (../control/): `start`, `stop`, `hold`, `release`, with who asked. */
+  command(event: Extract<LifecycleEvent, { type: 'start' | 'stop' | 'hold' | 'release' }>): void {
+    this.dispatch(event);
+  }
+
   demand(trigger: string): void {
     this.dispatch({ type: 'demand', trigger });
   }
@@ -131,6 +155,7 @@ export class BackendLifecycle {
 
   /** Stops the backend if mrsocko started it; resolves once nothing of it is left. */
   shutdown(): Promise<void> {
+    this.cancelExpire();
     this.dispatch({ type: 'shutdown' });
     this.watchOutsideStarts();
     return this.done;
@@ -152,7 +177,9 @@ export class BackendLifecycle {
     const { next, effects } = transition(before, event, this.clock.now());
     this.state = next;
     if (next.phase !== 'starting') this.clearStartTimers();
-    if (next.phase !== before.phase || next.retry !== before.retry) this.options.changed?.(next);
+    const manual = next.hold !== before.hold || next.block !== before.block;
+    if (manual) this.armExpire(next);
+    if (next.phase !== before.phase || next.retry !== before.retry || manual) this.options.changed?.(next);
     if (next.phase !== before.phase) this.watchOutsideStarts();
     // the one result handed between effects: a client effect's count, for the log line after it
     let count = 0;
@@ -215,6 +242,15 @@ export class BackendLifecycle {
     const ms = this.options.startTimeoutMs;
     this.cancelTimeout = this.clock.after(ms, () =>
       this.dispatch({ type: 'start-timeout', attempt, ms, reason: this.options.timeoutReason?.(ms) }));
+  }
+
+  /** One timer, for the earliest finite end of a hold or block. */
+  private armExpire(s: LifecycleState): void {
+    this.cancelExpire();
+    this.cancelExpire = () => undefined;
+    const ends = [s.hold?.until, s.block?.until].filter((t): t is number => t !== undefined && Number.isFinite(t));
+    if (ends.length === 0 || s.shuttingDown) return;
+    this.cancelExpire = this.clock.after(Math.max(0, Math.min(...ends) - this.clock.now()), () => this.dispatch({ type: 'expire' }));
   }
 
   private clearStartTimers(): void {

@@ -16,10 +16,15 @@
 //              │          └── idle / exited / shutdown ─▶ stopping (the stop thaws first)
 // Clients that come while frozen or thawing are held like during a start.
 //
-// Where the next features go: manual `start`/`stop`/`hold` are events like `demand`/`idle`
-// with a `hold` flag in the state that `idle` respects; a unit started from outside is an
-// `adopted` event (here: taking `stopped` to `starting` without a launch, then readiness).
+// Manual control (`mrsocko start/stop/hold/release`, ../control/) is events too: `start`
+// is a demand, `stop` an idle stop that may leave a `block` (nothing wakes the backend
+// until it ends), `hold` a flag that `idle` respects. Both end with `release` or at their
+// `until` (the runner's `expire` timer; the phase checks use `now`, so a late timer changes
+// nothing). They live here, so a reload (which keeps the lifecycle) keeps them.
+// Where the next features go: a unit started from outside is an `adopted` event (here:
+// taking `stopped` to `starting` without a launch, then readiness).
 import type { LogEvent } from '../log/events.js';
+import { formatSpan } from '../util/format.js';
 
 /** A backend that ran this long before crashing was not crash-looping. */
 const STABLE_RUN_MS = 10_000;
@@ -48,7 +53,15 @@ export type LifecycleEvent =
   /** mrsocko is shutting down. */
   | { type: 'shutdown' }
   /** The backend was started from outside mrsocko (a `unit =` backend someone else started) while stopped. */
-  | { type: 'adopted'; by: string };
+  | { type: 'adopted'; by: string }
+  /** `mrsocko start`: start now (`by`: who asked, for the log). */
+  | { type: 'start'; by: string }
+  /** `mrsocko stop [--for]`: stop now; with `forMs`, nothing wakes it for that long. */
+  | { type: 'stop'; by: string; forMs?: number | undefined }
+  /** `mrsocko hold [--for]`: no idle stop until release (or `forMs`; Infinity: until release). */
+  | { type: 'hold'; by: string; forMs: number }
+  /** `mrsocko release`: end a hold and a block. */
+  | { type: 'release'; by: string };
 
 /** What the runner reports back: its timers and the driver's progress. */
 export type RunnerEvent =
@@ -60,6 +73,8 @@ export type RunnerEvent =
   | { type: 'launched'; attempt: number; pid: number | undefined; adopted?: string | undefined }
   /** Something the driver wants logged (stop command results, escalation). */
   | { type: 'report'; level: 'info' | 'warning'; message: string }
+  /** A hold or block may have reached its `until`. */
+  | { type: 'expire' }
   /** The freeze completed (`how`: cgroup freezer, SIGSTOP, systemctl freeze, ...). */
   | { type: 'frozen'; how: string }
   /** The freeze could not be done or did not complete; whatever was frozen was thawed again. */
@@ -122,6 +137,23 @@ export interface LifecycleState {
   readonly lastFailureAt: number;
   /** While starting: waiting out a back-off of `delayMs` until `at` before launching. */
   readonly retry: { readonly at: number; readonly delayMs: number } | undefined;
+  /** `mrsocko hold`: `idle` is ignored until `until` (Infinity: until release). */
+  readonly hold: Manual | undefined;
+  /** `mrsocko stop --for`: clients are refused and nothing starts the backend until `until`. */
+  readonly block: Manual | undefined;
+  /** Why the last start failed (what `mrsocko start` answers). */
+  readonly lastFailure: string | undefined;
+}
+
+/** A hold or a block: until when (the clock of `now`), and who asked for it. */
+export interface Manual {
+  readonly until: number;
+  readonly by: string;
+}
+
+/** The hold or block if it is still in force at `now`. */
+export function inForce(m: Manual | undefined, now: number): Manual | undefined {
+  return m !== undefined && m.until > now ? m : undefined;
 }
 
 export const INITIAL_STATE: LifecycleState = {
@@ -135,6 +167,9 @@ export const INITIAL_STATE: LifecycleState = {
   failures: 0,
   lastFailureAt: 0,
   retry: undefined,
+  hold: undefined,
+  block: undefined,
+  lastFailure: undefined,
 };
 
 export interface Transition {
@@ -164,6 +199,47 @@ export function transition(s: LifecycleState, e: LifecycleEvent | RunnerEvent, n
 function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): Transition {
   if (e.type === 'shutdown' && s.shuttingDown) return stay(s);
   if (e.type === 'report') return go(s, {}, log({ kind: 'backend-report', level: e.level, message: e.message }));
+  if (e.type === 'hold' || e.type === 'release' || e.type === 'expire') return manual(s, e, now);
+  const block = inForce(s.block, now);
+  if (e.type === 'stop' && e.forMs !== undefined) {
+    const blocked = { ...s, block: { until: now + e.forMs, by: e.by } };
+    const t = step(blocked, { type: 'stop', by: e.by }, now);
+    return { next: t.next, effects: [control(`blocked by ${e.by} for ${span(e.forMs)}: clients are refused and nothing starts it until then`), ...t.effects] };
+  }
+  if (block !== undefined && (e.type === 'demand' || e.type === 'start')) {
+    // the gate refuses clients while blocked; this catches one already past it
+    return go(s, { restartWanted: false }, { type: 'fail-held', reason: blockedReason(block) });
+  }
+  if (e.type === 'start') {
+    if (s.shuttingDown) return stay(s);
+    if (s.phase === 'stopped') return begin(s, e.by, now);
+    if (s.phase === 'frozen') return frozen(s, { type: 'demand', trigger: e.by }, now);
+    if (s.phase === 'stopping') return go(s, { restartWanted: true });
+    return stay(s);
+  }
+  if (e.type === 'stop') {
+    const reason = `stopped by ${e.by}`;
+    switch (s.phase) {
+      case 'starting':
+        return go(s, { phase: 'stopping', retry: undefined },
+          { type: 'fail-held', reason },
+          ...stop(reason));
+      case 'running':
+        return go(s, { phase: 'stopping', failures: 0 },
+          { type: 'close-clients', reason: 'backend stopped' },
+          ...stop(reason));
+      case 'frozen':
+      case 'thawing':
+        return go(s, { phase: 'stopping', failures: 0 },
+          { type: 'fail-held', reason },
+          { type: 'close-clients', reason: 'backend stopped' },
+          ...stop(reason, true));
+      case 'stopping':
+        return go(s, { restartWanted: false }, { type: 'fail-held', reason });
+      default:
+        return stay(s);
+    }
+  }
   switch (s.phase) {
     case 'stopped':
       switch (e.type) {
@@ -215,6 +291,7 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
     case 'running':
       switch (e.type) {
         case 'idle':
+          if (inForce(s.hold, now) !== undefined) return stay(s);
           return go(s, { phase: 'stopping', failures: 0 },
             { type: 'close-clients', reason: 'backend stopped' },
             ...stop(e.reason));
@@ -231,6 +308,7 @@ function step(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number): 
             { type: 'close-clients', reason: SHUTTING_DOWN },
             ...stop('shutdown'));
         case 'freeze':
+          if (inForce(s.hold, now) !== undefined) return stay(s);
           return go(s, { phase: 'frozen' }, report('info', `freezing backend (${e.reason})`), { type: 'freeze' });
         default:
           return stay(s);
@@ -289,7 +367,7 @@ function frozen(s: LifecycleState, e: LifecycleEvent | RunnerEvent, now: number)
         ...stop('thaw failed', true));
     case 'idle':
       // while thawing a client waits for it: the countdown starts again once it runs
-      if (thawing) return stay(s);
+      if (thawing || inForce(s.hold, now) !== undefined) return stay(s);
       return go(s, { phase: 'stopping', failures: 0 },
         { type: 'close-clients', reason: 'backend stopped' },
         ...stop(e.reason, true));
@@ -335,8 +413,50 @@ function failed(s: LifecycleState, now: number): LifecycleState {
 }
 
 function failStart(s: LifecycleState, reason: string, stopReason: string): Transition {
-  return go(s, { phase: 'stopping' },
+  return go(s, { phase: 'stopping', lastFailure: reason },
     { type: 'fail-held', reason },
     { type: 'log-start-failed', reason },
     ...stop(stopReason));
+}
+
+/** hold, release and the end of either: state and a log line, whatever the phase. */
+function manual(s: LifecycleState, e: Extract<LifecycleEvent | RunnerEvent, { type: 'hold' | 'release' | 'expire' }>, now: number): Transition {
+  switch (e.type) {
+    case 'hold': {
+      const until = now + e.forMs;
+      const how = Number.isFinite(until) ? `for ${span(e.forMs)}` : 'until mrsocko release';
+      return go(s, { hold: { until, by: e.by } }, control(`held by ${e.by} ${how}: no idle stop meanwhile`));
+    }
+    case 'release': {
+      const ended = [inForce(s.hold, now) && 'hold', inForce(s.block, now) && 'block'].filter(Boolean);
+      if (ended.length === 0) return go(s, { hold: undefined, block: undefined }, control(`release by ${e.by}: nothing was held or blocked`));
+      return go(s, { hold: undefined, block: undefined }, control(`${ended.join(' and ')} released by ${e.by}`));
+    }
+    case 'expire': {
+      const effects: Effect[] = [];
+      let { hold, block } = s;
+      if (hold !== undefined && hold.until <= now) {
+        effects.push(control(`hold by ${hold.by} ended: the idle rules apply again`));
+        hold = undefined;
+      }
+      if (block !== undefined && block.until <= now) {
+        effects.push(control(`block by ${block.by} ended: clients may start it again`));
+        block = undefined;
+      }
+      return effects.length === 0 ? stay(s) : go(s, { hold, block }, ...effects);
+    }
+  }
+}
+
+/** What a client refused (or failed) during a block is told, and the log. */
+export function blockedReason(block: Manual): string {
+  return `blocked by ${block.by} (mrsocko stop --for) until ${new Date(performance.timeOrigin + block.until).toISOString()}`;
+}
+
+function control(message: string): Effect {
+  return log({ kind: 'backend-control', message });
+}
+
+function span(ms: number): string {
+  return formatSpan(ms);
 }

@@ -39,6 +39,26 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./status.js')).statusCommand,
   },
   {
+    name: 'start',
+    summary: 'start the backend of a running instance now; exit 0 once it is ready',
+    load: async () => (await import('./control.js')).startCommand,
+  },
+  {
+    name: 'stop',
+    summary: 'stop the backend now; --for SPAN: and refuse clients meanwhile',
+    load: async () => (await import('./control.js')).stopCommand,
+  },
+  {
+    name: 'hold',
+    summary: 'keep the backend up: no idle stop until release (or --for SPAN)',
+    load: async () => (await import('./control.js')).holdCommand,
+  },
+  {
+    name: 'release',
+    summary: 'end a hold or a stop --for',
+    load: async () => (await import('./control.js')).releaseCommand,
+  },
+  {
     name: 'knock',
     summary: 'send a single-packet knock to an instance ([knock] key), or make a key',
     load: async () => (await import('./knock.js')).knockCommand,

@@ -1,14 +1,25 @@
 // `mrsocko status NAME [--json]`: ask a running instance over its control socket
 // (../control/paths.ts says where) and print what it says.
-import net from 'node:net';
 import type { Command } from './command.js';
 import { parseCommandArgs } from './args.js';
 import { MrsockoError, UsageError } from '../errors.js';
 import { checkInstanceName } from '../config/paths.js';
 import { controlSocketPath } from '../control/paths.js';
-import { renderStatus, statusJson, type StatusReport } from '../control/report.js';
+import { askControl } from '../control/client.js';
+import { listInstances } from '../control/instances.js';
+import { renderInstances } from '../control/instances-report.js';
+import { jsonText, renderStatus, statusJson, type StatusReport } from '../control/report.js';
 
-const HELP = `Usage: mrsocko status NAME [--json]
+const HELP = `Usage: mrsocko status [NAME] [--json]
+
+Without NAME: one line per instance on this machine, from the runtime directory
+below and, when systemd runs, the mrsocko@*.socket units:
+  running        mrsocko answers: the backend's state, clients, the idle countdown
+  dormant        the socket unit listens, mrsocko exited ([idle] exit = yes); the
+                 next client starts it
+  failed         the socket or service unit failed (systemctl status mrsocko@NAME)
+  not-answering  a control socket nobody answers on (a crashed standalone run)
+  inactive       units loaded, but not listening
 
 Show what a running instance is doing: the backend's state and uptime, the idle
 countdown (or what holds it up), and each client with its address, open
@@ -31,9 +42,6 @@ Options:
 Exit status: 0 ok, 1 the instance is not running or did not answer, 2 usage error.
 `;
 
-const TIMEOUT_MS = 5_000;
-const MAX_ANSWER = 64 * 1024 * 1024;
-
 export const statusCommand: Command = {
   name: 'status',
   help: HELP,
@@ -41,11 +49,15 @@ export const statusCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, socket: { type: 'string' } }, true);
     if (positionals.length > 1) throw new UsageError(`one instance at a time (got ${positionals.join(', ')})`);
     const name = positionals[0];
-    if (name === undefined && values.socket === undefined) throw new UsageError('which instance? mrsocko status NAME');
+    if (name === undefined && values.socket === undefined) {
+      const list = await listInstances({ env: io.env, uid: process.getuid?.() ?? 0 });
+      io.out(values.json ? jsonText(list) + '\n' : renderInstances(list));
+      return 0;
+    }
     if (name !== undefined) checkInstanceName(name);
     const file = values.socket ?? controlSocketPath(name as string, { env: io.env, uid: process.getuid?.() ?? 0 });
     const label = name !== undefined ? `mrsocko@${name}` : 'mrsocko';
-    const text = await ask(file, label);
+    const text = await askControl(file, label, { command: 'status' });
     let report: StatusReport;
     try {
       report = JSON.parse(text) as StatusReport;
@@ -57,31 +69,3 @@ export const statusCommand: Command = {
   },
 };
 
-function ask(file: string, label: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const socket = net.connect({ path: file });
-    const fail = (message: string): void => {
-      socket.destroy();
-      reject(new MrsockoError('MRSOCKO_RUNTIME', message));
-    };
-    socket.setTimeout(TIMEOUT_MS, () => fail(`${file}: no answer within ${TIMEOUT_MS / 1000} s; is ${label} stuck?`));
-    socket.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_ANSWER) fail(`${file}: the answer is too long`);
-      else chunks.push(c);
-    });
-    socket.once('end', () => {
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTDIR') {
-        fail(`no control socket at ${file}; is ${label} running?`);
-      } else if (err.code === 'EACCES' || err.code === 'EPERM') {
-        fail(`${file}: permission denied; the control socket is owner-only: run this as the user ${label} runs as (root for a systemd instance)`);
-      } else fail(`${file}: ${err.message}`);
-    });
-  });
-}

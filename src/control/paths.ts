@@ -19,8 +19,8 @@ export interface RuntimeEnv {
 
 const set = (value: string | undefined): value is string => value !== undefined && value !== '';
 
-/** The directory holding every instance's runtime directory (when not under systemd). */
-function runtimeBase({ env, uid }: RuntimeEnv): string {
+/** The directory holding every instance's runtime directory (`mrsocko status` without NAME lists it). */
+export function runtimeBase({ env, uid }: RuntimeEnv): string {
   if (set(env.MRSOCKO_RUNTIME_DIR)) return env.MRSOCKO_RUNTIME_DIR;
   if (uid === 0) return '/run/mrsocko';
   if (set(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, 'mrsocko');

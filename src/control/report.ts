@@ -100,6 +100,16 @@ export interface StatusReport {
   clients: ClientReport[];
   /** `[knock]`: addresses that count as `knocked` now, soonest expiry first (absent from older versions). */
   knocked?: KnockedReport[];
+  /** `mrsocko hold` and `mrsocko stop --for` in force, or null (absent from older versions). */
+  control?: { hold: ManualReport | null; block: ManualReport | null };
+}
+
+export interface ManualReport {
+  /** When it ends; null: at `mrsocko release`. */
+  until: string | null;
+  remainingMs: number | null;
+  /** Who asked: "mrsocko hold (pid 812, uid 0 (alice))", as the client said. */
+  by: string;
 }
 
 export interface KnockedReport {
@@ -117,6 +127,11 @@ const span = formatSpan;
 /** The report as JSON for a terminal: JSON.stringify escapes C0 controls but leaves DEL
  *  and C1 raw, so those become \u escapes too (the same JSON once parsed). */
 export function statusJson(r: StatusReport): string {
+  return jsonText(r);
+}
+
+/** Any value as JSON for a terminal (see statusJson). */
+export function jsonText(r: unknown): string {
   return JSON.stringify(r, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -137,6 +152,11 @@ export function renderStatus(report: StatusReport): string {
   const minBytes = r.idle.minBytes ?? 0;
   if (minBytes > 0 && r.idle.state === 'counting') {
     lines.push(`         ${r.idle.bytesTowardRestart ?? 0} of ${minBytes} bytes toward the next restart of the countdown (min_bytes)`);
+  }
+  for (const [what, m] of [['hold', r.control?.hold], ['block', r.control?.block]] as const) {
+    if (m === undefined || m === null) continue;
+    const until = m.until === null ? 'until mrsocko release' : `until ${m.until} (${span(m.remainingMs ?? 0)} left)`;
+    lines.push(`${`${what}:`.padEnd(8)} ${until}, by ${m.by}${what === 'block' ? '; clients are refused' : ''}`);
   }
   const t = r.totals;
   const open = [plural(t.connections, 'connection'), ...(t.flows > 0 ? [plural(t.flows, 'flow')] : []), ...(t.held > 0 ? [`${t.held} held`] : [])];
@@ -173,7 +193,7 @@ export function renderStatus(report: StatusReport): string {
   return lines.join('\n') + '\n';
 }
 
-function escapeStrings<T>(value: T): T {
+export function escapeStrings<T>(value: T): T {
   if (typeof value === 'string') return escapeControlCharacters(value) as T;
   if (Array.isArray(value)) return value.map(escapeStrings) as T;
   if (typeof value === 'object' && value !== null) {

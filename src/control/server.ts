@@ -1,8 +1,10 @@
 // The daemon's control socket: a unix stream socket, owner-only (directory 0700 when we
-// create it, socket 0600). The protocol is one answer per connection: on connect mrsocko
-// writes the status report as one line of JSON and closes. Nothing is read from clients.
-// A client that misbehaves (never reads, stays connected) is cut off after a few seconds,
-// and only a few may be connected at once; the daemon never waits for one.
+// create it, socket 0600). One request and one answer per connection (./protocol.ts): a
+// client that sends nothing gets the status report, as in version 1. A request is at most
+// MAX_REQUEST bytes and must arrive within a few seconds; a client that misbehaves (never
+// reads, stays connected) is cut off, and only a few may be connected at once; the daemon
+// never waits for one. Only `start` and `stop` keep their connection open while the
+// backend gets there (start_timeout and stop_timeout bound that).
 // Problems setting the socket up are logged as a warning: status is a convenience, never
 // a reason to stop serving.
 import fs from 'node:fs';
@@ -10,8 +12,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type { LogEvent } from '../log/events.js';
 import type { StatusReport } from './report.js';
+import { GRACE_MS, MAX_REQUEST, REQUEST_TIMEOUT_MS, describeClient, parseRequest, type CommandAnswer, type Request } from './protocol.js';
 
-const CLIENT_TIMEOUT_MS = 5_000;
+/** What the daemon does with a command (not status); `by` is who asked, for its log lines. */
+export type CommandHandler = (request: Exclude<Request, { command: 'status' }>, by: string) => Promise<CommandAnswer>;
+
 const MAX_CLIENTS = 8;
 
 export class ControlServer {
@@ -22,6 +27,7 @@ export class ControlServer {
     readonly path: string,
     private readonly report: () => StatusReport,
     private readonly log: (event: LogEvent) => void,
+    private readonly command: CommandHandler = async () => ({ ok: false, message: 'no commands here' }),
   ) {}
 
   /** Never rejects: a problem is logged and the daemon goes on without a control socket. */
@@ -72,7 +78,53 @@ export class ControlServer {
     this.sockets.add(socket);
     socket.on('error', () => socket.destroy());
     socket.once('close', () => this.sockets.delete(socket));
-    socket.setTimeout(CLIENT_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+    let received = Buffer.alloc(0);
+    let answered = false;
+    const done = (): void => {
+      answered = true;
+      clearTimeout(grace);
+      socket.removeAllListeners('data');
+      socket.removeAllListeners('end');
+    };
+    // version 1: a client that says nothing gets the status report
+    const grace = setTimeout(() => {
+      if (received.length > 0) return;
+      done();
+      this.sendStatus(socket);
+    }, GRACE_MS);
+    const handle = (line: string): void => {
+      done();
+      socket.pause();
+      const request = parseRequest(line);
+      if (typeof request === 'string') return void socket.end(JSON.stringify({ ok: false, message: request }) + '\n');
+      if (request.command === 'status') return this.sendStatus(socket);
+      const who = describeClient(request.client);
+      this.log({ kind: 'control-command', command: `${request.command}${request.forMs !== undefined ? ` for ${request.forMs} ms` : ''}`, by: who });
+      // start and stop answer once the backend got there: no read timeout meanwhile
+      if (request.command === 'start' || request.command === 'stop') socket.setTimeout(0);
+      this.command(request, `mrsocko ${request.command} (${who})`).then(
+        (answer) => socket.end(JSON.stringify(answer) + '\n'),
+        (err: unknown) => socket.end(JSON.stringify({ ok: false, message: describe(err) }) + '\n'),
+      );
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (answered) return;
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf(0x0a);
+      if (end >= 0 && end <= MAX_REQUEST) return handle(received.subarray(0, end).toString('utf8'));
+      if (received.length > MAX_REQUEST) {
+        done();
+        socket.end(JSON.stringify({ ok: false, message: `the request is longer than ${MAX_REQUEST} bytes` }) + '\n');
+      }
+    });
+    // a request without its newline, then end of input
+    socket.once('end', () => {
+      if (!answered && received.length > 0) handle(received.toString('utf8'));
+    });
+  }
+
+  private sendStatus(socket: net.Socket): void {
     let text: string;
     try {
       text = JSON.stringify(this.report()) + '\n';

@@ -30,6 +30,10 @@ export interface IdlePolicyOptions {
     readonly phase: BackendPhase;
     readonly phaseAgeMs: number;
     readonly launchCount: number;
+    /** `mrsocko hold` in force: until when (this clock; Infinity: until release). */
+    readonly hold?: { readonly until: number } | undefined;
+    /** `mrsocko stop --for` in force: mrsocko stays (its exit would end the block). */
+    readonly block?: { readonly until: number } | undefined;
     idle(reason: string): void;
     /** [idle] freeze: freeze the backend instead of stopping it. */
     freeze(reason: string): void;
@@ -164,6 +168,9 @@ export class IdlePolicy {
     if (this.phase !== 'running' || !Number.isFinite(idle.freezeMs)) return;
     const idleFor = this.timer.idleForMs();
     if (idleFor < idle.freezeMs) return this.armFreeze(idle.freezeMs - idleFor);
+    // `mrsocko hold`: no freeze either; look again when it ends
+    const hold = this.o.lifecycle.hold;
+    if (hold !== undefined) return this.armFreeze(Math.min(hold.until - this.clock.now(), idle.freezeMs));
     if (idle.connectionsCount && this.o.countedOpen() > 0) return this.armFreeze(idle.freezeMs);
     const runningFor = this.o.lifecycle.phaseAgeMs;
     if (runningFor < idle.minRuntimeMs) return this.armFreeze(idle.minRuntimeMs - runningFor);
@@ -173,6 +180,12 @@ export class IdlePolicy {
   /** The countdown ran out. */
   private check(): void {
     const idle = this.o.config();
+    const hold = this.o.lifecycle.hold;
+    if (hold !== undefined) {
+      // the lifecycle ignores idle while held: look again when the hold ends (or a timeout on)
+      this.timer.recheckIn(Math.min(hold.until - this.clock.now(), idle.timeoutMs));
+      return;
+    }
     if (idle.connectionsCount && this.o.countedOpen() > 0) {
       // open connections count as activity: check again a full timeout from now
       this.restart();
@@ -188,9 +201,15 @@ export class IdlePolicy {
   }
 
   /** `exit = yes`: leave once nothing runs and nobody is connected; systemd keeps listening. */
+  /** A hold or block began or ended (an ended block may let mrsocko exit now). */
+  manualChanged(): void {
+    this.maybeExit();
+  }
+
   private maybeExit(): void {
     if (!this.o.config().exit || this.stopped || this.exited) return;
     const { lifecycle } = this.o;
+    if (lifecycle.block !== undefined) return;
     if (lifecycle.phase !== 'stopped' || lifecycle.launchCount === 0 || this.o.openClients() > 0) return;
     this.exited = true;
     this.o.exit();

@@ -24,6 +24,10 @@ export type LogEvent =
   | { kind: 'backend-stopped'; backend: string; ms: number }
   | { kind: 'backend-report'; backend: string; level: 'info' | 'warning'; message: string }
   | { kind: 'backend-backoff'; backend: string; failures: number; delayMs: number }
+  /** Manual control (`mrsocko start/stop/hold/release`) and the end of a hold or block. */
+  | { kind: 'backend-control'; backend: string; message: string }
+  /** A command on the control socket, and who asked (as the client says; see control/server.ts). */
+  | { kind: 'control-command'; command: string; by: string }
   | { kind: 'backend-idle-exit' }
   | { kind: 'backend-exited'; backend: string; status: string; closed: number }
   | { kind: 'backend-output'; backend: string; stream: 'stdout' | 'stderr' | 'stop'; line: string }
@@ -130,6 +134,10 @@ export function formatEvent(e: LogEvent): FormattedEvent {
         level: 'warning',
         message: `backend ${e.backend} failed ${e.failures} times in a row; next start in ${Math.round(e.delayMs / 1000)} s`,
       };
+    case 'backend-control':
+      return { level: 'notice', message: `backend ${e.backend}: ${e.message}` };
+    case 'control-command':
+      return { level: 'notice', message: `control: ${e.command} (asked by ${e.by})` };
     case 'backend-idle-exit':
       return { level: 'notice', message: 'backend stopped and no client connected: exiting ([idle] exit = yes)' };
     case 'backend-exited':

@@ -1,8 +1,9 @@
 // The `mrsocko status` report (../control/report.ts documents the fields) and the STATUS=
 // line (./status-line.ts) from the daemon's parts, read at one moment.
-import type { BackendPhase } from '../backend/lifecycle.js';
+import type { BackendPhase, Manual } from '../backend/lifecycle.js';
 import type { IdleConfig } from '../config/types.js';
-import { STATUS_VERSION, type StatusReport } from '../control/report.js';
+import { STATUS_VERSION, type ManualReport, type StatusReport } from '../control/report.js';
+import { formatSpan } from '../util/format.js';
 import { explainIdle } from '../idle/explain.js';
 import { formatStatus } from './status-line.js';
 import type { ClientStats } from '../session/clients.js';
@@ -33,6 +34,25 @@ export interface StatusParts {
   silent: number;
   /** Addresses that knocked, and until when ([knock]). */
   knocked: StatusReport['knocked'];
+  /** `mrsocko hold` and `mrsocko stop --for` in force (performance.now() times). */
+  hold: Manual | undefined;
+  block: Manual | undefined;
+}
+
+/** A hold or block for the report: the wall-clock end (null: until release) and who asked. */
+function manualReport(m: Manual | undefined, now: number): ManualReport | null {
+  if (m === undefined) return null;
+  const finite = Number.isFinite(m.until);
+  return {
+    until: finite ? new Date(performance.timeOrigin + m.until).toISOString() : null,
+    remainingMs: finite ? Math.max(0, Math.round(m.until - now)) : null,
+    by: m.by,
+  };
+}
+
+/** "until release" or "for 4min 10s more", for STATUS= and the idle reason. */
+function manualSpan(m: Manual, now: number): string {
+  return Number.isFinite(m.until) ? `for ${formatSpan(m.until - now)} more` : 'until mrsocko release';
 }
 
 /** Reads every part at this moment (performance.now() for ages, the wall clock for `time`). */
@@ -49,6 +69,10 @@ export function buildStatusReport(p: StatusParts): StatusReport {
   const { lifecycle, idleConfig: idle } = p;
   const phaseAgeMs = lifecycle.phaseAgeMs;
   const r = lifecycle.retry;
+  let idleExplained = explainIdle(idle, { phase: lifecycle.phase, phaseAgeMs, remainingMs: p.idle.remainingMs(), countedOpen: p.clients.countedOpen });
+  if (p.hold !== undefined && lifecycle.phase === 'running') {
+    idleExplained = { state: 'held-up', stopInMs: null, reason: `held up by ${p.hold.by} ${manualSpan(p.hold, now)}; then ${idleExplained.reason}` };
+  }
   return {
     version: STATUS_VERSION,
     instance: p.instance,
@@ -64,7 +88,7 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       waitingFor: p.waitingFor ?? null,
     },
     idle: {
-      ...explainIdle(idle, { phase: lifecycle.phase, phaseAgeMs, remainingMs: p.idle.remainingMs(), countedOpen: p.clients.countedOpen }),
+      ...idleExplained,
       timeoutMs: Number.isFinite(idle.timeoutMs) ? idle.timeoutMs : null,
       keepalive: [...idle.keepalive],
       minBytes: idle.minBytes,
@@ -86,6 +110,7 @@ export function buildStatusReport(p: StatusParts): StatusReport {
       counted: c.counted,
     })),
     knocked: p.knocked,
+    control: { hold: manualReport(p.hold, now), block: manualReport(p.block, now) },
   };
 }
 
@@ -103,5 +128,7 @@ export function buildStatusLine(p: StatusParts): string {
     idleTimeoutMs: idle.timeoutMs,
     keepalive: idle.keepalive.length > 0,
     holdingConnections: idle.connectionsCount ? p.clients.countedOpen : 0,
+    hold: p.hold !== undefined ? `held by mrsocko hold ${manualSpan(p.hold, performance.now())}` : undefined,
+    block: p.block !== undefined ? `blocked by mrsocko stop --for ${manualSpan(p.block, performance.now())}; clients refused` : undefined,
   });
 }

@@ -24,9 +24,17 @@ export interface StatusFacts {
   holdingConnections: number;
   /** While starting: what readiness waits for (`ready =`, the backend addresses, ready_delay). */
   waitingFor?: string | undefined;
+  /** `mrsocko hold` / `mrsocko stop --for` in force, in words. */
+  hold?: string | undefined;
+  block?: string | undefined;
 }
 
 export function formatStatus(f: StatusFacts): string {
+  const manual = [f.hold, f.block].filter((x) => x !== undefined).map((x) => `; ${x}`).join('');
+  return phaseStatus(f) + manual;
+}
+
+function phaseStatus(f: StatusFacts): string {
   switch (f.phase) {
     case 'stopped':
       return `Backend ${f.backend} stopped; waiting for clients`;

@@ -88,6 +88,8 @@ test('events that do not apply to a phase change nothing', () => {
     demand, idle, ready: { type: 'ready' }, 'start-failed': { type: 'start-failed', reason: 'x' },
     stopped: { type: 'stopped' }, exited: { type: 'exited', status: 'x' }, shutdown: { type: 'shutdown' },
     adopted: { type: 'adopted', by: 'x' }, freeze: { type: 'freeze', reason: 'x' },
+    start: { type: 'start', by: 'x' }, stop: { type: 'stop', by: 'x' }, hold: { type: 'hold', by: 'x', forMs: 1 },
+    release: { type: 'release', by: 'x' },
   };
   for (const phase of phases) {
     const state: LifecycleState = { ...INITIAL_STATE, phase };

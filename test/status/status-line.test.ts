@@ -68,6 +68,33 @@ test('a back-off is shown as what it is: STATUS= and mrsocko status say the wait
   }
 });
 
+test('STATUS= shows a hold and a block as they are given, and drops them at release', async () => {
+  const { askControl } = await import('../../src/control/client.js');
+  const [listen, backend] = [await freePort(), await freePort()];
+  const dir = tempDir();
+  const controlSocket = `${dir}/control.sock`;
+  const d = await startDaemon(`[service]\nexec = /bin/sleep 30\nstart_timeout = 20s\nstop_timeout = 1s\n` +
+    `[socket.web]\nlisten = 127.0.0.1:${listen}\nbackend = 127.0.0.1:${backend}\n`, dir, { controlSocket });
+  const ask = (request: Parameters<typeof askControl>[2]): Promise<string> => askControl(controlSocket, 'test', request);
+  const last = (): string => d.notices.filter((n) => n.startsWith('STATUS=')).at(-1) ?? '';
+  const settled = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+  try {
+    assert.match(await ask({ command: 'hold', forMs: 600_000, client: { pid: 1, uid: 0 } }), /"ok":true/);
+    await settled();
+    assert.match(last(), /^STATUS=Backend sleep stopped; waiting for clients; held by mrsocko hold for 10min more$/);
+    assert.match(await ask({ command: 'stop', forMs: 60_000 }), /"ok":true/);
+    await settled();
+    assert.match(last(), /; held by mrsocko hold for \S+ more; blocked by mrsocko stop --for for \S+ more; clients refused$/);
+    assert.match(await ask({ command: 'release' }), /hold and block released/);
+    await settled();
+    assert.equal(last(), 'STATUS=Backend sleep stopped; waiting for clients');
+    assert.ok(d.lines.some((l) => /control: hold for 600000 ms \(asked by pid 1, uid 0\)/.test(l)));
+    assert.ok(d.lines.some((l) => /control: stop for 60000 ms \(asked by a client that did not say who it is\)/.test(l)));
+  } finally {
+    await d.stop();
+  }
+});
+
 test('STATUS= while frozen and thawing', () => {
   const facts = { backend: 'jellyfin.service', held: 1, open: 0, clients: 0, idleTimeoutMs: 3_600_000, keepalive: false, holdingConnections: 0 };
   assert.equal(formatStatus({ ...facts, phase: 'frozen' }), 'Backend jellyfin.service frozen; the next client thaws it; stopped after 1h without traffic');
