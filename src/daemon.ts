@@ -27,31 +27,8 @@ import { ControlServer } from './control/server.js';
 import { KnockGate } from './access/knock/gate.js';
 import type { ClientAddress } from './net/address.js';
 import type { StatusReport } from './control/report.js';
-import type { CommandAnswer, Request } from './control/protocol.js';
-import { formatSpan } from './util/format.js';
-
-export interface DaemonOptions {
-  config: Config;
-  logger: Logger;
-  notifier: Notifier;
-  /** The environment to read LISTEN_* from and to build the backend's environment from. */
-  env?: NodeJS.ProcessEnv;
-  pid?: number;
-  /** `[idle] exit = yes`: called once the backend is stopped and no client is connected. */
-  onExitRequest?: () => void;
-  /** The instance name, for `mrsocko status` (default: the config file's name). */
-  name?: string;
-  /** Serve `mrsocko status` on this unix socket path (see control/paths.ts); none if unset. */
-  controlSocket?: string;
-}
-
-/** What a Daemon tells whoever watches it (tests, and later a manual-control socket). */
-export interface DaemonEvents {
-  /** The backend entered a phase. */
-  phase: [phase: BackendPhase];
-  /** Waiting clients were served (how many) once the backend became ready. */
-  released: [count: number];
-}
+import { ManualControl } from './control/commands.js';
+import type { DaemonEvents, DaemonOptions } from './daemon-options.js';
 
 export class Daemon {
   private config: Config;
@@ -74,6 +51,8 @@ export class Daemon {
   /** [access] and [idle] keepalive, decided per connection or flow at accept. */
   private readonly gate: Gate;
   private readonly control: ControlServer | undefined;
+  /** mrsocko start/stop/hold/release (control/commands.ts). */
+  private readonly manual: ManualControl;
   /** [knock]: its sockets and who knocked (src/access/knock/gate.ts). */
   private readonly knock: KnockGate | undefined;
   /** The phase the lifecycle last reported (it also reports holds and blocks). */
@@ -112,7 +91,7 @@ export class Daemon {
     });
     this.control = options.controlSocket !== undefined
       ? new ControlServer(options.controlSocket, () => this.statusReport(), (event) => this.log.event(event),
-        (request, by) => this.command(request, by))
+        (request, by) => this.manual.run(request, by))
       : undefined;
     this.probe = new ReadinessProbe({
       sockets: this.config.sockets,
@@ -145,6 +124,9 @@ export class Daemon {
           this.status.queue();
         }
       },
+    });
+    this.manual = new ManualControl({
+      lifecycle: this.lifecycle, backend: this.driver.description, events: this.events, closing: () => this.closing !== undefined,
     });
     this.session = new Session({
       name: this.name,
@@ -190,12 +172,8 @@ export class Daemon {
     this.listeners = listeners;
     await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
-    for (const l of listeners) {
-      this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
-    }
-    for (const d of datagram) {
-      this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
-    }
+    for (const l of listeners) this.log.event({ kind: 'listening', socket: l.config.name, address: l.address, adopted: l.adopted, backlog: l.backlog });
+    for (const d of datagram) this.log.event({ kind: 'listening', socket: d.config.name, address: d.address, adopted: d.adopted, protocol: 'udp' });
     await this.control?.start();
     this.lifecycle.watchOutsideStarts();
     this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
@@ -254,23 +232,15 @@ export class Daemon {
     ];
   }
 
-  get backendPhase(): BackendPhase {
-    return this.lifecycle.phase;
-  }
+  get backendPhase(): BackendPhase { return this.lifecycle.phase; }
 
   /** How many times the backend was launched since start. */
-  get backendStarts(): number {
-    return this.lifecycle.launchCount;
-  }
+  get backendStarts(): number { return this.lifecycle.launchCount; }
 
-  get backendPid(): number | undefined {
-    return this.driver.pid;
-  }
+  get backendPid(): number | undefined { return this.driver.pid; }
 
   /** UDP figures since start: flows now (held ones too), datagrams queued now, and dropped. */
-  get udpStats(): Session['udpStats'] {
-    return this.session.udpStats;
-  }
+  get udpStats(): Session['udpStats'] { return this.session.udpStats; }
 
   /** sockets → admission → session. */
   private accept(listener: Listener, socket: net.Socket): void {
@@ -299,75 +269,6 @@ export class Daemon {
     this.events.emit('phase', phase);
   }
 
-  /**
-   * `mrsocko start/stop/hold/release` from the control socket (control/protocol.ts).
-   * start answers once the backend is ready or failed; stop once it is stopped.
-   */
-  private async command(request: Exclude<Request, { command: 'status' }>, by: string): Promise<CommandAnswer> {
-    const { lifecycle } = this;
-    const backend = this.driver.description;
-    if (this.closing) return { ok: false, message: 'mrsocko is shutting down' };
-    switch (request.command) {
-      case 'start': {
-        const block = lifecycle.block;
-        if (block !== undefined) return { ok: false, message: `not started: ${blockedReason(block)}; mrsocko release ends it` };
-        if (lifecycle.phase === 'running') return { ok: true, message: `${backend} is running already` };
-        const outcome = this.nextPhase((phase, seen) => phase === 'running' || ((phase === 'stopping' || phase === 'stopped') && seen.has('starting')));
-        const wasStarting = lifecycle.phase === 'starting';
-        lifecycle.command({ type: 'start', by });
-        const phase = await outcome(wasStarting);
-        return phase === 'running'
-          ? { ok: true, message: `${backend} is ready` }
-          : { ok: false, message: `${backend} failed to start: ${lifecycle.lastFailure ?? `it is ${phase}`}` };
-      }
-      case 'stop': {
-        const span = request.forMs !== undefined ? `; nothing starts it for ${formatSpan(request.forMs)}` : '';
-        const already = lifecycle.phase === 'stopped';
-        const outcome = this.nextPhase((phase, seen) => phase === 'stopped' || (phase === 'starting' && seen.has('stopping')));
-        lifecycle.command({ type: 'stop', by, forMs: request.forMs });
-        if (already) return { ok: true, message: `${backend} was not running${span}` };
-        const phase = await outcome(lifecycle.phase === 'stopping');
-        return phase === 'stopped'
-          ? { ok: true, message: `${backend} stopped${span}` }
-          : { ok: true, message: `${backend} stopped, and started again for a client that arrived meanwhile` };
-      }
-      case 'hold': {
-        const forMs = request.forMs ?? Infinity;
-        lifecycle.command({ type: 'hold', by, forMs });
-        const until = Number.isFinite(forMs) ? `for ${formatSpan(forMs)}` : 'until mrsocko release';
-        return { ok: true, message: `${backend} held ${until}: no idle stop meanwhile (${lifecycle.phase} now)` };
-      }
-      case 'release': {
-        const had = [lifecycle.hold && 'hold', lifecycle.block && 'block'].filter(Boolean);
-        lifecycle.command({ type: 'release', by });
-        return { ok: true, message: had.length > 0 ? `${had.join(' and ')} released` : 'nothing was held or blocked' };
-      }
-    }
-  }
-
-  /**
-   * Listens before the command is given (its first phase change is synchronous); the
-   * returned function resolves with the first phase `done` accepts, given the phases seen
-   * since (`countCurrent`: the phase the backend is in counts as seen).
-   */
-  private nextPhase(done: (phase: BackendPhase, seen: Set<BackendPhase>) => boolean): (countCurrent: boolean) => Promise<BackendPhase> {
-    const seen = new Set<BackendPhase>();
-    let resolve: (phase: BackendPhase) => void = () => undefined;
-    const result = new Promise<BackendPhase>((r) => (resolve = r));
-    const listener = (phase: BackendPhase): void => {
-      if (done(phase, seen)) {
-        this.events.off('phase', listener);
-        resolve(phase);
-      }
-      seen.add(phase);
-    };
-    this.events.on('phase', listener);
-    return (current) => {
-      if (current) seen.add(this.lifecycle.phase);
-      return result;
-    };
-  }
-
   /** `[idle] exit = yes`, and nothing runs and nobody is connected: leave; systemd keeps listening. */
   private exitWhenIdle(): void {
     if (this.closing) return;
@@ -388,11 +289,9 @@ export class Daemon {
 
   private statusParts(): StatusParts {
     const { name: instance, pid, driver, lifecycle, idle, clients, session } = this;
-    const idleConfig = this.config.idle;
-    const waiting = session.waiting.size;
     const waitingFor = lifecycle.phase === 'starting' ? this.probe.waitingFor : undefined;
     return {
-      instance, pid, driver, lifecycle, idleConfig, idle, clients, waiting, connected: session.connectedCount, waitingFor,
+      instance, pid, driver, lifecycle, idleConfig: this.config.idle, idle, clients, waiting: session.waiting.size, connected: session.connectedCount, waitingFor,
       refused: this.gate.refused, evicted: this.gate.evicted, silent: this.gate.silent, knocked: this.knock?.list() ?? [],
       hold: lifecycle.hold, block: lifecycle.block,
     };
