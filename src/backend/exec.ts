@@ -18,7 +18,8 @@ import type { Credentials } from './credentials.js';
 import { BackendCgroup, type CgroupKind } from './cgroup.js';
 import { readLines } from './line-reader.js';
 import { NotifyListener } from './notify-socket.js';
-import { readPidfile, writableBy, type PidfileFacts } from './pidfile.js';
+import { isStale, readPidfile, writableBy, type PidfileFacts, type Stale } from './pidfile.js';
+import { describeArgv } from './describe-argv.js';
 import { describePid, groupGone, groupMembersRunningAs, isAlive, processGroupOf, runsAs } from './procfs.js';
 import { runStopCommand } from './stop-command.js';
 
@@ -52,12 +53,6 @@ const DAEMON_WATCH_MS = 1000;
 /** After SIGKILL, how long to wait for the kernel before complaining. */
 const AFTER_KILL_MS = 2000;
 
-/** What a pidfile said before the launch: the same file and number later is not the new daemon. */
-interface Stale {
-  pid: number;
-  ino: number;
-  mtimeMs: number;
-}
 
 export class ExecBackend implements BackendDriver {
   readonly description: string;
@@ -396,26 +391,4 @@ export class ExecBackend implements BackendDriver {
       }
     }
   }
-}
-
-function isStale(pid: number, facts: PidfileFacts, stale: Stale | undefined): boolean {
-  return stale !== undefined && stale.pid === pid && stale.ino === facts.ino && stale.mtimeMs === facts.mtimeMs;
-}
-
-const INTERPRETERS = /^(node|nodejs|python[0-9.]*|sh|bash|dash|env|java|perl|ruby|php)$/;
-
-/**
- * A short name for logs: "/usr/bin/jellyfin" → "jellyfin", "node server.js" → "server.js",
- * "python3 -m http.server 8000" → "http.server", "python3 -c CODE" → "python3".
- */
-export function describeArgv(argv: readonly string[]): string {
-  const program = path.basename(argv[0] ?? 'backend');
-  if (!INTERPRETERS.test(program)) return program;
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '-c' || arg === '-e' || arg === '--eval') return program; // inline code: no name
-    if (arg === '-m') return argv[i + 1] ?? program;
-    if (!arg.startsWith('-')) return path.basename(arg);
-  }
-  return program;
 }

@@ -180,3 +180,15 @@ export function writableBy(facts: PidfileFacts, uid: number, gid: number): boole
   }
   return false;
 }
+
+/** What a pidfile said before the launch: the same file and number later is not the new daemon. */
+export interface Stale {
+  pid: number;
+  ino: number;
+  mtimeMs: number;
+}
+
+/** Whether `pid` read with `facts` is what the pidfile said before the launch (not the new daemon). */
+export function isStale(pid: number, facts: PidfileFacts, stale: Stale | undefined): boolean {
+  return stale !== undefined && stale.pid === pid && stale.ino === facts.ino && stale.mtimeMs === facts.mtimeMs;
+}

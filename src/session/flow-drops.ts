@@ -32,3 +32,8 @@ export function logFlowDrops(
   const client = clients === 1 ? first.peer : `${clients} clients`;
   log.event({ kind: 'flow-dropped', socket, client, datagrams, bytes, why });
 }
+
+/** The UDP flows among waiting or released clients. */
+export function flowsOf(clients: readonly { readonly kind: 'connection' | 'flow' }[]): UdpFlow[] {
+  return clients.filter((c): c is UdpFlow => c.kind === 'flow');
+}

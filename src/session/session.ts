@@ -20,7 +20,7 @@ import { TcpConnection, type ConnectionHooks } from '../proxy/tcp.js';
 import { UdpProxy, type UdpProxyHooks } from '../proxy/udp.js';
 import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp-flow.js';
 import type { ClientHandle } from './clients.js';
-import { logFlowDrops, QUEUE_FULL } from './flow-drops.js';
+import { flowsOf, logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
 import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
 import { startingPageResponse } from './starting-page.js';
@@ -397,8 +397,4 @@ export class Session implements LifecycleClients {
     this.o.closed(flow.accounting?.counted ?? false, 'flow');
     this.o.changed();
   }
-}
-
-function flowsOf(clients: readonly (TcpConnection | UdpFlow)[]): UdpFlow[] {
-  return clients.filter((c): c is UdpFlow => c.kind === 'flow');
 }

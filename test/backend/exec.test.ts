@@ -172,7 +172,7 @@ test('a stop command that hangs is killed at stop_timeout, then the backend is k
 });
 
 test('backends get short names in logs', async () => {
-  const { describeArgv } = await import('../../src/backend/exec.js');
+  const { describeArgv } = await import('../../src/backend/describe-argv.js');
   assert.equal(describeArgv(['/usr/bin/jellyfin', '--x']), 'jellyfin');
   assert.equal(describeArgv(['node', 'demo/backend.mjs', '18081']), 'backend.mjs');
   assert.equal(describeArgv(['python3', '-m', 'http.server', '8000']), 'http.server');
