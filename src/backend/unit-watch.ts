@@ -38,6 +38,23 @@ export function watchUnit(
   onDown: (state: string) => void,
   systemctl = 'systemctl',
 ): UnitWatch | undefined {
+  return whenUnitState(unit, env, systemctl, (onEvent) => watchCgroup(unit, env, systemctl, onEvent) ?? followJournal(unit, env, onEvent),
+    (state) => !UP_STATES.has(state), onDown);
+}
+
+/**
+ * On every event of `events` (how to stop them is what it returns), asks systemctl for the
+ * unit's state — one check at a time, and once more when events came during one — and calls
+ * `found(state)` once, when `wanted(state)`. Undefined when `events` cannot be had.
+ */
+export function whenUnitState(
+  unit: string,
+  env: NodeJS.ProcessEnv,
+  systemctl: string,
+  events: (onEvent: () => void) => (() => void) | undefined,
+  wanted: (state: string) => boolean,
+  found: (state: string) => void,
+): UnitWatch | undefined {
   let closed = false;
   let checking = false;
   /** An event arrived during a check: the state may be newer than what the check saw. */
@@ -62,13 +79,13 @@ export function watchUnit(
     child.once('close', () => {
       checking = false;
       const state = out.trim() || 'unknown';
-      if (!closed && !UP_STATES.has(state)) {
+      if (!closed && wanted(state)) {
         close();
-        onDown(state);
+        found(state);
       } else if (again) check();
     });
   };
-  const source = watchCgroup(unit, env, systemctl, check) ?? followJournal(unit, env, check);
+  const source = events(check);
   if (source === undefined) return undefined;
   stopSource = source;
   return { close };
