@@ -107,6 +107,8 @@ test('npm pack, then npm install -g --allow-scripts=mrsocko@file:TARBALL,sd-noti
     for (const [link, target] of [['share/man/man8/mrsocko.8', 'man/mrsocko.8'], ['share/man/man5/mrsocko.conf.5', 'man/mrsocko.conf.5']] as const) {
       assert.equal(fs.realpathSync(path.join(prefix, link)), fs.realpathSync(path.join(installed, target)), link);
     }
+    // every source binding.gyp names was shipped: the install built the native addon
+    assert.ok(fs.existsSync(path.join(installed, 'native/build/Release/splice.node')), `the native addon was built at install:\n${output}`);
     const addon = spawnSync(process.execPath, ['-e', 'require(process.argv[1]).sendStatus', path.join(installed, 'node_modules/sd-notify')], { encoding: 'utf8' });
     assert.equal(addon.status, 0, `the sd-notify addon loads: ${addon.stderr}`);
   } finally {
