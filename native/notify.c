@@ -61,24 +61,13 @@ static void deliver(listener *l, const char *data, ssize_t length, int truncated
   napi_env env = l->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self, callback, argv[4], result;
-  if (napi_get_reference_value(env, l->self, &self) == napi_ok && napi_get_reference_value(env, l->callback, &callback) == napi_ok &&
-      self != NULL && callback != NULL) {
-    if (truncated) napi_get_null(env, &argv[0]);
-    else napi_create_buffer_copy(env, (size_t)length, data, NULL, &argv[0]);
-    napi_create_int32(env, cred ? cred->pid : 0, &argv[1]);
-    napi_create_int64(env, cred ? (int64_t)cred->uid : -1, &argv[2]);
-    napi_create_int64(env, cred ? (int64_t)cred->gid : -1, &argv[3]);
-    if (napi_make_callback(env, l->async, self, callback, 4, argv, &result) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value error;
-        napi_get_and_clear_last_exception(env, &error);
-        napi_fatal_exception(env, error);
-      }
-    }
-  }
+  napi_value argv[4];
+  if (truncated) napi_get_null(env, &argv[0]);
+  else napi_create_buffer_copy(env, (size_t)length, data, NULL, &argv[0]);
+  napi_create_int32(env, cred ? cred->pid : 0, &argv[1]);
+  napi_create_int64(env, cred ? (int64_t)cred->uid : -1, &argv[2]);
+  napi_create_int64(env, cred ? (int64_t)cred->gid : -1, &argv[3]);
+  mrsocko_call_js(env, l->async, l->self, l->callback, 4, argv);
   napi_close_handle_scope(env, scope);
 }
 

@@ -63,25 +63,29 @@ static void free_if_done(direction *d) {
   if (d->open_handles == 0 && d->finalized) free(d);
 }
 
+void mrsocko_call_js(napi_env env, napi_async_context async, napi_ref self_ref, napi_ref callback_ref,
+                     size_t argc, const napi_value *argv) {
+  napi_value self, callback, result;
+  if (napi_get_reference_value(env, self_ref, &self) != napi_ok || self == NULL) return;
+  if (napi_get_reference_value(env, callback_ref, &callback) != napi_ok || callback == NULL) return;
+  if (napi_make_callback(env, async, self, callback, argc, argv, &result) == napi_ok) return;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+}
+
 static void call_js(direction *d, int kind, double value) {
   napi_env env = d->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self, callback, argv[2], result;
-  if (napi_get_reference_value(env, d->self, &self) == napi_ok &&
-      napi_get_reference_value(env, d->callback, &callback) == napi_ok && self != NULL && callback != NULL) {
-    napi_create_int32(env, kind, &argv[0]);
-    napi_create_double(env, value, &argv[1]);
-    if (napi_make_callback(env, d->async, self, callback, 2, argv, &result) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value error;
-        napi_get_and_clear_last_exception(env, &error);
-        napi_fatal_exception(env, error);
-      }
-    }
-  }
+  napi_value argv[2];
+  napi_create_int32(env, kind, &argv[0]);
+  napi_create_double(env, value, &argv[1]);
+  mrsocko_call_js(env, d->async, d->self, d->callback, 2, argv);
   napi_close_handle_scope(env, scope);
 }
 
