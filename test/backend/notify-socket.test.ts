@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { NotifyListener, parseNotifyMessage } from '../../src/backend/notify-socket.js';
@@ -13,7 +12,7 @@ import { ConfigError } from '../../src/errors.js';
 import { nativeClass } from '../../src/native/addon.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { freePort, readAll, waitFor } from '../helpers/net.js';
 import { haveCommand, isRoot, prerequisite } from '../helpers/require.js';
 import { account, run } from '../helpers/services.js';
 
@@ -153,27 +152,6 @@ for i in range(10):
     listener.close();
   }
 });
-
-/** Connects and reads everything until the server closes. */
-function readAll(port: number, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer within ${timeoutMs} ms (got "${text}")`));
-    }, timeoutMs);
-    socket.on('data', (c: Buffer) => (text += c.toString()));
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(text.trim());
-    });
-  });
-}
 
 test('ready = notify: a backend running as nobody says READY=1 late through systemd-notify; clients are held until then, a stranger\'s READY=1 is ignored', async (t) => {
   if (!prerequisite(t, addonBuilt && isRoot && NOBODY !== undefined && haveCommand('systemd-notify'), 'root, the native addon and systemd-notify')) return;

@@ -11,33 +11,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../helpers/paths.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { freePort, readAll, waitFor } from '../helpers/net.js';
 import { execCheck, httpCheck, ReadyWait } from '../../src/backend/ready-check.js';
 import { parseBackend } from '../../src/config/address.js';
 import { isRoot, prerequisite } from '../helpers/require.js';
 
 const warming = path.join(repoRoot, 'test/fixtures/warming-server.mjs');
-
-/** Connects and reads everything until the server closes. */
-function readAll(port: number, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer within ${timeoutMs} ms (got "${text}")`));
-    }, timeoutMs);
-    socket.on('data', (c: Buffer) => (text += c.toString()));
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(text.trim());
-    });
-  });
-}
 
 function config(o: { listen: number; backend: number; marker: string; warmMs: number; ready?: string; mode?: string; extra?: string }): string {
   return `[service]

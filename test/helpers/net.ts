@@ -93,3 +93,24 @@ export async function waitFor(
   }
   return predicate();
 }
+
+/** Connects to 127.0.0.1:`port` and reads everything until the server closes; the text, trimmed. */
+export function readAll(port: number, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms (got "${text}")`));
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(text.trim());
+    });
+  });
+}
