@@ -8,9 +8,10 @@
 // watcher per descriptor, and Node's handle has the original). No second thread, so no
 // locks, no queue to hand events across, and callbacks into JavaScript are direct calls.
 // The copies are the kernel's: the loop thread only issues the splice() calls. Fairness
-// between connections: one callback moves at most `burst` bytes, then returns; the polls
-// are level-triggered, so a source that still has data comes round again in the next
-// iteration, after every other ready descriptor has had its turn.
+// between connections: one callback moves at most `burst` bytes (a pipe's worth, from
+// JavaScript), then returns; the polls are level-triggered, so a source that still has
+// data comes round again in the next iteration, after every other ready descriptor has had
+// its turn.
 //
 // Accounting without an event per chunk: bytes read from the source are added to a
 // counter; the first bytes after a quiet spell are reported at once (so JavaScript sees a
@@ -29,8 +30,14 @@
 /** What a direction reports to JavaScript: callback(kind, value). */
 enum report { REPORT_BYTES = 0, REPORT_END = 1, REPORT_SOURCE_ERROR = 2, REPORT_DESTINATION_ERROR = 3 };
 
-/** Pipe capacity asked for (proxyd's size); the kernel's default (64 KiB) if refused. */
-#define PIPE_BYTES (256 * 1024)
+/**
+ * Pipe capacity asked for; the kernel's default (64 KiB) if refused. 1 MiB (the largest an
+ * unprivileged process may ask for by default, fs.pipe-max-size), four times proxyd's: with
+ * 8 bulk streams a 256 KiB pipe cost about a quarter more CPU per GB (a splice() per 256 KiB
+ * each way and an ACK for each read; 2 MiB was worse again, issue 18). At most this much
+ * waits in the pipe for a slow receiver: less than either socket's own buffer may hold.
+ */
+#define PIPE_BYTES (1024 * 1024)
 
 typedef struct direction {
   napi_env env;

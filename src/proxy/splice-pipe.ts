@@ -14,7 +14,7 @@
 // carries one small request), bulk transfers go kernel to kernel.
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { BURST_BYTES, Pipe } from './pipe.js';
+import { Pipe } from './pipe.js';
 import { LARGE_READ_BYTES, type ReadBuffers } from './read-buffers.js';
 import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './data-path.js';
 
@@ -23,6 +23,17 @@ import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './
  * this late at most; the first byte after a quiet spell is reported at once).
  */
 const REPORT_MS = 100;
+
+/**
+ * Bytes one direction moves in one callback of the addon before it lets the event loop go
+ * round: one of its pipes (1 MiB, native/splice.c). The JavaScript path's BURST_BYTES (256
+ * KiB) cost a quarter more CPU per GB than systemd-socket-proxyd (which has no bound at all)
+ * with 8 bulk streams: nearly every callback stopped with bytes still waiting in its
+ * socket and was called again at once, so mrsocko never slept and more of the kernel's TCP
+ * work (ACKs, the peers' sends) ran on its time. With a 1 MiB pipe moved once, one turn of
+ * the loop waits about a millisecond more per bulk direction (issue 18, docs/native.md).
+ */
+export const NATIVE_BURST_BYTES = 1024 * 1024;
 
 /** A read this large moves a direction onto the addon (the size that takes a slot on the JavaScript path). */
 const SWITCH_AT_BYTES = LARGE_READ_BYTES;
@@ -145,7 +156,7 @@ export class SplicePipe {
     handle.reading = true;
     this.from = from;
     this.to = to;
-    this.native = new this.addon.Splice(fromFd, toFd, BURST_BYTES, REPORT_MS, this.report);
+    this.native = new this.addon.Splice(fromFd, toFd, NATIVE_BURST_BYTES, REPORT_MS, this.report);
     this.nativeUsed = true;
     // Node closes its descriptor; the addon's duplicates would keep the connection open.
     from.once('close', this.halt);

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BURST_BYTES, Pipe } from '../../src/proxy/pipe.js';
 import { waitFor } from '../helpers/net.js';
 import { ReadBuffers, canUseOwnBuffers, useOwnBuffers, SLOT_BYTES } from '../../src/proxy/read-buffers.js';
-import { SplicePipe, type StreamPipe } from '../../src/proxy/splice-pipe.js';
+import { NATIVE_BURST_BYTES, SplicePipe, type StreamPipe } from '../../src/proxy/splice-pipe.js';
 import { loadSpliceAddon } from '../../src/proxy/data-path.js';
 import { prerequisite } from '../helpers/require.js';
 
@@ -223,7 +223,7 @@ for (const path of PATHS) test(`${path}: the far side closed its direction first
   close();
 });
 
-for (const path of PATHS) test(`${path}: a bulk direction lets the event loop go round every BURST_BYTES (others are not kept waiting)`, { timeout: 60_000 }, async (t) => {
+for (const path of PATHS) test(`${path}: a bulk direction lets the event loop go round every ${path === 'js' ? 'BURST_BYTES' : 'NATIVE_BURST_BYTES'} (others are not kept waiting)`, { timeout: 60_000 }, async (t) => {
   const buffers = new ReadBuffers();
   let counted = 0;
   const pipe = newPipe(t, path, buffers, (n) => (counted += n));
@@ -248,7 +248,9 @@ for (const path of PATHS) test(`${path}: a bulk direction lets the event loop go
   }
   await waitFor(() => movedBy(pipe, counted) >= total, 30_000);
   watching = false;
-  assert.ok(most <= 2 * BURST_BYTES, `${most} bytes moved in one turn of the event loop`);
+  // the addon moves a pipe's worth per turn (it costs less CPU per GB than BURST_BYTES, see NATIVE_BURST_BYTES)
+  const budget = path === 'js' ? BURST_BYTES : NATIVE_BURST_BYTES;
+  assert.ok(most <= 2 * budget, `${most} bytes moved in one turn of the event loop`);
   assertNativeUsed(pipe);
   pipe.stop();
   close();
