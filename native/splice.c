@@ -8,10 +8,12 @@
 // watcher per descriptor, and Node's handle has the original). No second thread, so no
 // locks, no queue to hand events across, and callbacks into JavaScript are direct calls.
 // The copies are the kernel's: the loop thread only issues the splice() calls. Fairness
-// between connections: one callback moves at most `burst` bytes (a pipe's worth, from
-// JavaScript), then returns; the polls are level-triggered, so a source that still has
-// data comes round again in the next iteration, after every other ready descriptor has had
-// its turn.
+// between connections: one callback moves at most its budget, then returns; the polls are
+// level-triggered, so a source that still has data comes round again in the next
+// iteration, after every other ready descriptor has had its turn. The budget is a share of
+// `turn` bytes among the directions that are busy (their last callback ended on its budget,
+// bytes still waiting), between `least` and `most`: a few bulk streams move large batches
+// and mrsocko sleeps between them; many share one turn of the loop, as small batches.
 //
 // Accounting without an event per chunk: bytes read from the source are added to a
 // counter; the first bytes after a quiet spell are reported at once (so JavaScript sees a
@@ -39,8 +41,14 @@ enum report { REPORT_BYTES = 0, REPORT_END = 1, REPORT_SOURCE_ERROR = 2, REPORT_
  */
 #define PIPE_BYTES (1024 * 1024)
 
+/** What the directions of one Node.js environment share (its instance data). */
+typedef struct group {
+  size_t busy;        /* directions whose last callback ended on its budget */
+} group;
+
 typedef struct direction {
   napi_env env;
+  group *group;
   napi_ref self;      /* the JavaScript object, held strongly while open */
   napi_ref callback;
   napi_async_context async;
@@ -53,7 +61,10 @@ typedef struct direction {
   int pipe_write;
   size_t pipe_capacity;
   size_t in_pipe;     /* bytes read from source, not yet written */
-  size_t burst;
+  size_t least;       /* the budget of one callback: a share of `turn`, from `least` to `most` */
+  size_t most;
+  size_t turn;
+  int busy;           /* counted in group->busy */
   uint64_t report_ms;
   double unreported;
   double total;
@@ -122,6 +133,21 @@ static void counted(direction *d, size_t n) {
   report_bytes(d);
 }
 
+/** Whether this direction counts as busy (its last callback ended with bytes still waiting). */
+static void set_busy(direction *d, int busy) {
+  if (busy == d->busy) return;
+  d->busy = busy;
+  if (busy) d->group->busy++;
+  else d->group->busy--;
+}
+
+/** What one callback may move now: an equal share of `turn` among the busy directions. */
+static size_t budget(const direction *d) {
+  size_t busy = d->group->busy > 0 ? d->group->busy : 1;
+  size_t share = d->turn / busy;
+  return share < d->least ? d->least : share > d->most ? d->most : share;
+}
+
 static void on_source(uv_poll_t *poll, int status, int events);
 static void on_destination(uv_poll_t *poll, int status, int events);
 
@@ -141,6 +167,7 @@ static void want(direction *d, int source, int destination) {
 
 static void finish(direction *d, int kind, int err) {
   want(d, 0, 0);
+  set_busy(d, 0);
   report_bytes(d);
   if (!d->closed) call_js(d, kind, err);
 }
@@ -156,9 +183,10 @@ static int open_pipe(direction *d) {
   return 0;
 }
 
-/** Move what can be moved now, at most `burst` bytes read, and set the polls for what comes next. */
+/** Move what can be moved now, at most budget() bytes read, and set the polls for what comes next. */
 static void pump(direction *d) {
   size_t moved = 0;
+  size_t limit = budget(d);
   for (;;) {
     while (d->in_pipe > 0) {
       ssize_t n = splice(d->pipe_read, NULL, d->destination, NULL, d->in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -168,6 +196,7 @@ static void pump(direction *d) {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) {
+        set_busy(d, 0);
         want(d, 0, 1);
         return;
       }
@@ -178,7 +207,8 @@ static void pump(direction *d) {
       finish(d, REPORT_END, 0);
       return;
     }
-    if (moved >= d->burst) {
+    if (moved >= limit) {
+      set_busy(d, 1);
       want(d, 1, 0);
       return;
     }
@@ -189,7 +219,8 @@ static void pump(direction *d) {
         return;
       }
     }
-    ssize_t n = splice(d->source, NULL, d->pipe_write, NULL, d->pipe_capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    size_t room = limit - moved < d->pipe_capacity ? limit - moved : d->pipe_capacity;
+    ssize_t n = splice(d->source, NULL, d->pipe_write, NULL, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       d->in_pipe = (size_t)n;
       moved += (size_t)n;
@@ -203,6 +234,7 @@ static void pump(direction *d) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN) {
+      set_busy(d, 0);
       want(d, 1, 0);
       return;
     }
@@ -247,6 +279,7 @@ static void stop_all(direction *d) {
   if (d->closed) return;
   d->closed = 1;
   want(d, 0, 0);
+  set_busy(d, 0);
   uv_timer_stop(&d->report_timer);
   close_fd(&d->source);
   close_fd(&d->destination);
@@ -276,23 +309,29 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-/** new Splice(sourceFd, destinationFd, burstBytes, reportMs, callback(kind, value)) */
+/** new Splice(sourceFd, destinationFd, leastBytes, mostBytes, turnBytes, reportMs, callback(kind, value)) */
 static napi_value construct(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], self;
+  size_t argc = 7;
+  napi_value argv[7], self;
   if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "Splice(sourceFd, destinationFd, burstBytes, reportMs, callback)");
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "Splice(sourceFd, destinationFd, leastBytes, mostBytes, turnBytes, reportMs, callback)");
     return NULL;
   }
   int32_t source, destination;
-  uint32_t burst, report_ms;
+  uint32_t least, most, turn, report_ms;
   napi_valuetype type;
-  napi_typeof(env, argv[4], &type);
+  napi_typeof(env, argv[6], &type);
+  group *g = NULL;
   if (napi_get_value_int32(env, argv[0], &source) != napi_ok || napi_get_value_int32(env, argv[1], &destination) != napi_ok ||
-      napi_get_value_uint32(env, argv[2], &burst) != napi_ok || napi_get_value_uint32(env, argv[3], &report_ms) != napi_ok ||
-      type != napi_function || source < 0 || destination < 0 || burst == 0 || report_ms == 0) {
-    napi_throw_type_error(env, NULL, "Splice: two descriptors, positive burstBytes and reportMs, and a callback");
+      napi_get_value_uint32(env, argv[2], &least) != napi_ok || napi_get_value_uint32(env, argv[3], &most) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &turn) != napi_ok || napi_get_value_uint32(env, argv[5], &report_ms) != napi_ok ||
+      type != napi_function || source < 0 || destination < 0 || least == 0 || most < least || turn == 0 || report_ms == 0) {
+    napi_throw_type_error(env, NULL, "Splice: two descriptors, 0 < leastBytes <= mostBytes, positive turnBytes and reportMs, and a callback");
+    return NULL;
+  }
+  if (napi_get_instance_data(env, (void **)&g) != napi_ok || g == NULL) {
+    napi_throw_error(env, NULL, "Splice: the addon was not initialized");
     return NULL;
   }
   uv_loop_t *loop;
@@ -301,7 +340,10 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (d == NULL) return throw_errno(env, "Splice", ENOMEM);
   d->env = env;
   d->source = d->destination = d->pipe_read = d->pipe_write = -1;
-  d->burst = burst;
+  d->group = g;
+  d->least = least;
+  d->most = most;
+  d->turn = turn;
   d->report_ms = report_ms;
   d->source = fcntl(source, F_DUPFD_CLOEXEC, 3);
   if (d->source >= 0) d->destination = fcntl(destination, F_DUPFD_CLOEXEC, 3);
@@ -333,7 +375,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   napi_value name;
   napi_create_string_utf8(env, "mrsocko:splice", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, self, name, &d->async);
-  napi_create_reference(env, argv[4], 1, &d->callback);
+  napi_create_reference(env, argv[6], 1, &d->callback);
   napi_wrap(env, self, d, finalize, NULL, &d->self);
   uint32_t count;
   napi_reference_ref(env, d->self, &count);  /* alive while its polls are */
@@ -382,7 +424,19 @@ static napi_value get_in_pipe(napi_env env, napi_callback_info info) {
   return value;
 }
 
+static void free_group(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  group *g = calloc(1, sizeof *g);
+  if (g == NULL || napi_set_instance_data(env, g, free_group, NULL) != napi_ok) {
+    free(g);
+    napi_throw_error(env, NULL, "splice: out of memory");
+    return NULL;
+  }
   napi_property_descriptor methods[] = {
     {"close", NULL, close_direction, NULL, NULL, NULL, napi_default, NULL},
     {"flush", NULL, flush_direction, NULL, NULL, NULL, napi_default, NULL},

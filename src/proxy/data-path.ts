@@ -22,7 +22,10 @@ export interface SpliceAddon {
   Splice: new (
     sourceFd: number,
     destinationFd: number,
-    burstBytes: number,
+    /** One callback moves a share of turnBytes among the busy directions, from leastBytes to mostBytes. */
+    leastBytes: number,
+    mostBytes: number,
+    turnBytes: number,
     reportMs: number,
     report: (kind: number, value: number) => void,
   ) => NativeSplice;

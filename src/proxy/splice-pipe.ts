@@ -14,7 +14,7 @@
 // carries one small request), bulk transfers go kernel to kernel.
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { Pipe } from './pipe.js';
+import { BURST_BYTES, Pipe } from './pipe.js';
 import { LARGE_READ_BYTES, type ReadBuffers } from './read-buffers.js';
 import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './data-path.js';
 
@@ -25,15 +25,19 @@ import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './
 const REPORT_MS = 100;
 
 /**
- * Bytes one direction moves in one callback of the addon before it lets the event loop go
- * round: one of its pipes (1 MiB, native/splice.c). The JavaScript path's BURST_BYTES (256
- * KiB) cost a quarter more CPU per GB than systemd-socket-proxyd (which has no bound at all)
- * with 8 bulk streams: nearly every callback stopped with bytes still waiting in its
- * socket and was called again at once, so mrsocko never slept and more of the kernel's TCP
- * work (ACKs, the peers' sends) ran on its time. With a 1 MiB pipe moved once, one turn of
- * the loop waits about a millisecond more per bulk direction (issue 18, docs/native.md).
+ * What one direction moves in one callback of the addon before it lets the event loop go
+ * round: an equal share of NATIVE_TURN_BYTES among the directions whose last callback ended
+ * with bytes still waiting, from BURST_BYTES (the JavaScript path's bound) to
+ * NATIVE_BURST_BYTES (one of its pipes, native/splice.c). A fixed 256 KiB cost a quarter
+ * more CPU per GB than systemd-socket-proxyd (which has no bound at all) with 8 bulk
+ * streams: nearly every callback stopped with bytes waiting and was called again at once,
+ * so mrsocko never slept and more of the kernel's TCP work (ACKs, the peers' sends) ran on
+ * its time. A fixed 1 MiB made each turn of the loop four times as long with 40 busy
+ * directions, and connections that had just arrived waited that much longer for each of the
+ * turns their set-up takes (issue 18, docs/native.md).
  */
 export const NATIVE_BURST_BYTES = 1024 * 1024;
+export const NATIVE_TURN_BYTES = 8 * 1024 * 1024;
 
 /** A read this large moves a direction onto the addon (the size that takes a slot on the JavaScript path). */
 const SWITCH_AT_BYTES = LARGE_READ_BYTES;
@@ -156,7 +160,7 @@ export class SplicePipe {
     handle.reading = true;
     this.from = from;
     this.to = to;
-    this.native = new this.addon.Splice(fromFd, toFd, NATIVE_BURST_BYTES, REPORT_MS, this.report);
+    this.native = new this.addon.Splice(fromFd, toFd, BURST_BYTES, NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS, this.report);
     this.nativeUsed = true;
     // Node closes its descriptor; the addon's duplicates would keep the connection open.
     from.once('close', this.halt);
