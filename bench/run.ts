@@ -25,7 +25,7 @@
 //   BENCH_IDLE_SECONDS=60     each of the two idle CPU windows (shorter for quick runs)
 //   BENCH_IDLE_CONNECTIONS=5000
 //   BENCH_FRONTDOOR_CYCLES=1500   connections to each of off, v1, v2 for the PROXY header's cost
-//   BENCH_PEEK_CYCLES=8       starts per peek variant (none, starting_page, wake_on = data)
+//   BENCH_PEEK_CYCLES=12      starts per peek variant (none, starting_page, wake_on = data)
 //   BENCH_PEEK_CONNECTIONS=100        clients held per start
 //   BENCH_FREEZE_CYCLES=10    thaws, and cold starts, per mrsocko
 //   BENCH_ONLY=throughput,udp,http,cold,idle,conns,frontdoor,freeze   a subset
@@ -79,7 +79,7 @@ const S = {
   idleConnections: num('BENCH_IDLE_CONNECTIONS', 5000),
   frontdoor: {
     cycles: num('BENCH_FRONTDOOR_CYCLES', 1500),
-    peekCycles: num('BENCH_PEEK_CYCLES', 8),
+    peekCycles: num('BENCH_PEEK_CYCLES', 12),
     peekConnections: num('BENCH_PEEK_CONNECTIONS', 100),
   },
   freezeCycles: num('BENCH_FREEZE_CYCLES', 10),
