@@ -31,7 +31,7 @@
 //   BENCH_ONLY=throughput,udp,http,cold,idle,conns,frontdoor,freeze   a subset
 //   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko,mrsocko-js   a subset of the peers (node: bench/node-proxy.ts;
 //                             mrsocko: its native data path when built, mrsocko-js: MRSOCKO_DATA_PATH=js)
-//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
+//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/mrsocko.cjs[,…]  more mrsocko builds, side by side
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         more node options for every mrsocko
 //                             (after the units' own, NODE_FLAGS of src/systemd/units.ts)
 //   BENCH_NO_INSTALL=1        do not run contrib/bench-deps.sh
@@ -59,7 +59,7 @@ import { DATA_PATH_ENV, chooseDataPath } from '../src/proxy/data-path.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const distBench = here; // dist/bench
-const mainCli = path.join(repoRoot, 'dist/src/cli/main.js');
+const mainCli = path.join(repoRoot, 'dist/mrsocko.cjs');
 
 const num = (name: string, def: number): number => {
   const v = process.env[name];
@@ -115,7 +115,7 @@ function targets(): Target[] {
   const list = pick ? base.filter((t) => pick.includes(t.id)) : base;
   for (const spec of (process.env.BENCH_EXTRA_MRSOCKO ?? '').split(',').filter(Boolean)) {
     const eq = spec.indexOf('=');
-    if (eq <= 0) throw new Error(`BENCH_EXTRA_MRSOCKO: expected label=/path/to/main.js, got ${spec}`);
+    if (eq <= 0) throw new Error(`BENCH_EXTRA_MRSOCKO: expected label=/path/to/mrsocko.cjs, got ${spec}`);
     const cli = path.resolve(spec.slice(eq + 1));
     if (!fs.existsSync(cli)) throw new Error(`BENCH_EXTRA_MRSOCKO: no ${cli}`);
     list.push({ id: spec.slice(0, eq), label: spec.slice(0, eq), kind: 'mrsocko', cli });
@@ -728,7 +728,8 @@ interface IdleWindow {
 
 function mrsockoPid(proc: Proc): number {
   const cmd = fs.readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8');
-  if (!cmd.includes('main.js')) throw new Error(`pid ${proc.pid} is not mrsocko yet: ${cmd.replace(/\0/g, ' ')}`);
+  // before the first connection it is still systemd-socket-activate, which then execs node
+  if (cmd.split('\0')[0] !== process.execPath) throw new Error(`pid ${proc.pid} is not mrsocko yet: ${cmd.replace(/\0/g, ' ')}`);
   return proc.pid;
 }
 
