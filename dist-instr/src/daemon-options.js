@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=daemon-options.js.map
