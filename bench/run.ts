@@ -24,7 +24,7 @@
 //   BENCH_ONLY=throughput,udp,http,cold,idle,conns   a subset
 //   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko,mrsocko-js   a subset of the peers (node: bench/node-proxy.ts;
 //                             mrsocko: its native data path when built, mrsocko-js: MRSOCKO_DATA_PATH=js)
-//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
+//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/mrsocko.cjs[,…]  more mrsocko builds, side by side
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         more node options for every mrsocko
 //                             (after the units' own, NODE_FLAGS of src/systemd/units.ts)
 //   BENCH_NO_INSTALL=1        do not run contrib/bench-deps.sh
@@ -47,7 +47,7 @@ import { DATA_PATH_ENV, chooseDataPath } from '../src/proxy/data-path.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const distBench = here; // dist/bench
-const mainCli = path.join(repoRoot, 'dist/src/cli/main.js');
+const mainCli = path.join(repoRoot, 'dist/mrsocko.cjs');
 
 const num = (name: string, def: number): number => {
   const v = process.env[name];

@@ -1,0 +1,276 @@
+// A cgroup of the exec backend's own: every process the backend starts lands in it and
+// cannot leave it (that takes root), whatever it does with sessions and process groups —
+// sshd's session processes call setsid(), a classic daemon double-forks. So the cgroup
+// is how mrsocko finds all of them to stop them, how it tells whether a pid from a
+// pidfile is the backend's, and how it freezes the backend.
+//
+// cgroup v2 (a pure v2 host, or the `unified` hierarchy of a hybrid one): a child of
+// mrsocko's own cgroup; `cgroup.kill` kills everything in it at once, `cgroup.freeze`
+// freezes it. Under systemd that needs `Delegate=yes` (the service's cgroup is then ours
+// to divide). cgroup v1 (the `freezer` hierarchy): freeze, signal every pid in
+// `cgroup.procs`, thaw — frozen processes cannot fork meanwhile, so none escapes.
+//
+// The child is put into the cgroup before it can fork: mrsocko moves itself in, spawns (a
+// synchronous fork: no other code of mrsocko runs meanwhile) and moves itself back. The
+// child inherits the cgroup at fork.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+/** How long to wait for a freeze to complete before signalling anyway. */
+const FREEZE_WAIT_MS = 1000;
+const FREEZE_POLL_MS = 5;
+/** cgroup mounts from /proc/self/mountinfo. */
+function mounts() {
+    const found = [];
+    let text;
+    try {
+        text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return found;
+    }
+    for (const line of text.split('\n')) {
+        const [left, right] = line.split(' - ');
+        if (left === undefined || right === undefined)
+            continue;
+        const f = left.split(' ');
+        const [fstype, , superOptions] = right.split(' ');
+        const root = unescapeMount(f[3] ?? '');
+        const mountPoint = unescapeMount(f[4] ?? '');
+        if (fstype === 'cgroup2')
+            found.push({ kind: 'v2', mountPoint, mountRoot: root });
+        if (fstype === 'cgroup' && (superOptions ?? '').split(',').includes('freezer')) {
+            found.push({ kind: 'v1-freezer', mountPoint, mountRoot: root });
+        }
+    }
+    return found;
+}
+function unescapeMount(s) {
+    return s.replace(/\\([0-7]{3})/g, (_, oct) => String.fromCharCode(parseInt(oct, 8)));
+}
+/** mrsocko's own cgroup in the hierarchy of `kind`, from /proc/self/cgroup. */
+function ownCgroup(kind) {
+    const text = fs.readFileSync('/proc/self/cgroup', 'utf8');
+    for (const line of text.split('\n')) {
+        const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+        if (!m)
+            continue;
+        if (kind === 'v2' && m[1] === '0' && m[2] === '')
+            return m[3];
+        if (kind === 'v1-freezer' && m[2].split(',').includes('freezer'))
+            return m[3];
+    }
+    return undefined;
+}
+function pidAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return err.code === 'EPERM';
+    }
+}
+function readPids(file) {
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+}
+export class BackendCgroup {
+    kind;
+    dir;
+    home;
+    constructor(kind, 
+    /** The backend's cgroup directory. */
+    dir, 
+    /** mrsocko's own cgroup directory, where it returns after a spawn. */
+    home) {
+        this.kind = kind;
+        this.dir = dir;
+        this.home = home;
+    }
+    /**
+     * Makes a new cgroup for one backend, of the preferred kind (v2 first), or says why
+     * there is none. Needs root (or a delegated, writable cgroup) and a mounted hierarchy.
+     */
+    static create(prefer = 'auto') {
+        const problems = [];
+        const all = mounts();
+        const kinds = prefer === 'auto' ? ['v2', 'v1-freezer'] : [prefer];
+        for (const kind of kinds) {
+            const mount = all.find((m) => m.kind === kind);
+            if (!mount) {
+                problems.push(`no ${kind === 'v2' ? 'cgroup v2' : 'cgroup v1 freezer'} hierarchy mounted`);
+                continue;
+            }
+            try {
+                const own = ownCgroup(kind);
+                if (own === undefined)
+                    throw new Error('mrsocko is in no cgroup of that hierarchy');
+                const relative = path.posix.relative(mount.mountRoot, own);
+                if (relative.startsWith('..'))
+                    throw new Error(`mrsocko's cgroup ${own} is outside the mounted ${mount.mountRoot}`);
+                const home = path.posix.join(mount.mountPoint, relative);
+                sweep(home);
+                const dir = path.posix.join(home, `mrsocko-backend-${process.pid}-${randomBytes(4).toString('hex')}`);
+                fs.mkdirSync(dir, { mode: 0o755 });
+                const cgroup = new BackendCgroup(kind, dir, home);
+                if (kind === 'v2' && !fs.existsSync(path.join(dir, 'cgroup.kill'))) {
+                    cgroup.remove();
+                    throw new Error('the kernel has no cgroup.kill (Linux 5.14 or later)');
+                }
+                return { cgroup };
+            }
+            catch (err) {
+                const code = err.code;
+                problems.push(`${kind}: ${code ? `${code} (${err.message})` : err.message}`);
+            }
+        }
+        return { problem: problems.join('; ') };
+    }
+    /** Runs `spawn` (which must fork synchronously) with mrsocko inside this cgroup. */
+    spawnInside(spawn) {
+        fs.writeFileSync(path.join(this.dir, 'cgroup.procs'), String(process.pid));
+        try {
+            return spawn();
+        }
+        finally {
+            fs.writeFileSync(path.join(this.home, 'cgroup.procs'), String(process.pid));
+        }
+    }
+    /** Every process in the cgroup (zombies are not listed). */
+    pids() {
+        try {
+            return readPids(path.join(this.dir, 'cgroup.procs')).filter((pid) => pid !== process.pid);
+        }
+        catch {
+            return [];
+        }
+    }
+    /**
+     * mrsocko itself is inside (only if moving back after a spawn failed): then the cgroup is
+     * never frozen or killed as a whole, which would freeze or kill mrsocko too.
+     */
+    holdsSelf() {
+        try {
+            return readPids(path.join(this.dir, 'cgroup.procs')).includes(process.pid);
+        }
+        catch {
+            return false;
+        }
+    }
+    contains(pid) {
+        return this.pids().includes(pid);
+    }
+    empty() {
+        return this.pids().length === 0;
+    }
+    /** Freezes every process of the backend (state T or D in ps); they keep their pids. */
+    async freeze() {
+        if (this.holdsSelf())
+            return false;
+        if (this.kind === 'v2') {
+            fs.writeFileSync(path.join(this.dir, 'cgroup.freeze'), '1');
+        }
+        else {
+            fs.writeFileSync(path.join(this.dir, 'freezer.state'), 'FROZEN');
+        }
+        const deadline = Date.now() + FREEZE_WAIT_MS;
+        while (!this.frozen()) {
+            if (Date.now() > deadline)
+                return false;
+            await sleep(FREEZE_POLL_MS);
+        }
+        return true;
+    }
+    async thaw() {
+        if (this.kind === 'v2')
+            fs.writeFileSync(path.join(this.dir, 'cgroup.freeze'), '0');
+        else
+            fs.writeFileSync(path.join(this.dir, 'freezer.state'), 'THAWED');
+    }
+    frozen() {
+        try {
+            if (this.kind === 'v2')
+                return /^frozen 1$/m.test(fs.readFileSync(path.join(this.dir, 'cgroup.events'), 'utf8'));
+            return fs.readFileSync(path.join(this.dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+        }
+        catch {
+            return false;
+        }
+    }
+    /**
+     * Sends `signal` to every process in the cgroup, none missed by a fork meanwhile:
+     * SIGKILL on v2 is the kernel's cgroup.kill; otherwise the cgroup is frozen, each pid
+     * signalled, and thawed (a frozen process cannot exit, so no pid is reused meanwhile).
+     * Returns how many processes were signalled (v2 SIGKILL: how many there were).
+     */
+    async signal(signal) {
+        const self = this.holdsSelf();
+        if (this.kind === 'v2' && signal === 'SIGKILL' && !self) {
+            const n = this.pids().length;
+            fs.writeFileSync(path.join(this.dir, 'cgroup.kill'), '1');
+            return n;
+        }
+        const wasFrozen = this.frozen();
+        if (!wasFrozen && !self)
+            await this.freeze().catch(() => false);
+        let n = 0;
+        for (const pid of this.pids()) {
+            try {
+                process.kill(pid, signal);
+                n += 1;
+            }
+            catch {
+                // gone already
+            }
+        }
+        // A frozen process acts on its signals once thawed. (A backend frozen on purpose is
+        // thawed to let it stop.)
+        await this.thaw();
+        return n;
+    }
+    /** Removes the (empty) cgroup; a cgroup with processes left stays, and that is said. */
+    remove() {
+        try {
+            fs.rmdirSync(this.dir);
+            return undefined;
+        }
+        catch (err) {
+            const code = err.code;
+            return code === 'ENOENT' ? undefined : `cannot remove ${this.dir}: ${code ?? String(err)}`;
+        }
+    }
+}
+/** Removes empty backend cgroups left by an mrsocko that is gone (crashed before removing them). */
+function sweep(home) {
+    let names;
+    try {
+        names = fs.readdirSync(home);
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        const m = /^mrsocko-backend-(\d+)-[0-9a-f]+$/.exec(name);
+        if (!m || pidAlive(Number(m[1])))
+            continue;
+        // Frozen ([idle] freeze) when its mrsocko died: on the v1 freezer even SIGKILL waits
+        // for a thaw, so the leftovers of a killed mrsocko could never end. Thawed, they act
+        // on the signals they got (or run on, found by nobody, as without a freeze).
+        for (const [file, value] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']]) {
+            try {
+                fs.writeFileSync(path.join(home, name, file), value);
+            }
+            catch {
+                // not that kind, or gone
+            }
+        }
+        try {
+            fs.rmdirSync(path.join(home, name)); // fails (EBUSY) while it still holds processes
+        }
+        catch {
+            // kept
+        }
+    }
+}
+//# sourceMappingURL=cgroup.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=daemon-options.js.map

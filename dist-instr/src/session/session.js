@@ -1,0 +1,347 @@
+import { ReadBuffers } from '../proxy/read-buffers.js';
+import { TcpConnection } from '../proxy/tcp.js';
+import { UdpProxy } from '../proxy/udp.js';
+import { DatagramQueues } from '../proxy/udp-flow.js';
+import { flowsOf, logFlowDrops, QUEUE_FULL } from './flow-drops.js';
+import { WaitingRoom } from './waiting-room.js';
+import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
+import { startingPageResponse } from './starting-page.js';
+import { timerDelay } from '../util/timer.js';
+/** Connect errors that mean nobody listens at the backend address (any more). */
+const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
+/**
+ * What a held connection on a socket with a starting page reads ahead: enough for any
+ * browser's request head (cookies included); beyond it the client waits in the kernel.
+ */
+const PREREAD_BYTES = 16 * 1024;
+/**
+ * What a held connection reads ahead under `wake_on = data` before the backend runs: one
+ * byte is enough to wake it; beyond this the client waits in the kernel's window.
+ */
+const WAKE_PREREAD_BYTES = 16 * 1024;
+export class Session {
+    o;
+    /** Every connection not yet released, waiting ones included. */
+    connections = new Set();
+    /** One per UDP socket: its flow table. */
+    udp = [];
+    waiting = new WaitingRoom();
+    readBuffers = new ReadBuffers();
+    /** What all UDP flows together may queue while the backend starts. */
+    udpQueues = new DatagramQueues();
+    closing = false;
+    /**
+     * Held connections under `wake_on = data` that sent nothing yet, with the timer that
+     * closes them at start_timeout; one that ends while here (FIN or RST) is counted as silent.
+     */
+    silentTimers = new Map();
+    /** Held connections whose starting_page_after has not come yet: the timer that brings it. */
+    pageTimers = new Map();
+    constructor(o) {
+        this.o = o;
+    }
+    /** An admitted TCP client (its accounting opened already). */
+    addConnection(listener, socket, accounting) {
+        const { name, backend, proxyProtocol } = listener.config;
+        const c = new TcpConnection(name, socket, backend, this.connectionHooks, accounting, this.readBuffers, proxyProtocol);
+        // how to close it to make room at max_connections (./eviction.ts)
+        accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
+        this.connections.add(c);
+        if (this.o.wakeOn() === 'data' && this.o.backend.phase !== 'running')
+            this.heldUntilData(c, accounting.address.key);
+        else
+            this.arrived(c);
+        const page = listener.config.startingPage;
+        if (page !== undefined && c.phase === 'held')
+            this.watchForBrowser(c, page);
+    }
+    /**
+     * `wake_on = data`: the connection waits (released with the others if the backend starts
+     * for someone else) but demands the backend only once it has sent a byte. One that
+     * closes first, or sends nothing for start_timeout, is closed and counted: it never woke it.
+     */
+    heldUntilData(c, source) {
+        this.waiting.moved(c);
+        this.o.changed();
+        const timer = setTimeout(() => {
+            if (!this.stopSilentTimer(c))
+                return;
+            this.o.silent(source, c.socketName, c.peer, 'timed-out');
+            c.close();
+        }, timerDelay(this.o.startTimeoutMs));
+        this.silentTimers.set(c, { timer, source });
+        c.readWhileHeld(WAKE_PREREAD_BYTES, () => {
+            if (!this.silentTimers.has(c) || c.phase !== 'held')
+                return;
+            if (c.prereadBytes > 0) {
+                this.stopSilentTimer(c);
+                this.o.log.event({ kind: 'client-held', socket: c.socketName, client: c.peer, held: this.waiting.size });
+                this.o.backend.demand(c.peer);
+                this.o.changed();
+            }
+            else if (c.clientEnded) {
+                c.close(); // counted as silent when released
+            }
+        });
+    }
+    /** The connection is no longer a silent one waiting for its first byte; false when it was not. */
+    stopSilentTimer(c) {
+        const silent = this.silentTimers.get(c);
+        if (silent === undefined)
+            return false;
+        clearTimeout(silent.timer);
+        this.silentTimers.delete(c);
+        return true;
+    }
+    /**
+     * A held connection on a socket with a starting page: it reads ahead (kept, passed on at
+     * release), and a browser's request (HTTP/1.x GET, Accept: text/html) still held after
+     * starting_page_after is answered with the page and closed. Every other client, and one
+     * whose bytes do not tell yet, stays held as before.
+     */
+    watchForBrowser(c, page) {
+        let due = false;
+        let settled = false;
+        /** The last bytes read, to find a head's end that straddles two reads. */
+        let tail = Buffer.alloc(0);
+        /** Whether a request head may have ended since the last look (its empty line arrived). */
+        let headMayEnd = true;
+        const decide = () => {
+            if (!due || settled || c.phase !== 'held')
+                return;
+            // Looked at again only when the head may be complete: a client dripping its head a
+            // byte at a time costs one look, not one per byte.
+            const complete = c.clientEnded || c.prereadBytes >= PREREAD_BYTES;
+            if (!headMayEnd && !complete)
+                return;
+            headMayEnd = false;
+            const seen = sniffHttpRequest(c.preread, complete);
+            if (seen.kind === 'incomplete')
+                return;
+            settled = true;
+            // A GET only: a form's POST (or any other method) waits and goes through, instead of
+            // being dropped for a page whose reload could not send it again.
+            if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept')))
+                return;
+            const ms = Math.round(performance.now() - c.openedAt);
+            c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
+            this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
+        };
+        c.readWhileHeld(PREREAD_BYTES, (_, chunk) => {
+            if (chunk !== undefined && !headMayEnd) {
+                const around = Buffer.concat([tail, chunk.subarray(0, 3)]);
+                headMayEnd = around.includes('\n\n') || around.includes('\n\r\n') || chunk.includes('\n\n') || chunk.includes('\n\r\n');
+            }
+            if (chunk !== undefined) {
+                const last = chunk.length >= 3 ? chunk : Buffer.concat([tail, chunk]);
+                tail = Buffer.from(last.subarray(Math.max(0, last.length - 3)));
+            }
+            decide();
+        });
+        if (!Number.isFinite(page.afterMs))
+            return;
+        this.pageTimers.set(c, setTimeout(() => {
+            this.pageTimers.delete(c);
+            due = true;
+            decide();
+        }, timerDelay(page.afterMs)));
+    }
+    /** A UDP socket (called by openListeners before it is bound). */
+    addDatagramSocket(listener) {
+        const proxy = new UdpProxy(listener, this.udpQueues, this.flowHooks);
+        this.udp.push(proxy);
+        return proxy;
+    }
+    get udpProxies() {
+        return this.udp;
+    }
+    /** Open connections and flows, waiting ones included. */
+    get openCount() {
+        return this.connections.size + this.flowCount;
+    }
+    /** Open connections and flows, waiting ones excluded. */
+    /** Counts every connection's bytes now (the native data path reports them at most every 100 ms). */
+    flushCounts() {
+        for (const c of this.connections)
+            c.flushCounts();
+    }
+    get connectedCount() {
+        return this.openCount - this.waiting.size;
+    }
+    /** UDP figures since start: flows now (held ones too), datagrams queued now, and dropped. */
+    get udpStats() {
+        return {
+            flows: this.flowCount,
+            heldFlows: this.waiting.flowCount,
+            queued: this.udpQueues.datagrams,
+            queuedBytes: this.udpQueues.bytes,
+            dropped: this.udpQueues.dropped,
+            droppedBytes: this.udpQueues.droppedBytes,
+        };
+    }
+    // ---- the lifecycle's side (LifecycleClients) ----
+    releaseHeld() {
+        const released = this.waiting.releaseAll((b) => this.o.readyConnection(b));
+        logFlowDrops(this.o.log, flowsOf(released), (f) => f.takeDropped(), QUEUE_FULL);
+        return released.length;
+    }
+    failHeld() {
+        const failed = this.waiting.failAll();
+        const flows = flowsOf(failed);
+        logFlowDrops(this.o.log, flows, (f) => f.takeDropped(), QUEUE_FULL);
+        logFlowDrops(this.o.log, flows, (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), 'queued for a backend that did not start');
+        return failed.length;
+    }
+    /**
+     * The backend is going (idle stop, crash): close the connections through to it. One still
+     * connecting has not been served at all: like a client arriving while stopping, it waits
+     * for the restart instead (never on shutdown); the lifecycle hears that as a demand.
+     */
+    closeClients() {
+        let closed = 0;
+        const requeued = [];
+        for (const c of this.connections) {
+            if (this.waiting.has(c))
+                continue;
+            if (!this.closing && c.requeue())
+                requeued.push(c);
+            else {
+                c.close();
+                closed += 1;
+            }
+        }
+        closed += this.udp.reduce((n, u) => n + u.closeFlows('backend-gone', 'connected'), 0);
+        for (const c of requeued)
+            this.o.backend.demand(c.peer);
+        return closed;
+    }
+    /** Shutdown: every client closed, nothing new taken. */
+    close() {
+        this.closing = true;
+        for (const { timer } of this.silentTimers.values())
+            clearTimeout(timer);
+        this.silentTimers.clear();
+        for (const u of this.udp)
+            u.close();
+        for (const c of [...this.connections])
+            c.close();
+    }
+    /** Nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back. */
+    dropSpareBuffers() {
+        this.readBuffers.dropSpares();
+    }
+    /** Stop receiving datagrams (exit = yes); unread ones stay in systemd's copy of the socket. */
+    closeDatagramSockets() {
+        for (const u of this.udp)
+            u.close();
+    }
+    // ---- the clients' side ----
+    get flowCount() {
+        return this.udp.reduce((n, u) => n + u.size, 0);
+    }
+    /** A new client: through at once while the backend runs, else it waits and the backend is demanded. */
+    arrived(client) {
+        if (this.o.backend.phase === 'running')
+            client.release();
+        else {
+            this.waiting.moved(client);
+            this.o.log.event({ kind: 'client-held', socket: client.socketName, client: client.peer, held: this.waiting.size });
+            this.o.backend.demand(client.peer);
+        }
+        this.o.changed();
+    }
+    /** Nobody listens at the backend address any more (crashed, stopped from outside): wait for a restart. */
+    backendRefused(client, error, what) {
+        const backend = this.o.sockets.find((s) => s.name === client.socketName)?.backend.text ?? '?';
+        this.o.log.event({ kind: 'backend-connect-failed', socket: client.socketName, client: client.peer, backend, error: error.message });
+        if (this.closing || (client.kind === 'connection' && !BACKEND_GONE_ERRORS.has(error.code ?? '')))
+            return 'close';
+        // ready_check = no: the backend binds this one late (or not at all yet); its refusal says nothing about the backend
+        if (this.o.sockets.find((s) => s.name === client.socketName)?.readyCheck === false)
+            return 'close';
+        // the client is in the waiting room already (its phase is `held`): nothing here depends on order
+        if (this.o.backend.phase === 'running')
+            this.o.backend.gone(`${what} on ${backend}`);
+        this.o.backend.demand(client.peer);
+        this.o.changed();
+        return 'hold';
+    }
+    connectionHooks = {
+        moved: (c) => {
+            this.waiting.moved(c);
+            // released towards the backend: no longer silent (a close is counted in `released`)
+            if (c.phase === 'connecting')
+                this.stopSilentTimer(c);
+            const timer = c.phase !== 'held' ? this.pageTimers.get(c) : undefined;
+            if (timer !== undefined) {
+                clearTimeout(timer);
+                this.pageTimers.delete(c);
+            }
+        },
+        connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
+        error: (c, side, error) => {
+            // a scanner's reset before its first byte is counted as silent, not logged on its own
+            if (this.silentTimers.has(c))
+                return;
+            this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
+        },
+        released: (c) => {
+            this.connections.delete(c);
+            const silent = this.silentTimers.get(c);
+            if (this.stopSilentTimer(c) && silent !== undefined && !this.closing)
+                this.o.silent(silent.source, c.socketName, c.peer, 'closed');
+            if (this.o.log.isEnabled('debug')) {
+                this.o.log.event({
+                    kind: 'client-closed',
+                    socket: c.socketName,
+                    client: c.peer,
+                    bytesUp: c.bytesUp,
+                    bytesDown: c.bytesDown,
+                    ms: Math.round(performance.now() - c.openedAt),
+                });
+            }
+            this.o.closed(c.accounting.counted, 'connection');
+            this.o.changed();
+        },
+    };
+    flowHooks = {
+        admit: (proxy, address, port) => !this.closing && this.o.admitFlow(proxy, address, port),
+        opened: (flow) => {
+            const accounting = this.o.flowOpened(flow);
+            accounting.victim = { socketName: flow.socketName, peer: flow.peer, evict: () => flow.close('evicted'), clientDatagrams: () => flow.datagramsFromClient };
+            flow.accounting = accounting;
+            this.arrived(flow);
+        },
+        moved: (flow) => this.waiting.moved(flow),
+        // Activity is counted through flow.accounting: only counted clients ([idle] keepalive) touch the idle timer.
+        traffic: () => undefined,
+        refused: (flow, error) => this.backendRefused(flow, error, 'refusing datagrams'),
+        error: (flow, side, error) => {
+            this.o.log.event({ kind: 'client-error', socket: flow.socketName, client: flow.peer, side, error: error.message });
+        },
+        released: (flow, reason) => this.flowReleased(flow, reason),
+        socketError: (proxy, error) => this.o.log.event({ kind: 'socket-error', socket: proxy.name, error: error.message }),
+    };
+    flowReleased(flow, reason) {
+        if (reason !== 'start-failed') {
+            logFlowDrops(this.o.log, [flow], (f) => f.takeDropped(), 'no room to queue or send them (queue full, or sends piling up)');
+            logFlowDrops(this.o.log, [flow], (f) => ({ datagrams: f.undelivered, bytes: f.undeliveredBytes }), `queued when the flow ended (${reason})`);
+        }
+        if (this.o.log.isEnabled('debug')) {
+            this.o.log.event({
+                kind: 'flow-closed',
+                socket: flow.socketName,
+                client: flow.peer,
+                reason,
+                datagramsUp: flow.datagramsUp,
+                bytesUp: flow.bytesUp,
+                datagramsDown: flow.datagramsDown,
+                bytesDown: flow.bytesDown,
+                ms: Math.round(performance.now() - flow.openedAt),
+            });
+        }
+        this.o.closed(flow.accounting?.counted ?? false, 'flow');
+        this.o.changed();
+    }
+}
+//# sourceMappingURL=session.js.map
