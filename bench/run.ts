@@ -22,6 +22,7 @@
 //   BENCH_WRK_SECONDS=5       per wrk run
 //   BENCH_WRK_CONNECTIONS=16  BENCH_WRK_THREADS=1
 //   BENCH_COLD_REPS=12        cold starts per mrsocko
+//   BENCH_FIRST_REPS=5        first connections per mrsocko, each to a freshly started one
 //   BENCH_IDLE_SECONDS=60     each of the two idle CPU windows (shorter for quick runs)
 //   BENCH_IDLE_CONNECTIONS=5000
 //   BENCH_FRONTDOOR_CYCLES=1500   connections to each of off, v1, v2 for the PROXY header's cost
@@ -75,6 +76,7 @@ const S = {
   wrkConnections: num('BENCH_WRK_CONNECTIONS', 16),
   wrkThreads: num('BENCH_WRK_THREADS', 1),
   coldReps: num('BENCH_COLD_REPS', 12),
+  firstReps: num('BENCH_FIRST_REPS', 5),
   idleSeconds: num('BENCH_IDLE_SECONDS', 60),
   idleConnections: num('BENCH_IDLE_CONNECTIONS', 5000),
   frontdoor: {
@@ -586,8 +588,8 @@ interface ColdSample {
 
 interface ColdResult {
   samples: ColdSample[];
-  /** The very first connection: mrsocko itself not running yet (activated by it). */
-  first?: ColdSample;
+  /** The very first connection: mrsocko itself not running yet (activated by it), once per fresh start. */
+  first: ColdSample[];
   execGapMs: number;
 }
 
@@ -687,13 +689,23 @@ async function coldPhase(ts: Target[], reps: number, r: Results): Promise<ColdIn
     const port = ports[1 + 2 * i] as number;
     const backend = new ColdBackend(work, `cold-${t.id}`, ports[2 + 2 * i] as number);
     const config = writeMrsockoConfig(`cold-${t.id}`, coldConfig(port, backend));
+    r.cold.set(t.id, { samples: [], first: [], execGapMs });
     return { target: t, port, backend, proc: startMrsocko(t, `cold-${t.id}`, port, config) };
   });
-  for (const ci of insts) {
-    await waitListening(ci.port);
-    const first = await coldCycle(ci, 500, execGapMs);
-    r.cold.set(ci.target.id, { samples: [], first, execGapMs });
-    log(`cold start, first connection (mrsocko not running yet): ${ci.target.label} +${first.overheadMs.toFixed(1)} ms`);
+  // The first connection, mrsocko not running yet: one sample per start of mrsocko (a
+  // single one varies by tens of ms with the machine's load), the builds taking turns in
+  // one order, then the other.
+  for (let i = 0; i < S.firstReps; i++) {
+    for (const ci of i % 2 === 0 ? insts : [...insts].reverse()) {
+      if (i > 0) {
+        await ci.proc.stop();
+        ci.proc = startMrsocko(ci.target, `cold-${ci.target.id}`, ci.port, path.join(work, `cold-${ci.target.id}.conf`));
+      }
+      await waitListening(ci.port);
+      const first = await coldCycle(ci, 500, execGapMs);
+      r.cold.get(ci.target.id)?.first.push(first);
+      log(`cold start, first connection ${i + 1}/${S.firstReps} (mrsocko not running yet): ${ci.target.label} +${first.overheadMs.toFixed(1)} ms`);
+    }
   }
   // ready times spread over 0.1–1.1 s after the backend's process starts
   for (let i = 0; i < reps; i++) {
@@ -918,7 +930,9 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
     own.push(['… probe accepted → held client accepted (ms, median)', ...col(part((s) => s.releaseMs))]);
     own.push(['… accepted → client\'s first byte at the backend (ms, median)', ...col(part((s) => s.forwardMs))]);
     own.push(['… backend\'s answer → client (ms, median)', ...col(part((s) => s.returnMs))]);
-    own.push(['first connection, mrsocko itself not running: overhead (ms)', ...col((t) => fmt(c(t)?.first?.overheadMs ?? NaN, 0))]);
+    const firsts = (t: Target): number[] => (c(t)?.first ?? []).map((s) => s.overheadMs);
+    own.push([`first connection, mrsocko itself not running: overhead, median of ${S.firstReps} starts (ms)`, ...col((t) => fmt(median(firsts(t)), 0))]);
+    own.push(['first connection, mrsocko itself not running: overhead, worst (ms)', ...col((t) => fmt(Math.max(...firsts(t)), 0))]);
   }
   if (r.idle.size > 0) {
     const secs = [...r.idle.values()][0]?.seconds ?? S.idleSeconds;
