@@ -99,6 +99,11 @@ export class UdpProxy {
     return n;
   }
 
+  /** Count every flow's replies now (the native path counts them at most every 100 ms). */
+  flushCounts(): void {
+    for (const flow of this.flows.values()) flow.flushCounts();
+  }
+
   /** Stop receiving and forget every flow. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -156,7 +161,9 @@ export class UdpProxy {
   private sweep(): void {
     const oldest = this.now() - this.listener.config.flowTimeoutMs;
     for (const flow of [...this.flows.values()]) {
-      if (flow.phase === 'open' && flow.lastActivity <= oldest) flow.close('expired');
+      if (flow.phase !== 'open' || flow.lastActivity > oldest) continue;
+      flow.flushCounts(); // replies the native path relayed and has not counted yet are activity too
+      if (flow.lastActivity <= oldest) flow.close('expired');
     }
   }
 }
