@@ -1,10 +1,15 @@
-// The upstream side of one UDP flow (src/proxy/udp-upstream.ts): a datagram socket of the
-// flow's own, connected to the backend, and the backend's replies relayed to the client in
-// batches — recvmmsg() from the upstream socket, sendmmsg() through the listening socket to
-// the client's address — with no event, no buffer and no system call per datagram in
-// JavaScript. What the client sends goes up through send(), one synchronous send() each
-// (the listening socket is Node's, and read by Node: its datagrams must be told apart by
-// client before they reach a flow).
+// UDP flows moved in batches (src/proxy/udp-upstream.ts, src/proxy/udp.ts), with no event,
+// no Buffer and no send request per datagram in JavaScript:
+//
+// - UdpRelay, the upstream side of one flow: a datagram socket of its own, connected to the
+//   backend; the backend's replies are relayed to the client in batches, recvmmsg() from it
+//   and sendmmsg() through the listening socket to the client's address. Datagrams from the
+//   client go up through send() (from JavaScript), or straight from a UdpReader the relay is
+//   attached to.
+// - UdpReader, the receiving side of a listening socket: recvmmsg() in batches; a datagram
+//   from a client whose relay is attached (an open flow with nothing queued in JavaScript)
+//   goes up at once, sendmmsg() for a run of them; every other one is handed to JavaScript
+//   (a new client, a held flow: admission, queueing and the rest stay there).
 //
 // Driven by a uv_poll on Node's own event loop, as ./splice.c: no thread, direct calls. One
 // poll callback relays at most ROUNDS batches, so a flood from one backend cannot starve
@@ -18,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +38,10 @@
 /** What a relay reports to JavaScript: callback(kind, a, b). */
 enum report {
   REPORT_DOWN = 0,              /* a: bytes relayed to the client, b: datagrams */
-  REPORT_DROPPED = 1,           /* a: datagrams the listening socket could not take, b: bytes */
+  REPORT_DROPPED = 1,           /* a: datagrams a socket had no room for, b: bytes */
   REPORT_UPSTREAM_ERROR = 2,    /* a: errno (ECONNREFUSED: nothing is bound at the backend port) */
   REPORT_DOWNSTREAM_ERROR = 3,  /* a: errno */
+  REPORT_UP = 4,                /* a: bytes the reader sent up, b: datagrams */
 };
 
 #define BATCH 32
@@ -48,10 +55,14 @@ enum report {
  */
 typedef struct scratch {
   struct mmsghdr messages[BATCH];
+  struct mmsghdr out[BATCH];
   struct iovec iov[BATCH];
+  struct sockaddr_storage from[BATCH];
   char data[BATCH][SLOT_BYTES];
 } scratch;
 static scratch *shared;
+
+typedef struct reader reader;
 
 typedef struct relay {
   napi_env env;
@@ -69,6 +80,11 @@ typedef struct relay {
   double unreported_datagrams;
   double unreported_drops;
   double unreported_drop_bytes;
+  double unreported_up_bytes;
+  double unreported_up_datagrams;
+  reader *attached;   /* the reader that sends this client's datagrams up, or NULL */
+  struct relay *next; /* in the reader's bucket */
+  uint32_t hash;
   int timer_armed;
   int failed;         /* an error was reported: nothing more is read */
   int closed;
@@ -94,7 +110,12 @@ static void call_js(relay *r, int kind, double a, double b) {
 
 static void report(relay *r) {
   if (r->closed) return;
-  if (r->unreported_datagrams > 0) {
+  if (r->unreported_up_datagrams > 0) {
+    double bytes = r->unreported_up_bytes, datagrams = r->unreported_up_datagrams;
+    r->unreported_up_bytes = r->unreported_up_datagrams = 0;
+    call_js(r, REPORT_UP, bytes, datagrams);
+  }
+  if (r->unreported_datagrams > 0 && !r->closed) {
     double bytes = r->unreported_bytes, datagrams = r->unreported_datagrams;
     r->unreported_bytes = r->unreported_datagrams = 0;
     call_js(r, REPORT_DOWN, bytes, datagrams);
@@ -108,7 +129,7 @@ static void report(relay *r) {
 
 static void on_report_timer(uv_timer_t *timer) {
   relay *r = timer->data;
-  if (r->unreported_datagrams == 0 && r->unreported_drops == 0) {
+  if (r->unreported_datagrams == 0 && r->unreported_drops == 0 && r->unreported_up_datagrams == 0) {
     uv_timer_stop(timer);
     r->timer_armed = 0;
     return;
@@ -124,9 +145,11 @@ static void counted(relay *r) {
 }
 
 static void stop_polling(relay *r);
+static void detach(relay *r);
 
 static void fail(relay *r, int kind, int err) {
   r->failed = 1;
+  detach(r);  /* what the client sends next goes to JavaScript, which decides */
   stop_polling(r);
   report(r);
   if (!r->closed) call_js(r, kind, err, 0);
@@ -218,6 +241,7 @@ static void close_fd(int *fd) {
 static void stop_all(relay *r) {
   if (r->closed) return;
   r->closed = 1;
+  detach(r);
   stop_polling(r);
   uv_timer_stop(&r->report_timer);
   close_fd(&r->upstream);
@@ -407,13 +431,374 @@ static napi_value flush_relay(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- UdpReader ---------------------------------------------------------------------- */
+
+struct reader {
+  napi_env env;
+  napi_ref self;      /* held strongly while open */
+  napi_ref callback;
+  napi_async_context async;
+  uv_poll_t poll;
+  int fd;             /* a dup() of the listening socket, ours to close */
+  relay **buckets;    /* attached relays by client address */
+  size_t bucket_count;
+  size_t attached;
+  int failed;
+  int closed;
+  int handle_open;
+  int finalized;
+};
+
+static uint32_t address_hash(const struct sockaddr_storage *a) {
+  const unsigned char *bytes;
+  size_t length;
+  uint16_t port;
+  if (a->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)a;
+    bytes = v6->sin6_addr.s6_addr;
+    length = 16;
+    port = v6->sin6_port;
+  } else {
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)a;
+    bytes = (const unsigned char *)&v4->sin_addr;
+    length = 4;
+    port = v4->sin_port;
+  }
+  uint32_t h = 2166136261u;  /* FNV-1a */
+  for (size_t i = 0; i < length; i++) h = (h ^ bytes[i]) * 16777619u;
+  h = (h ^ (port & 0xff)) * 16777619u;
+  h = (h ^ (port >> 8)) * 16777619u;
+  return h;
+}
+
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+  if (a->ss_family != b->ss_family) return 0;
+  if (a->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
+    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+  const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
+  return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+static relay *find_relay(reader *d, const struct sockaddr_storage *from) {
+  if (d->attached == 0) return NULL;
+  uint32_t h = address_hash(from);
+  for (relay *r = d->buckets[h & (d->bucket_count - 1)]; r != NULL; r = r->next) {
+    if (r->hash == h && same_address(&r->client, from)) return r;
+  }
+  return NULL;
+}
+
+static int grow(reader *d) {
+  size_t count = d->bucket_count == 0 ? 64 : d->bucket_count * 2;
+  relay **buckets = calloc(count, sizeof *buckets);
+  if (buckets == NULL) return -1;
+  for (size_t i = 0; i < d->bucket_count; i++) {
+    for (relay *r = d->buckets[i], *next; r != NULL; r = next) {
+      next = r->next;
+      r->next = buckets[r->hash & (count - 1)];
+      buckets[r->hash & (count - 1)] = r;
+    }
+  }
+  free(d->buckets);
+  d->buckets = buckets;
+  d->bucket_count = count;
+  return 0;
+}
+
+static void detach(relay *r) {
+  reader *d = r->attached;
+  if (d == NULL) return;
+  r->attached = NULL;
+  for (relay **p = &d->buckets[r->hash & (d->bucket_count - 1)]; *p != NULL; p = &(*p)->next) {
+    if (*p == r) {
+      *p = r->next;
+      d->attached--;
+      break;
+    }
+  }
+  r->next = NULL;
+}
+
+/** Whether `r` now gets its client's datagrams from `d` (an attached relay of the same client first goes). */
+static int attach(relay *r, reader *d) {
+  if (r->closed || r->failed || d->closed || d->failed) return 0;
+  if (r->attached == d) return 1;
+  detach(r);
+  relay *other = find_relay(d, &r->client);
+  if (other != NULL) detach(other);
+  if (d->attached + 1 > d->bucket_count && grow(d) < 0) return 0;
+  r->hash = address_hash(&r->client);
+  r->next = d->buckets[r->hash & (d->bucket_count - 1)];
+  d->buckets[r->hash & (d->bucket_count - 1)] = r;
+  d->attached++;
+  r->attached = d;
+  return 1;
+}
+
+static void detach_all(reader *d) {
+  for (size_t i = 0; i < d->bucket_count; i++) {
+    while (d->buckets[i] != NULL) detach(d->buckets[i]);
+  }
+}
+
+/** Send `count` datagrams of the batch, from `first`, up through `r`; what has no room is dropped and counted. */
+static void send_up(relay *r, scratch *s, int first, int count) {
+  int sent = 0;
+  while (sent < count) {
+    int k = sendmmsg(r->upstream, s->out + first + sent, (unsigned)(count - sent), MSG_DONTWAIT);
+    if (k > 0) {
+      for (int i = first + sent; i < first + sent + k; i++) r->unreported_up_bytes += s->messages[i].msg_len;
+      r->unreported_up_datagrams += k;
+      sent += k;
+      continue;
+    }
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
+    int err = k < 0 ? errno : EIO;
+    /* the rest of the run is lost, as a refused send from JavaScript loses its datagram */
+    if (r->unreported_up_datagrams > 0) counted(r);
+    fail(r, REPORT_UPSTREAM_ERROR, err);
+    return;
+  }
+  for (int i = first + sent; i < first + count; i++) {
+    r->unreported_drops += 1;
+    r->unreported_drop_bytes += s->messages[i].msg_len;
+  }
+  counted(r);
+}
+
+/** The client's address as Node writes it (rinfo.address): "127.0.0.1", "::ffff:127.0.0.1", "fe80::1%eth0". */
+static void address_text(const struct sockaddr_storage *a, char *out, size_t size, uint32_t *port) {
+  out[0] = 0;
+  if (a->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)a;
+    inet_ntop(AF_INET6, &v6->sin6_addr, out, (socklen_t)size);
+    if (v6->sin6_scope_id != 0) {
+      size_t n = strlen(out);
+      char name[IF_NAMESIZE];
+      if (if_indextoname(v6->sin6_scope_id, name) != NULL) snprintf(out + n, size - n, "%%%s", name);
+      else snprintf(out + n, size - n, "%%%u", v6->sin6_scope_id);
+    }
+    *port = ntohs(v6->sin6_port);
+  } else {
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)a;
+    inet_ntop(AF_INET, &v4->sin_addr, out, (socklen_t)size);
+    *port = ntohs(v4->sin_port);
+  }
+}
+
+/** callback(datagram, address, port) for a client without an attached relay; callback(null, errno, 0) for an error. */
+static void hand_over(reader *d, const char *data, size_t length, const struct sockaddr_storage *from) {
+  napi_env env = d->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  uint32_t port = 0;
+  address_text(from, text, sizeof text, &port);
+  napi_value argv[3];
+  void *copy;
+  napi_create_buffer_copy(env, length, data, &copy, &argv[0]);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &argv[1]);
+  napi_create_uint32(env, port, &argv[2]);
+  mrsocko_call_js(env, d->async, d->self, d->callback, 3, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+static void reader_error(reader *d, int err) {
+  d->failed = 1;
+  detach_all(d);
+  uv_poll_stop(&d->poll);
+  napi_env env = d->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[3];
+  napi_get_null(env, &argv[0]);
+  napi_create_int32(env, err, &argv[1]);
+  napi_create_uint32(env, 0, &argv[2]);
+  mrsocko_call_js(env, d->async, d->self, d->callback, 3, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+static void read_datagrams(reader *d) {
+  scratch *s = shared;
+  for (int round = 0; round < ROUNDS && !d->closed && !d->failed; round++) {
+    for (int i = 0; i < BATCH; i++) {
+      s->iov[i].iov_base = s->data[i];
+      s->iov[i].iov_len = SLOT_BYTES;
+      memset(&s->messages[i].msg_hdr, 0, sizeof s->messages[i].msg_hdr);
+      s->messages[i].msg_hdr.msg_iov = &s->iov[i];
+      s->messages[i].msg_hdr.msg_iovlen = 1;
+      s->messages[i].msg_hdr.msg_name = &s->from[i];
+      s->messages[i].msg_hdr.msg_namelen = sizeof s->from[i];
+    }
+    int n = recvmmsg(d->fd, s->messages, BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      reader_error(d, errno);
+      return;
+    }
+    if (n == 0) return;
+    for (int i = 0; i < n; i++) {
+      s->iov[i].iov_len = s->messages[i].msg_len;
+      memset(&s->out[i], 0, sizeof s->out[i]);
+      s->out[i].msg_hdr.msg_iov = &s->iov[i];
+      s->out[i].msg_hdr.msg_iovlen = 1;
+    }
+    /* Runs of one attached client go up in one sendmmsg(); JavaScript may detach or close
+       any relay (or this reader) while it has a datagram, so look up again after it. */
+    for (int i = 0; i < n && !d->closed;) {
+      relay *r = find_relay(d, &s->from[i]);
+      if (r == NULL) {
+        hand_over(d, s->data[i], s->messages[i].msg_len, &s->from[i]);
+        i++;
+        continue;
+      }
+      int j = i + 1;
+      while (j < n && same_address(&s->from[j], &r->client)) j++;
+      send_up(r, s, i, j - i);
+      i = j;
+    }
+    if (n < BATCH) return;
+  }
+}
+
+static void on_reader_readable(uv_poll_t *poll, int status, int events) {
+  (void)status;
+  (void)events;
+  reader *d = poll->data;
+  if (d->closed || d->failed) return;
+  read_datagrams(d);
+  if (!d->closed && !d->failed && !uv_is_active((uv_handle_t *)&d->poll)) uv_poll_start(&d->poll, UV_READABLE, on_reader_readable);
+}
+
+static void reader_free_if_done(reader *d) {
+  if (!d->handle_open && d->finalized) {
+    free(d->buckets);
+    free(d);
+  }
+}
+
+static void on_reader_closed(uv_handle_t *handle) {
+  reader *d = handle->data;
+  d->handle_open = 0;
+  napi_delete_reference(d->env, d->callback);
+  napi_async_destroy(d->env, d->async);
+  uint32_t count = 0;
+  napi_reference_unref(d->env, d->self, &count);
+  napi_delete_reference(d->env, d->self);
+  reader_free_if_done(d);
+}
+
+static void reader_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  reader *d = data;
+  d->finalized = 1;
+  reader_free_if_done(d);
+}
+
+/** new UdpReader(listeningFd, callback(datagram | null, address | errno, port)) */
+static napi_value construct_reader(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
+  int32_t fd;
+  napi_valuetype type = napi_undefined;
+  if (argc == 2) napi_typeof(env, argv[1], &type);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || type != napi_function) {
+    napi_throw_type_error(env, NULL, "UdpReader(listeningFd, callback)");
+    return NULL;
+  }
+  if (shared == NULL && (shared = malloc(sizeof *shared)) == NULL) return throw_errno(env, "malloc", ENOMEM);
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
+  reader *d = calloc(1, sizeof *d);
+  if (d == NULL) return throw_errno(env, "malloc", ENOMEM);
+  d->env = env;
+  d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (d->fd < 0) {
+    int err = errno;
+    free(d);
+    return throw_errno(env, "dup", err);
+  }
+  int err = uv_poll_init(loop, &d->poll, d->fd);
+  if (err != 0) {
+    close(d->fd);
+    free(d);
+    napi_throw_error(env, NULL, uv_strerror(err));
+    return NULL;
+  }
+  d->poll.data = d;
+  d->handle_open = 1;
+  napi_value name;
+  napi_create_string_utf8(env, "mrsocko:udp-reader", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, self, name, &d->async);
+  napi_create_reference(env, argv[1], 1, &d->callback);
+  napi_wrap(env, self, d, reader_finalize, NULL, &d->self);
+  uint32_t count;
+  napi_reference_ref(env, d->self, &count);  /* alive while its poll is */
+  uv_poll_start(&d->poll, UV_READABLE, on_reader_readable);
+  return self;
+}
+
+static reader *unwrap_reader(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_unwrap(env, value, &data) != napi_ok) return NULL;
+  return data;
+}
+
+/** close(): stop reading, detach every relay, close the duplicate. Idempotent. */
+static napi_value close_reader(napi_env env, napi_callback_info info) {
+  napi_value self;
+  if (napi_get_cb_info(env, info, NULL, NULL, &self, NULL) != napi_ok) return NULL;
+  reader *d = unwrap_reader(env, self);
+  if (d == NULL || d->closed) return NULL;
+  d->closed = 1;
+  detach_all(d);
+  if (uv_is_active((uv_handle_t *)&d->poll)) uv_poll_stop(&d->poll);
+  close(d->fd);
+  d->fd = -1;
+  uv_close((uv_handle_t *)&d->poll, on_reader_closed);
+  return NULL;
+}
+
+/** relay.attach(reader): true when the reader now sends this client's datagrams up itself. */
+static napi_value attach_relay(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  relay *r = unwrap(env, info, &argc, argv);
+  reader *d = argc < 1 ? NULL : unwrap_reader(env, argv[0]);
+  napi_value result;
+  napi_get_boolean(env, r != NULL && d != NULL && attach(r, d), &result);
+  return result;
+}
+
+/** relay.detach(): the client's datagrams go to JavaScript again. */
+static napi_value detach_relay(napi_env env, napi_callback_info info) {
+  relay *r = unwrap(env, info, NULL, NULL);
+  if (r != NULL) detach(r);
+  return NULL;
+}
+
 void udp_register(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
     {"send", NULL, send_datagram, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, close_relay, NULL, NULL, NULL, napi_default, NULL},
     {"flush", NULL, flush_relay, NULL, NULL, NULL, napi_default, NULL},
+    {"attach", NULL, attach_relay, NULL, NULL, NULL, napi_default, NULL},
+    {"detach", NULL, detach_relay, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls;
   napi_define_class(env, "UdpRelay", NAPI_AUTO_LENGTH, construct, NULL, sizeof methods / sizeof methods[0], methods, &cls);
   napi_set_named_property(env, exports, "UdpRelay", cls);
+  napi_property_descriptor reader_methods[] = {
+    {"close", NULL, close_reader, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value reader_cls;
+  napi_define_class(env, "UdpReader", NAPI_AUTO_LENGTH, construct_reader, NULL, 1, reader_methods, &reader_cls);
+  napi_set_named_property(env, exports, "UdpReader", reader_cls);
 }

@@ -37,6 +37,16 @@ export interface NativeUdpRelay {
   flush(): void;
   /** Stop, report what is not reported yet, close its sockets. Idempotent. */
   close(): void;
+  /** Let `reader` send this client's datagrams up itself (counted as reports); false when it cannot. */
+  attach(reader: NativeUdpReader): boolean;
+  /** The client's datagrams go to JavaScript again. */
+  detach(): void;
+}
+
+/** The receiving side of a UDP listening socket, owned by the addon (native/udp.c). */
+export interface NativeUdpReader {
+  /** Stop reading, detach every relay. Idempotent. */
+  close(): void;
 }
 
 export interface UdpRelayAddon {
@@ -49,6 +59,8 @@ export interface UdpRelayAddon {
     reportMs: number,
     report: (kind: number, a: number, b: number) => void,
   ) => NativeUdpRelay;
+  /** deliver(datagram, address, port) for a client without an attached relay; deliver(null, errno, 0) when reading failed. */
+  UdpReader: new (listeningFd: number, deliver: (datagram: Buffer | null, address: string | number, port: number) => void) => NativeUdpReader;
 }
 
 export interface DataPath {

@@ -19,6 +19,7 @@ import { formatInet } from '../util/format.js';
 import type { ClientAccounting } from './accounting.js';
 import type { ErrorSide } from './tcp.js';
 import { openUpstream, type FlowUpstream, type UpstreamEvents } from './udp-upstream.js';
+import type { NativeUdpReader } from './data-path.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
@@ -210,14 +211,18 @@ export class UdpFlow {
     readonly backend: BackendAddress,
     private readonly queues: DatagramQueues,
     private readonly hooks: FlowHooks,
+    /** The addon's reading of the listening socket, when it reads it (./udp-upstream.ts). */
+    private readonly reader?: NativeUdpReader,
   ) {
     this.peer = formatInet(address, port);
     this.upstreamEvents = {
       connected: () => {
         if (!this.move('connected')) return;
         if (this.queue.length > 0) this.queues.release(this);
+        else this.upstream?.attach();
       },
       down: (bytes, datagrams) => this.fromBackend(bytes, datagrams),
+      up: (bytes, datagrams) => this.sentByReader(bytes, datagrams),
       dropped: (datagrams, bytes) => {
         this.dropped += datagrams;
         this.droppedBytes += bytes;
@@ -283,7 +288,7 @@ export class UdpFlow {
   connect(): void {
     if (!this.move('connect')) return;
     const { host, port } = inetBackend(this.backend);
-    const target = { host, port, downstream: this.downstream, clientAddress: this.address, clientPort: this.port };
+    const target = { host, port, downstream: this.downstream, clientAddress: this.address, clientPort: this.port, reader: this.reader };
     this.upstream = openUpstream(target, this.upstreamEvents);
   }
 
@@ -300,6 +305,8 @@ export class UdpFlow {
     this.queues.give(1, datagram.length);
     this.queuedBytes -= datagram.length;
     this.sendUpstream(datagram);
+    // in order: the client's next datagrams may bypass JavaScript only once the queue is out
+    if (this.queue.length === 0 && this.phase === 'open') this.upstream?.attach();
     return true;
   }
 
@@ -349,6 +356,17 @@ export class UdpFlow {
     this.datagramsUp += 1;
     this.accounting?.addUp(datagram.length);
     this.hooks.traffic(this, 'up', datagram.length);
+  }
+
+  /** The addon's reader sent the client's datagrams up itself (a sum of them). */
+  private sentByReader(bytes: number, datagrams: number): void {
+    if (this.phase === 'closed') return;
+    this.lastActivity = performance.now();
+    this.datagramsFromClient += datagrams;
+    this.bytesUp += bytes;
+    this.datagramsUp += datagrams;
+    this.accounting?.addUp(bytes);
+    this.hooks.traffic(this, 'up', bytes);
   }
 
   /** Replies went to the client (one, or a sum of them on the native path). */

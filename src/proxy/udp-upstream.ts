@@ -3,9 +3,12 @@
 // listening socket. Two ways to move them, chosen per process as for TCP (./data-path.ts):
 //
 // - native (native/udp.c): the addon owns the upstream socket and relays replies in batches
-//   (recvmmsg, sendmmsg to the client's address), counted in sums at most every REPORT_MS;
-//   the client's datagrams go up through one synchronous send() each. Per reply, nothing
-//   runs in JavaScript: no event, no Buffer, no send request, no address lookup.
+//   (recvmmsg, sendmmsg to the client's address), counted in sums at most every REPORT_MS.
+//   The addon also reads the listening socket (startNativeReading, recvmmsg), and once a
+//   flow is open with nothing queued (attach()), sends that client's datagrams up itself;
+//   the others (new clients, held flows) come to JavaScript as from Node's own socket, and
+//   go up through one synchronous send() each. Per datagram of an open flow, nothing runs
+//   in JavaScript: no event, no Buffer, no send request, no address lookup.
 // - js: a Node dgram socket; every reply is a 'message' event and a send on the listening
 //   socket. The path when the addon is not built (or MRSOCKO_DATA_PATH=js), and for a flow
 //   the addon cannot take (a scoped IPv6 client address, a backend given by name).
@@ -16,7 +19,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { dataPath, type DataPath, type NativeUdpRelay, type UdpRelayAddon } from './data-path.js';
+import { dataPath, type DataPath, type NativeUdpReader, type NativeUdpRelay, type UdpRelayAddon } from './data-path.js';
 import type { ErrorSide } from './tcp.js';
 
 export interface UpstreamEvents {
@@ -24,6 +27,8 @@ export interface UpstreamEvents {
   connected(): void;
   /** Replies went to the client: one at a time on the js path, in sums on the native one. */
   down(bytes: number, datagrams: number): void;
+  /** The client's datagrams went up without JavaScript (native path, attached): in sums. */
+  up(bytes: number, datagrams: number): void;
   /** Replies dropped: too many sends pending (js) or no room in the listening socket's send buffer (native). */
   dropped(datagrams: number, bytes: number): void;
   failed(side: ErrorSide, error: NodeJS.ErrnoException): void;
@@ -32,6 +37,8 @@ export interface UpstreamEvents {
 export interface FlowUpstream {
   /** One datagram to the backend; false when there is no room for it (it is dropped). */
   send(datagram: Buffer): boolean;
+  /** The flow is open with nothing queued: the client's datagrams may go up without JavaScript (native path). */
+  attach(): void;
   /** Count the replies relayed and not reported yet, now (native path; nothing to do on js). */
   flush(): void;
   /** Stop: no more events. Idempotent. */
@@ -46,6 +53,8 @@ export interface UpstreamTarget {
   readonly downstream: dgram.Socket;
   readonly clientAddress: string;
   readonly clientPort: number;
+  /** The addon's reading of the listening socket, when it reads it (startNativeReading). */
+  readonly reader: NativeUdpReader | undefined;
 }
 
 /**
@@ -66,6 +75,7 @@ const DOWN = 0;
 const DROPPED = 1;
 const UPSTREAM_ERROR = 2;
 const DOWNSTREAM_ERROR = 3;
+const UP = 4;
 
 const EAGAIN = 11;
 const ENOBUFS = 105;
@@ -76,7 +86,7 @@ export function openUpstream(target: UpstreamTarget, events: UpstreamEvents, pat
   const fd = addon === undefined ? undefined : fdOf(target.downstream);
   if (addon !== undefined && fd !== undefined && net.isIP(target.host) !== 0) {
     try {
-      return new NativeUpstream(addon, fd, target, events);
+      return new NativeUpstream(addon, fd, target, events, target.reader);
     } catch {
       // EINVAL (an address the addon cannot take), or EMFILE and the like, which the
       // dgram socket then reports as the flow's error the usual way
@@ -88,18 +98,65 @@ export function openUpstream(target: UpstreamTarget, events: UpstreamEvents, pat
 function udpRelayOf(path: DataPath): UdpRelayAddon | undefined {
   const addon = path.addon as Partial<UdpRelayAddon> | undefined;
   // an addon built before native/udp.c existed has none: the js path, until it is rebuilt
-  return typeof addon?.UdpRelay === 'function' ? (addon as UdpRelayAddon) : undefined;
+  return typeof addon?.UdpRelay === 'function' && typeof addon.UdpReader === 'function' ? (addon as UdpRelayAddon) : undefined;
+}
+
+interface DgramHandle {
+  fd?: unknown;
+  recvStart?: () => number;
+  recvStop?: () => number;
 }
 
 /**
- * The listening socket's descriptor. Node keeps a dgram socket's handle behind a symbol of
- * its own (`_handle` is deprecated there and warns); without it, the js path.
+ * A bound dgram socket's handle. Node keeps it behind a symbol of its own (`_handle` is
+ * deprecated there and warns); without it, the js path.
  */
-function fdOf(socket: dgram.Socket): number | undefined {
+function handleOf(socket: dgram.Socket): DgramHandle | undefined {
   const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const handle = state === undefined ? undefined : (socket as unknown as Record<symbol, { handle?: { fd?: unknown } }>)[state]?.handle;
-  const fd = handle?.fd;
+  return state === undefined ? undefined : (socket as unknown as Record<symbol, { handle?: DgramHandle | null }>)[state]?.handle ?? undefined;
+}
+
+function fdOf(socket: dgram.Socket): number | undefined {
+  const fd = handleOf(socket)?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/**
+ * The addon reads the bound listening `socket` from now on, instead of Node: `deliver` gets
+ * what no attached flow takes, as a 'message' would. If reading fails, `failed` hears why and
+ * Node reads the socket again. Undefined (Node keeps reading) on the js path, or when the
+ * socket's handle is not there to take over.
+ */
+export function startNativeReading(
+  socket: dgram.Socket,
+  deliver: (datagram: Buffer, address: string, port: number) => void,
+  failed: (error: NodeJS.ErrnoException) => void,
+  path: DataPath = dataPath,
+): NativeUdpReader | undefined {
+  const addon = path.name === 'native' ? udpRelayOf(path) : undefined;
+  const handle = handleOf(socket);
+  const fd = fdOf(socket);
+  if (addon === undefined || fd === undefined || typeof handle?.recvStop !== 'function' || typeof handle.recvStart !== 'function') return undefined;
+  let reader: NativeUdpReader | undefined;
+  try {
+    reader = new addon.UdpReader(fd, (datagram, address, port) => {
+      if (datagram !== null) {
+        deliver(datagram, address as string, port);
+        return;
+      }
+      reader?.close();
+      handle.recvStart?.call(handle);
+      failed(errnoError(address as number, 'recvmmsg'));
+    });
+  } catch {
+    return undefined;
+  }
+  // Node stops its own reading; datagrams it read before are delivered by it as usual
+  if (handle.recvStop.call(handle) !== 0) {
+    reader.close();
+    return undefined;
+  }
+  return reader;
 }
 
 /** An error as Node's own dgram code makes them ("recvmsg ECONNREFUSED"). */
@@ -117,7 +174,13 @@ class NativeUpstream implements FlowUpstream {
   private readonly relay: NativeUdpRelay;
   private closed = false;
 
-  constructor(addon: UdpRelayAddon, fd: number, target: UpstreamTarget, private readonly events: UpstreamEvents) {
+  constructor(
+    addon: UdpRelayAddon,
+    fd: number,
+    target: UpstreamTarget,
+    private readonly events: UpstreamEvents,
+    private readonly reader: NativeUdpReader | undefined,
+  ) {
     this.relay = new addon.UdpRelay(fd, target.clientAddress, target.clientPort, target.host, target.port, REPORT_MS, (kind, a, b) => this.report(kind, a, b));
     // connect() on a datagram socket only sets the address: it is done already, but the
     // flow hears of it in a later turn, as from a dgram socket
@@ -138,6 +201,10 @@ class NativeUpstream implements FlowUpstream {
     return true;
   }
 
+  attach(): void {
+    if (!this.closed && this.reader !== undefined) this.relay.attach(this.reader);
+  }
+
   flush(): void {
     if (!this.closed) this.relay.flush();
   }
@@ -151,6 +218,7 @@ class NativeUpstream implements FlowUpstream {
   private report(kind: number, a: number, b: number): void {
     if (this.closed) return;
     if (kind === DOWN) this.events.down(a, b);
+    else if (kind === UP) this.events.up(a, b);
     else if (kind === DROPPED) this.events.dropped(a, b);
     else if (kind === UPSTREAM_ERROR) this.events.failed('upstream', errnoError(a, 'recvmmsg'));
     else if (kind === DOWNSTREAM_ERROR) this.events.failed('downstream', errnoError(a, 'sendmmsg'));
@@ -186,6 +254,10 @@ class JsUpstream implements FlowUpstream {
     // No callback: a failed send is an 'error' event on the socket.
     this.socket.send(datagram);
     return true;
+  }
+
+  attach(): void {
+    // Node reads the listening socket: every datagram comes through the flow
   }
 
   flush(): void {
