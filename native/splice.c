@@ -25,6 +25,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include "notify.h"
+#include "sockinfo.h"
 #include "udp.h"
 
 /** What a direction reports to JavaScript: callback(kind, value). */
@@ -387,6 +388,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_class(env, "Splice", NAPI_AUTO_LENGTH, construct, NULL, sizeof methods / sizeof methods[0], methods, &cls);
   napi_set_named_property(env, exports, "Splice", cls);
   notify_register(env, exports);
+  sockinfo_register(env, exports);
   udp_register(env, exports);
   return exports;
 }

@@ -178,8 +178,8 @@ export class Daemon {
     this.lifecycle.watchOutsideStarts();
     this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
-    this.notifier.ready();
-    this.status.queue();
+    // After the next poll: the client that woke mrsocko is let in before libsystemd loads.
+    setImmediate(() => (this.notifier.ready(), this.status.queue()));
   }
 
   /** Stop accepting, close clients, stop the backend if we started it. Idempotent. */

@@ -1,13 +1,19 @@
-// What an inherited file descriptor really is, on Linux, without native code.
+// What an inherited file descriptor really is, on Linux.
 //
 // Node.js cannot call getsockopt(SO_TYPE/SO_DOMAIN) or getsockname() on a raw fd, and
 // guessing is wrong in ways that only show later (a `[::]` socket adopted as udp4 receives
-// but every reply fails with EINVAL). So: /proc/self/fd/N → "socket:[INODE]", then the
-// inode's row in /proc/net/{tcp,tcp6,udp,udp6,unix} gives family, type, address and state.
-// The listen backlog is in no /proc file; `ss -e` (sock_diag) shows it as the Send-Q of a
-// listening socket, so we ask ss and do without when it is missing.
+// but every reply fails with EINVAL). The native addon asks the socket itself
+// (native/sockinfo.c: getsockopt, getsockname, and the listen backlog from the kernel's
+// socket diagnostics), in microseconds. Without the addon: /proc/self/fd/N →
+// "socket:[INODE]", then the inode's row in /proc/net/{tcp,tcp6,udp,udp6,unix} gives
+// family, type, address and state. The listen backlog is in no /proc file; `ss -e`
+// (sock_diag) shows it as the Send-Q of a listening socket, so we ask ss and do without
+// when it is missing. Scanning /proc/net and running ss costs tens of milliseconds on a
+// host with many sockets, which the first client of a socket-activated start waits for.
+// Both ways end in the same SocketInfo and the same errors.
 //   proc(5) /proc/net/tcp, /proc/net/unix: https://man7.org/linux/man-pages/man5/proc_net.5.html
 //   ss(8): https://man7.org/linux/man-pages/man8/ss.8.html
+//   sock_diag(7): https://man7.org/linux/man-pages/man7/sock_diag.7.html
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +22,7 @@ import { SocketAddress } from 'node:net';
 import { MrsockoError } from '../errors.js';
 import type { Protocol } from '../config/types.js';
 import { formatInet } from '../util/format.js';
+import { nativeClass } from '../native/addon.js';
 
 export type SocketType = 'stream' | 'dgram';
 export type SocketFamily = 'inet' | 'inet6' | 'unix';
@@ -33,9 +40,9 @@ export interface SocketInfo {
   readonly port?: number;
   /** As SO_ACCEPTCONN: a stream socket in the LISTEN state. Always false for datagram sockets. */
   readonly listening: boolean;
-  /** Listening stream sockets: the kernel's accept-queue limit (already clamped to somaxconn). Undefined when ss could not tell. */
+  /** Listening stream sockets: the kernel's accept-queue limit (already clamped to somaxconn). Undefined when the kernel (or ss) could not tell. */
   readonly backlog?: number;
-  /** inet6 only, from ss: IPV6_V6ONLY. Undefined when unknown. */
+  /** inet6 only, listening stream or unconnected datagram sockets: IPV6_V6ONLY. Undefined when unknown. */
   readonly v6only?: boolean;
 }
 
@@ -44,7 +51,44 @@ export interface InspectOptions {
   readonly procRoot?: string;
   /** The ss binary, or false not to run it (backlog and v6only are then undefined). Default "ss". */
   readonly ss?: string | false;
+  /**
+   * How to ask the socket itself, or false to read /proc and run ss (tests). Default: the
+   * native addon's inspectSocket when the addon loads (whatever MRSOCKO_DATA_PATH says:
+   * this is not the data path), else false.
+   */
+  readonly native?: NativeInspect | false;
 }
+
+/** What native/sockinfo.c's inspectSocket(fd) returns: the socket's own answers, or null when fd is not an open socket. */
+export type NativeInspect = (fd: number) => NativeSocketFacts | null;
+
+export interface NativeSocketFacts {
+  readonly inode: number;
+  /** SO_DOMAIN, SO_TYPE, SO_PROTOCOL. */
+  readonly domain: number;
+  readonly type: number;
+  readonly protocol: number;
+  /** SO_ACCEPTCONN. */
+  readonly listening: boolean;
+  /** getpeername() succeeded. */
+  readonly connected: boolean;
+  /** getsockname(): the 4 or 16 address bytes (inet), or the name as /proc/net/unix prints it (unix). */
+  readonly address?: Buffer;
+  readonly port?: number;
+  /** IPV6_V6ONLY, AF_INET6 only. */
+  readonly v6only?: boolean;
+  /** sk_max_ack_backlog of a listening TCP or AF_UNIX stream socket, from sock_diag. */
+  readonly backlog?: number;
+}
+
+/** Linux's values (include/linux/socket.h, net.h, in.h). */
+const AF_UNIX = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
 
 /** TCP_LISTEN in /proc/net/tcp{,6} "st" column. */
 const TCP_STATE_LISTEN = 0x0a;
@@ -67,6 +111,12 @@ const SS_TIMEOUT_MS = 5000;
 /** Inspects an inherited fd. Throws MrsockoError('MRSOCKO_SOCKET') naming the fd when it is not a usable socket. */
 export function inspectSocketFd(fd: number, options: InspectOptions = {}): SocketInfo {
   const proc = options.procRoot ?? '/proc';
+  const native = options.native ?? addonInspect();
+  if (native !== false) {
+    const facts = askSocket(native, fd);
+    if (facts !== undefined) return fromFacts(fd, facts, proc);
+    // not an open socket, or the addon failed: below says what the fd is, the same way
+  }
   let target: string;
   try {
     target = readlinkSync(`${proc}/self/fd/${fd}`);
@@ -79,19 +129,8 @@ export function inspectSocketFd(fd: number, options: InspectOptions = {}): Socke
   }
 
   const found = findInProcNet(proc, inode);
-  if (found === undefined) {
-    throw new MrsockoError(
-      'MRSOCKO_SOCKET',
-      `fd ${fd} is socket inode ${inode} but it is in none of ${proc}/net/{tcp,tcp6,udp,udp6,unix}: ` +
-        'not an AF_INET/AF_INET6/AF_UNIX socket, or it belongs to another network namespace',
-    );
-  }
-  if (found.kind === 'unix' && found.row.type === UNIX_TYPE_SEQPACKET) {
-    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket=); mrsocko proxies only stream and datagram sockets`);
-  }
-  if (found.kind === 'unix' && found.row.type !== UNIX_TYPE_STREAM && found.row.type !== UNIX_TYPE_DGRAM) {
-    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX socket of type ${found.row.type}; mrsocko proxies only stream and datagram sockets`);
-  }
+  if (found === undefined) throw notInProcNet(fd, inode, proc);
+  if (found.kind === 'unix') checkUnixType(fd, found.row.type);
 
   const info: SocketInfo = found.kind === 'unix'
     ? {
@@ -218,9 +257,15 @@ export function hexToAddress(hex: string, littleEndian: boolean): string {
     if (littleEndian) bytes.writeUInt32LE(value, word * 4);
     else bytes.writeUInt32BE(value, word * 4);
   }
+  return bytesToAddress(bytes);
+}
+
+/** 4 or 16 address bytes in network order → "127.0.0.1" or a compressed IPv6 text. */
+function bytesToAddress(bytes: Uint8Array): string {
   if (bytes.length === 4) return [...bytes].join('.');
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  for (let i = 0; i < 16; i += 2) groups.push(view.readUInt16BE(i).toString(16));
   // SocketAddress normalises to the RFC 5952 form (inet_ntop), e.g. "::ffff:127.0.0.1".
   return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }
@@ -256,6 +301,85 @@ export function parseSsLine(line: string, inode: number, family: SocketFamily): 
 }
 
 // ---- internals ----
+
+/** The addon's inspectSocket, or false when the addon (or this part of it) is not there. */
+function addonInspect(): NativeInspect | false {
+  const fn = nativeClass('inspectSocket');
+  return typeof fn === 'function' ? (fn as NativeInspect) : false;
+}
+
+/** The socket's facts; undefined when fd is not an open socket or the addon failed (the /proc way then says or finds out). */
+function askSocket(native: NativeInspect, fd: number): NativeSocketFacts | undefined {
+  try {
+    return native(fd) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SocketInfo (or the error) the /proc and ss way gives for this socket. */
+function fromFacts(fd: number, facts: NativeSocketFacts, proc: string): SocketInfo {
+  const { inode } = facts;
+  const address = facts.address ?? Buffer.alloc(0);
+  if (facts.domain === AF_UNIX) {
+    checkUnixType(fd, facts.type);
+    const type = facts.type === SOCK_STREAM ? 'stream' : 'dgram';
+    const listening = facts.listening;
+    return {
+      fd,
+      inode,
+      type,
+      family: 'unix',
+      // readFileSync(..., 'utf8') decodes /proc/net/unix the same way
+      local: address.toString('utf8'),
+      listening,
+      ...(type === 'stream' && listening && facts.backlog !== undefined ? { backlog: facts.backlog } : {}),
+    };
+  }
+  // /proc/net/{tcp,udp}{,6} list TCP and UDP sockets only (not UDP-Lite, SCTP, MPTCP, raw...)
+  const inet = facts.domain === AF_INET || facts.domain === AF_INET6;
+  const stream = facts.type === SOCK_STREAM && facts.protocol === IPPROTO_TCP;
+  const dgram = facts.type === SOCK_DGRAM && facts.protocol === IPPROTO_UDP;
+  if (!inet || !(stream || dgram) || address.length !== (facts.domain === AF_INET ? 4 : 16) || facts.port === undefined) {
+    throw notInProcNet(fd, inode, proc);
+  }
+  const family = facts.domain === AF_INET ? 'inet' : 'inet6';
+  const host = bytesToAddress(address);
+  const listening = stream && facts.listening;
+  // as ss reports them: the backlog of a listener; v6only of an inet6 listener, or of an
+  // unconnected (`ss -l`) datagram socket
+  const v6only = family === 'inet6' && (listening || (dgram && !facts.connected)) ? facts.v6only : undefined;
+  return {
+    fd,
+    inode,
+    type: stream ? 'stream' : 'dgram',
+    family,
+    local: formatInet(host, facts.port),
+    host,
+    port: facts.port,
+    listening,
+    ...(listening && facts.backlog !== undefined ? { backlog: facts.backlog } : {}),
+    ...(v6only !== undefined ? { v6only } : {}),
+  };
+}
+
+function notInProcNet(fd: number, inode: number, proc: string): MrsockoError {
+  return new MrsockoError(
+    'MRSOCKO_SOCKET',
+    `fd ${fd} is socket inode ${inode} but it is in none of ${proc}/net/{tcp,tcp6,udp,udp6,unix}: ` +
+      'not an AF_INET/AF_INET6/AF_UNIX socket, or it belongs to another network namespace',
+  );
+}
+
+/** Throws unless an AF_UNIX socket of this type (SOCK_*, as /proc/net/unix prints it) can be proxied. */
+function checkUnixType(fd: number, type: number): void {
+  if (type === UNIX_TYPE_SEQPACKET) {
+    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket=); mrsocko proxies only stream and datagram sockets`);
+  }
+  if (type !== UNIX_TYPE_STREAM && type !== UNIX_TYPE_DGRAM) {
+    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX socket of type ${type}; mrsocko proxies only stream and datagram sockets`);
+  }
+}
 
 type Found =
   | { kind: 'inet'; type: SocketType; family: 'inet' | 'inet6'; row: ProcNetInetRow }
