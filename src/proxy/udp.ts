@@ -78,6 +78,9 @@ export class UdpProxy {
     socket.on('error', (err) => hooks.socketError(this, err));
     if (isBound(socket)) this.readNatively();
     else socket.once('listening', () => this.readNatively());
+    // closed by its owner without close() (a bind of another socket failed): the flows go
+    // too, and the addon's duplicates of it with them, which would keep the port bound
+    socket.once('close', () => this.close());
   }
 
   /** On the native path the addon reads the socket from here on (./udp-upstream.ts). */

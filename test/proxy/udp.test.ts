@@ -418,3 +418,19 @@ test(`${dataPath.name} path: a dual-stack [::] socket serves IPv4 and IPv6 clien
   assert.deepEqual(h.opened.map((f) => f.peer).sort(), [`[::1]:${v6.socket.address().port}`, `[::ffff:127.0.0.1]:${v4.socket.address().port}`]);
   assert.deepEqual(h.errors, []);
 });
+
+test(`${dataPath.name} path: a listening socket closed by its owner frees its port (the addon keeps no duplicate)`, async () => {
+  const echo = await echoServer();
+  const h = await startProxy(echo.port);
+  const c = await client();
+  c.send('hello', h.port);
+  assert.ok(await waitFor(() => c.got.length === 1, 2000));
+  h.proxy.listener.socket.close();
+  await sleep(20);
+  const again = dgram.createSocket('udp4');
+  cleanup.push(() => again.close());
+  await new Promise<void>((resolve, reject) => {
+    again.once('error', reject);
+    again.bind(h.port, '127.0.0.1', () => resolve());
+  });
+});
