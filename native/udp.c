@@ -63,6 +63,27 @@ typedef struct scratch {
 static scratch *shared;
 
 typedef struct reader reader;
+typedef struct relay relay;
+
+/* ---- UdpReader's state (its code is below UdpRelay's) ---- */
+struct reader {
+  napi_env env;
+  napi_ref self;      /* held strongly while open */
+  napi_ref callback;
+  napi_async_context async;
+  uv_poll_t poll;
+  int fd;             /* a dup() of the listening socket: read here, and every relay's way to its client */
+  int users;          /* relays sending through fd: fd and the struct outlive close() for them */
+  relay **buckets;    /* attached relays by client address */
+  size_t bucket_count;
+  size_t attached;
+  int failed;
+  int closed;
+  int handle_open;
+  int finalized;
+};
+
+static void reader_release(reader *d);
 
 typedef struct relay {
   napi_env env;
@@ -72,7 +93,7 @@ typedef struct relay {
   uv_poll_t poll;
   uv_timer_t report_timer;
   int upstream;       /* ours */
-  int downstream;     /* a dup() of the listening socket, ours to close */
+  reader *via;        /* whose descriptor of the listening socket replies go out through */
   struct sockaddr_storage client;
   socklen_t client_length;
   uint64_t report_ms;
@@ -189,7 +210,7 @@ static void relay_replies(relay *r) {
     }
     int sent = 0;
     while (sent < n) {
-      int k = sendmmsg(r->downstream, s->messages + sent, (unsigned)(n - sent), MSG_DONTWAIT);
+      int k = sendmmsg(r->via->fd, s->messages + sent, (unsigned)(n - sent), MSG_DONTWAIT);
       if (k > 0) {
         for (int i = sent; i < sent + k; i++) r->unreported_bytes += s->messages[i].msg_len;
         r->unreported_datagrams += k;
@@ -245,7 +266,8 @@ static void stop_all(relay *r) {
   stop_polling(r);
   uv_timer_stop(&r->report_timer);
   close_fd(&r->upstream);
-  close_fd(&r->downstream);
+  reader_release(r->via);
+  r->via = NULL;
   uv_close((uv_handle_t *)&r->poll, on_handle_closed);
   uv_close((uv_handle_t *)&r->report_timer, on_handle_closed);
 }
@@ -302,21 +324,27 @@ static int get_string(napi_env env, napi_value value, char *out, size_t size) {
   return length < size - 1;
 }
 
-/** new UdpRelay(downstreamFd, clientAddress, clientPort, backendAddress, backendPort, reportMs, callback(kind, a, b)) */
+static reader *unwrap_reader(napi_env env, napi_value value);
+
+/**
+ * new UdpRelay(reader, clientAddress, clientPort, backendAddress, backendPort, reportMs, callback(kind, a, b)):
+ * replies go to the client through the reader's descriptor of the listening socket (one per
+ * socket, not one per flow: a flow costs one descriptor, as on the JavaScript path).
+ */
 static napi_value construct(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7], self;
   if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok) return NULL;
-  int32_t downstream;
+  reader *via = argc >= 1 ? unwrap_reader(env, argv[0]) : NULL;
   uint32_t client_port, backend_port, report_ms;
   char client_text[64], backend_text[64];
   napi_valuetype type = napi_undefined;
   if (argc == 7) napi_typeof(env, argv[6], &type);
-  if (argc < 7 || napi_get_value_int32(env, argv[0], &downstream) != napi_ok || !get_string(env, argv[1], client_text, sizeof client_text) ||
+  if (argc < 7 || via == NULL || !get_string(env, argv[1], client_text, sizeof client_text) ||
       napi_get_value_uint32(env, argv[2], &client_port) != napi_ok || !get_string(env, argv[3], backend_text, sizeof backend_text) ||
       napi_get_value_uint32(env, argv[4], &backend_port) != napi_ok || napi_get_value_uint32(env, argv[5], &report_ms) != napi_ok ||
-      type != napi_function || downstream < 0 || client_port > 65535 || backend_port > 65535 || report_ms == 0) {
-    napi_throw_type_error(env, NULL, "UdpRelay(downstreamFd, clientAddress, clientPort, backendAddress, backendPort, reportMs, callback)");
+      type != napi_function || client_port > 65535 || backend_port > 65535 || report_ms == 0) {
+    napi_throw_type_error(env, NULL, "UdpRelay(reader, clientAddress, clientPort, backendAddress, backendPort, reportMs, callback)");
     return NULL;
   }
   struct sockaddr_storage backend, client, local;
@@ -327,7 +355,8 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "EINVAL", "UdpRelay: the client and the backend must be IP addresses");
     return NULL;
   }
-  if (getsockname(downstream, (struct sockaddr *)&local, &local_length) < 0) return throw_errno(env, "getsockname", errno);
+  if (via->fd < 0) return throw_errno(env, "UdpRelay", EBADF);
+  if (getsockname(via->fd, (struct sockaddr *)&local, &local_length) < 0) return throw_errno(env, "getsockname", errno);
   if (local.ss_family == AF_INET6 && client.ss_family == AF_INET) map_to_v6(&client, &client_length);
   if (local.ss_family != client.ss_family) {
     napi_throw_type_error(env, "EINVAL", "UdpRelay: the client's address family is not the listening socket's");
@@ -348,17 +377,14 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     free(r);
     return throw_errno(env, "socket", err);
   }
-  r->downstream = fcntl(downstream, F_DUPFD_CLOEXEC, 3);
-  int err = r->downstream < 0 ? errno : 0;
-  const char *what = "dup";
-  if (err == 0 && connect(r->upstream, (struct sockaddr *)&backend, backend_length) < 0) {
+  int err = 0;
+  const char *what = "connect";
+  if (connect(r->upstream, (struct sockaddr *)&backend, backend_length) < 0) {
     err = errno;
-    what = "connect";
   }
   int uv_err = err == 0 ? uv_poll_init(loop, &r->poll, r->upstream) : 0;
   if (err != 0 || uv_err != 0) {
     close_fd(&r->upstream);
-    close_fd(&r->downstream);
     free(r);
     if (uv_err != 0) {
       napi_throw_error(env, NULL, uv_strerror(uv_err));
@@ -368,6 +394,8 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   }
   r->poll.data = r;
   r->open_handles++;
+  r->via = via;
+  via->users++;
   uv_timer_init(loop, &r->report_timer);
   r->report_timer.data = r;
   r->open_handles++;
@@ -433,21 +461,6 @@ static napi_value flush_relay(napi_env env, napi_callback_info info) {
 
 /* ---- UdpReader ---------------------------------------------------------------------- */
 
-struct reader {
-  napi_env env;
-  napi_ref self;      /* held strongly while open */
-  napi_ref callback;
-  napi_async_context async;
-  uv_poll_t poll;
-  int fd;             /* a dup() of the listening socket, ours to close */
-  relay **buckets;    /* attached relays by client address */
-  size_t bucket_count;
-  size_t attached;
-  int failed;
-  int closed;
-  int handle_open;
-  int finalized;
-};
 
 static uint32_t address_hash(const struct sockaddr_storage *a) {
   const unsigned char *bytes;
@@ -676,10 +689,21 @@ static void on_reader_readable(uv_poll_t *poll, int status, int events) {
 }
 
 static void reader_free_if_done(reader *d) {
-  if (!d->handle_open && d->finalized) {
+  if (d->closed && d->users == 0 && d->fd >= 0) {
+    close(d->fd);
+    d->fd = -1;
+  }
+  if (!d->handle_open && d->finalized && d->users == 0) {
     free(d->buckets);
     free(d);
   }
+}
+
+/** A relay no longer sends through `d`. */
+static void reader_release(reader *d) {
+  if (d == NULL) return;
+  d->users--;
+  reader_free_if_done(d);
 }
 
 static void on_reader_closed(uv_handle_t *handle) {
@@ -751,7 +775,7 @@ static reader *unwrap_reader(napi_env env, napi_value value) {
   return data;
 }
 
-/** close(): stop reading, detach every relay, close the duplicate. Idempotent. */
+/** close(): stop reading, detach every relay; the duplicate is closed with the last relay sending through it. Idempotent. */
 static napi_value close_reader(napi_env env, napi_callback_info info) {
   napi_value self;
   if (napi_get_cb_info(env, info, NULL, NULL, &self, NULL) != napi_ok) return NULL;
@@ -760,9 +784,8 @@ static napi_value close_reader(napi_env env, napi_callback_info info) {
   d->closed = 1;
   detach_all(d);
   if (uv_is_active((uv_handle_t *)&d->poll)) uv_poll_stop(&d->poll);
-  close(d->fd);
-  d->fd = -1;
   uv_close((uv_handle_t *)&d->poll, on_reader_closed);
+  reader_free_if_done(d);  /* the descriptor goes with the last relay using it */
   return NULL;
 }
 

@@ -51,7 +51,8 @@ export interface NativeUdpReader {
 
 export interface UdpRelayAddon {
   UdpRelay: new (
-    downstreamFd: number,
+    /** Replies go out through its descriptor of the listening socket. */
+    reader: NativeUdpReader,
     clientAddress: string,
     clientPort: number,
     backendAddress: string,

@@ -83,10 +83,10 @@ const ENOBUFS = 105;
 /** The upstream of one flow, native when the addon is there and can take it. */
 export function openUpstream(target: UpstreamTarget, events: UpstreamEvents, path: DataPath = dataPath): FlowUpstream {
   const addon = path.name === 'native' ? udpRelayOf(path) : undefined;
-  const fd = addon === undefined ? undefined : fdOf(target.downstream);
-  if (addon !== undefined && fd !== undefined && net.isIP(target.host) !== 0) {
+  // the addon sends replies through its reader's descriptor of the listening socket
+  if (addon !== undefined && target.reader !== undefined && net.isIP(target.host) !== 0) {
     try {
-      return new NativeUpstream(addon, fd, target, events, target.reader);
+      return new NativeUpstream(addon, target.reader, target, events);
     } catch {
       // EINVAL (an address the addon cannot take), or EMFILE and the like, which the
       // dgram socket then reports as the flow's error the usual way
@@ -176,12 +176,11 @@ class NativeUpstream implements FlowUpstream {
 
   constructor(
     addon: UdpRelayAddon,
-    fd: number,
+    private readonly reader: NativeUdpReader,
     target: UpstreamTarget,
     private readonly events: UpstreamEvents,
-    private readonly reader: NativeUdpReader | undefined,
   ) {
-    this.relay = new addon.UdpRelay(fd, target.clientAddress, target.clientPort, target.host, target.port, REPORT_MS, (kind, a, b) => this.report(kind, a, b));
+    this.relay = new addon.UdpRelay(reader, target.clientAddress, target.clientPort, target.host, target.port, REPORT_MS, (kind, a, b) => this.report(kind, a, b));
     // connect() on a datagram socket only sets the address: it is done already, but the
     // flow hears of it in a later turn, as from a dgram socket
     setImmediate(() => {
@@ -202,7 +201,7 @@ class NativeUpstream implements FlowUpstream {
   }
 
   attach(): void {
-    if (!this.closed && this.reader !== undefined) this.relay.attach(this.reader);
+    if (!this.closed) this.relay.attach(this.reader);
   }
 
   flush(): void {

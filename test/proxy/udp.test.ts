@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SocketConfig } from '../../src/config/types.js';
@@ -433,4 +434,22 @@ test(`${dataPath.name} path: a listening socket closed by its owner frees its po
     again.once('error', reject);
     again.bind(h.port, '127.0.0.1', () => resolve());
   });
+});
+
+test(`${dataPath.name} path: an open flow costs one descriptor, and closing the proxy gives every one back`, async () => {
+  const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+  const echo = await echoServer();
+  const clients = await Promise.all(Array.from({ length: 21 }, () => client()));
+  const before = fds();
+  const h = await startProxy(echo.port);
+  const [first, ...rest] = clients;
+  first?.send('first', h.port);
+  assert.ok(await waitFor(() => first?.got.length === 1, 2000));
+  const withOne = fds();
+  for (const c of rest) c.send('hello', h.port);
+  assert.ok(await waitFor(() => rest.every((c) => c.got.length === 1), 2000));
+  assert.equal(fds() - withOne, 20, '20 more flows, 20 more descriptors');
+  h.proxy.close();
+  await sleep(50);
+  assert.equal(fds(), before);
 });
