@@ -95,6 +95,13 @@ export function openUpstream(target: UpstreamTarget, events: UpstreamEvents, pat
   return new JsUpstream(target, events);
 }
 
+/** How open UDP flows move on `path`, for `mrsocko check` and the start-up log (as describeDataPath for TCP). */
+export function describeUdpDataPath(path: DataPath): string {
+  if (path.name === 'native' && udpRelayOf(path) !== undefined) return `UDP data path: native (recvmmsg/sendmmsg batches in the addon): ${path.why}`;
+  const why = path.name === 'native' ? 'the addon was built before it could move UDP; rebuild it with `npm run build:native`' : path.why;
+  return `UDP data path: js (a Node.js socket per flow): ${why}`;
+}
+
 function udpRelayOf(path: DataPath): UdpRelayAddon | undefined {
   const addon = path.addon as Partial<UdpRelayAddon> | undefined;
   // an addon built before native/udp.c existed has none: the js path, until it is rebuilt

@@ -15,7 +15,8 @@ import { DatagramQueues, type FlowCloseReason, type QueueLimits, type UdpFlow } 
 import { waitUntilUdpBound } from '../../src/backend/readiness.js';
 import { waitFor } from '../helpers/net.js';
 import { prerequisite } from '../helpers/require.js';
-import { DATA_PATH_ENV, dataPath } from '../../src/proxy/data-path.js';
+import { DATA_PATH_ENV, chooseDataPath, dataPath } from '../../src/proxy/data-path.js';
+import { describeUdpDataPath } from '../../src/proxy/udp-upstream.js';
 import type { TestContext } from 'node:test';
 
 const cleanup: (() => void)[] = [];
@@ -452,4 +453,11 @@ test(`${dataPath.name} path: an open flow costs one descriptor, and closing the 
   h.proxy.close();
   await sleep(50);
   assert.equal(fds(), before);
+});
+
+test('the UDP data path says which it is and why: js when forced, native when the addon is built', (t) => {
+  assert.equal(describeUdpDataPath(chooseDataPath({ [DATA_PATH_ENV]: 'js' })), 'UDP data path: js (a Node.js socket per flow): MRSOCKO_DATA_PATH=js');
+  if (nativeExpected(t)) {
+    assert.equal(describeUdpDataPath(chooseDataPath({})), 'UDP data path: native (recvmmsg/sendmmsg batches in the addon): the native addon is built');
+  }
 });
