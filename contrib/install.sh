@@ -79,8 +79,9 @@ install -d -m 0755 "$prefix/lib" "$prefix/bin"
 stage=$(mktemp -d "$prefix/lib/.mrsocko.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 install -d -m 0755 "$stage/dist"
-# the bundle (scripts/bundle.mjs) is what runs; dist/src beside it, for programs that import it
-cp -a "$src/dist/mrsocko.cjs" "$stage/dist/"
+# the bin, the bundle it runs and its code cache (scripts/bundle.mjs) are what runs; dist/src
+# beside them, for programs that import it
+cp -a "$src/dist/mrsocko.cjs" "$src/dist/mrsocko-main.cjs" "$src/dist/mrsocko-main.cjs.cache" "$stage/dist/"
 cp -a "$src/dist/src" "$stage/dist/src"
 find "$stage/dist/src" -name '*.map' -delete
 cp -a "$src/units" "$src/contrib" "$src/man" "$src/node_modules" "$stage/"

@@ -7,6 +7,7 @@
 // mrsocko waits for that start.
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type winston from 'winston';
 import type { LogConfig, LogLevel } from '../config/types.js';
@@ -140,7 +141,11 @@ function closeFileSink(sink: FileSink): void {
  * audit file beside them records which are ours to remove.
  */
 async function rotatingFile(config: LogConfig, onError: (err: unknown) => void): Promise<FileSink> {
-  const [{ default: winstonModule }, { default: DailyRotateFile }] = await Promise.all([import('winston'), import('winston-daily-rotate-file')]);
+  // require(), not import(): the bundle (scripts/bundle.mjs) runs from V8's code cache
+  // through node:vm, where a dynamic import() has no loader.
+  const load = createRequire(import.meta.url);
+  const winstonModule = load('winston') as typeof winston;
+  const DailyRotateFile = load('winston-daily-rotate-file') as typeof import('winston-daily-rotate-file');
   const file = config.file as string;
   // Fail here, with the cause, rather than in an 'error' event of the stream opened later.
   const dir = path.dirname(file);

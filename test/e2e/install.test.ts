@@ -89,7 +89,7 @@ test('npm pack, then npm install -g --allow-scripts=mrsocko@file:TARBALL,sd-noti
     const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], repoRoot)) as
       Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = packed[0]!.files.map((f) => f.path);
-    for (const shipped of ['dist/mrsocko.cjs', 'dist/src/cli/main.js', 'man/mrsocko.8', 'man/mrsocko.conf.5', 'units/mrsocko@.service',
+    for (const shipped of ['dist/mrsocko.cjs', 'dist/mrsocko-main.cjs', 'dist/mrsocko-main.cjs.cache', 'dist/src/cli/main.js', 'man/mrsocko.8', 'man/mrsocko.conf.5', 'units/mrsocko@.service',
       'units/mrsocko@.socket', 'docs/architecture.md', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(shipped), `the package ships ${shipped}`);
     }

@@ -1,14 +1,16 @@
-// scripts/bundle.mjs: dist/mrsocko.cjs, what the bin and the units run. A socket-activated
-// mrsocko starts while its first client waits, so what a start loads is pinned here: the
-// bundle and the addons, not winston (only for [log] file) nor node:crypto (only for
-// [knock]), and sd-notify only once the first client was let in.
+// scripts/bundle.mjs: dist/mrsocko.cjs, the bin the units run, and the bundle it runs from a
+// V8 code cache. A socket-activated mrsocko starts while its first client waits, so what a
+// start loads is pinned here: the bundle (compiled from the cache) and the addons, not
+// winston (only for [log] file) nor node:crypto (only for [knock]).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { cliPath, repoRoot } from '../helpers/paths.js';
+import { spawnSync } from 'node:child_process';
 import { startMrsocko } from '../helpers/mrsocko-process.js';
+import { NODE_FLAGS } from '../../src/systemd/units.js';
 import { tempDir } from '../helpers/daemon.js';
 import { freePort, waitFor } from '../helpers/net.js';
 
@@ -58,4 +60,14 @@ test('the bin is the bundle, one file: tsc output and node_modules are not loade
   } finally {
     await mrsocko.stop();
   }
+});
+
+test('the bundle runs from the code cache the build made, under the flags the units give node; without them, from source', () => {
+  const run = (flags: readonly string[]): string =>
+    spawnSync(process.execPath, [...flags, cliPath, '--version'], { env: { ...process.env, NODE_DEBUG: 'mrsocko' }, encoding: 'utf8' }).stderr;
+  assert.match(run(NODE_FLAGS), /code cache .*mrsocko-main\.cjs\.cache: used$/m);
+  // other V8 flags: V8 refuses the cache and mrsocko compiles the bundle as usual
+  assert.match(run([...NODE_FLAGS, '--no-opt']), /code cache .*: rejected$/m);
+  const version = spawnSync(process.execPath, [...NODE_FLAGS, '--no-opt', cliPath, '--version'], { encoding: 'utf8' });
+  assert.match(version.stdout, /^mrsocko \d+\.\d+\.\d+/);
 });
