@@ -17,6 +17,7 @@ import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
 import { dataPath, describeDataPath } from './proxy/data-path.js';
+import { describeUdpDataPath } from './proxy/udp-upstream.js';
 import { StatusUpdates } from './status/status-updates.js';
 import { buildStatusLine, buildStatusReport, type StatusParts } from './status/snapshot.js';
 import { AccessPolicy } from './access/admission.js';
@@ -177,6 +178,7 @@ export class Daemon {
     await this.control?.start();
     this.lifecycle.watchOutsideStarts();
     this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
+    if (datagram.length > 0) this.log.event({ kind: 'data-path', description: describeUdpDataPath(dataPath) });
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
     // After the next poll: the client that woke mrsocko is let in before libsystemd loads.
     setImmediate(() => (this.notifier.ready(), this.status.queue()));

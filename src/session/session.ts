@@ -213,9 +213,10 @@ export class Session implements LifecycleClients {
   }
 
   /** Open connections and flows, waiting ones excluded. */
-  /** Counts every connection's bytes now (the native data path reports them at most every 100 ms). */
+  /** Counts every connection's and flow's bytes now (the native data path reports them at most every 100 ms). */
   flushCounts(): void {
     for (const c of this.connections) c.flushCounts();
+    for (const proxy of this.udp) proxy.flushCounts();
   }
 
   get connectedCount(): number {
