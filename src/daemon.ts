@@ -162,14 +162,8 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes, reserved } = await openListeners(
-      this.config,
-      this.env,
-      this.pid,
-      (listener, socket) => this.accept(listener, socket),
-      (listener) => this.session.addDatagramSocket(listener),
-      this.knock?.reserved,
-    );
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(this.config, this.env, this.pid,
+      (listener, socket) => this.accept(listener, socket), (listener) => this.session.addDatagramSocket(listener), this.knock?.reserved);
     this.listeners = listeners;
     await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);

@@ -8,16 +8,13 @@ import path from 'node:path';
 import { MrsockoError } from '../../src/errors.js';
 import {
   describeSocket,
-  hexToAddress,
   inspectSocketFd,
   matchesProtocol,
-  parseProcNetInetLine,
-  parseProcNetUnixLine,
-  parseSsLine,
   protocolMismatch,
   socketInode,
   type SocketInfo,
 } from '../../src/systemd/socket-info.js';
+import { hexToAddress, parseProcNetInetLine, parseProcNetUnixLine, parseSsLine } from '../../src/systemd/socket-text.js';
 import { haveCommand, prerequisite } from '../helpers/require.js';
 import { repoRoot } from '../helpers/paths.js';
 
