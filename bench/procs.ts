@@ -321,3 +321,38 @@ export async function waitListening(port: number, timeoutMs = 15_000): Promise<v
     await sleep(10);
   }
 }
+
+/**
+ * One client: connects to 127.0.0.1:port, sends `payload` once connected, and closes at the
+ * first byte back — or, with `toEnd`, reads on until the other side ends (a whole
+ * connect → request → response → close); `sent` is called once the payload is written.
+ * Resolves with when it began connecting and when the first byte came, both
+ * process.hrtime.bigint() (CLOCK_MONOTONIC, the clock bench/cold-backend.ts reports in).
+ */
+export function firstByte(
+  port: number,
+  payload: string,
+  o: { toEnd?: boolean; timeoutMs?: number; sent?: () => void } = {},
+): Promise<{ start: bigint; first: bigint }> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    let first: bigint | undefined;
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.setTimeout(timeoutMs, () => s.destroy(new Error(`no answer on port ${port} within ${timeoutMs} ms`)));
+    s.once('connect', () => s.write(payload, () => o.sent?.()));
+    s.on('data', () => {
+      if (first !== undefined) return;
+      first = process.hrtime.bigint();
+      if (o.toEnd) return;
+      s.destroy();
+      resolve({ start, first });
+    });
+    s.once('end', () => {
+      s.destroy();
+      if (first === undefined) reject(new Error(`port ${port} closed without an answer`));
+      else resolve({ start, first });
+    });
+    s.once('error', reject);
+  });
+}

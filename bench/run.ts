@@ -9,22 +9,30 @@
 // UDP throughput (iperf3 -u, as fast as it can send); small HTTP requests (wrk against
 // nginx) over keep-alive connections and with a new connection per request; mrsocko's
 // cold start overhead (connect → first byte with the backend stopped, minus the backend's
-// own start time); its idle footprint (RSS, CPU over 60 s); RSS per idle open connection.
+// own start time); its idle footprint (RSS, CPU over 60 s); RSS per idle open connection;
+// what the front door's per-connection features cost (the PROXY protocol header, the
+// peek of starting_page and wake_on = data: bench/frontdoor.ts); connect → first byte with
+// the backend frozen against the same backend stopped (bench/freeze.ts).
 // mrsocko runs twice side by side: on its native data path (native/, splice()) and with
 // MRSOCKO_DATA_PATH=js (the JavaScript copy loop).
 //
-// Environment (defaults fit a 2-core machine, about 8 minutes in all):
+// Environment (defaults fit a 2-core machine, about 10 minutes in all):
 //   BENCH_ROUNDS=3            rounds of alternating runs per measure
 //   BENCH_IPERF_SECONDS=3     per iperf3 run (plus 1 s omitted as warm-up)
 //   BENCH_WRK_SECONDS=5       per wrk run
 //   BENCH_WRK_CONNECTIONS=16  BENCH_WRK_THREADS=1
 //   BENCH_COLD_REPS=12        cold starts per mrsocko
+//   BENCH_FIRST_REPS=5        first connections per mrsocko, each to a freshly started one
 //   BENCH_IDLE_SECONDS=60     each of the two idle CPU windows (shorter for quick runs)
 //   BENCH_IDLE_CONNECTIONS=5000
-//   BENCH_ONLY=throughput,udp,http,cold,idle,conns   a subset
+//   BENCH_FRONTDOOR_CYCLES=1500   connections to each of off, v1, v2 for the PROXY header's cost
+//   BENCH_PEEK_CYCLES=12      starts per peek variant (none, starting_page, wake_on = data)
+//   BENCH_PEEK_CONNECTIONS=100        clients held per start
+//   BENCH_FREEZE_CYCLES=10    thaws, and cold starts, per mrsocko
+//   BENCH_ONLY=throughput,udp,http,cold,idle,conns,frontdoor,freeze   a subset
 //   BENCH_TARGETS=direct,proxyd,socat,node,mrsocko,mrsocko-js   a subset of the peers (node: bench/node-proxy.ts;
 //                             mrsocko: its native data path when built, mrsocko-js: MRSOCKO_DATA_PATH=js)
-//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/src/cli/main.js[,…]  more mrsocko builds, side by side
+//   BENCH_EXTRA_MRSOCKO=label=/path/to/dist/mrsocko.cjs[,…]  more mrsocko builds, side by side
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"         more node options for every mrsocko
 //                             (after the units' own, NODE_FLAGS of src/systemd/units.ts)
 //   BENCH_NO_INSTALL=1        do not run contrib/bench-deps.sh
@@ -37,17 +45,22 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  clockTicks, cpuNs, cpuTicks, cpuTicksWithChildren, groupCpuTicks, establishedTo, freePorts, installCleanup, rememberGroup, rssBytes, run, sleep, start,
+  clockTicks, cpuNs, cpuTicks, cpuTicksWithChildren, groupCpuTicks, establishedTo, firstByte, freePorts, installCleanup, rememberGroup, rssBytes, run, sleep, start,
   stopAll, waitForPort, waitListening, type Proc,
 } from './procs.js';
-import { fmt, fmt3, median, parseDurationMs, quantile, ratio } from './stats.js';
+import { fmt, fmt3, median, quantile, ratio } from './stats.js';
+import { wrk } from './wrk.js';
+import { ColdBackend } from './cold-backend-files.js';
+import { frontdoorPhase, frontdoorRows, frontdoorRuns, type FrontdoorResult } from './frontdoor.js';
+import { freezePhase, freezeRows, freezeRuns, type FreezeResult } from './freeze.js';
+import type { PhaseContext, Target } from './context.js';
 import { NODE_FLAGS } from '../src/systemd/units.js';
 import { DATA_PATH_ENV, chooseDataPath } from '../src/proxy/data-path.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const distBench = here; // dist/bench
-const mainCli = path.join(repoRoot, 'dist/src/cli/main.js');
+const mainCli = path.join(repoRoot, 'dist/mrsocko.cjs');
 
 const num = (name: string, def: number): number => {
   const v = process.env[name];
@@ -63,10 +76,17 @@ const S = {
   wrkConnections: num('BENCH_WRK_CONNECTIONS', 16),
   wrkThreads: num('BENCH_WRK_THREADS', 1),
   coldReps: num('BENCH_COLD_REPS', 12),
+  firstReps: num('BENCH_FIRST_REPS', 5),
   idleSeconds: num('BENCH_IDLE_SECONDS', 60),
   idleConnections: num('BENCH_IDLE_CONNECTIONS', 5000),
+  frontdoor: {
+    cycles: num('BENCH_FRONTDOOR_CYCLES', 1500),
+    peekCycles: num('BENCH_PEEK_CYCLES', 12),
+    peekConnections: num('BENCH_PEEK_CONNECTIONS', 100),
+  },
+  freezeCycles: num('BENCH_FREEZE_CYCLES', 10),
 };
-const ALL_PHASES = ['throughput', 'udp', 'http', 'cold', 'idle', 'conns'] as const;
+const ALL_PHASES = ['throughput', 'udp', 'http', 'cold', 'idle', 'conns', 'frontdoor', 'freeze'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const only = new Set((process.env.BENCH_ONLY ?? ALL_PHASES.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 for (const p of only) if (!(ALL_PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase ${p}`);
@@ -84,17 +104,6 @@ const NOFILE = (() => {
 
 // ---- targets ----
 
-type Kind = 'direct' | 'proxyd' | 'socat' | 'node' | 'mrsocko';
-interface Target {
-  id: string;
-  label: string;
-  kind: Kind;
-  /** mrsocko builds: the CLI entry point. */
-  cli?: string;
-  /** mrsocko: more environment (the data path). */
-  env?: Record<string, string>;
-}
-
 function targets(): Target[] {
   const base: Target[] = [
     { id: 'direct', label: 'direct', kind: 'direct' },
@@ -108,7 +117,7 @@ function targets(): Target[] {
   const list = pick ? base.filter((t) => pick.includes(t.id)) : base;
   for (const spec of (process.env.BENCH_EXTRA_MRSOCKO ?? '').split(',').filter(Boolean)) {
     const eq = spec.indexOf('=');
-    if (eq <= 0) throw new Error(`BENCH_EXTRA_MRSOCKO: expected label=/path/to/main.js, got ${spec}`);
+    if (eq <= 0) throw new Error(`BENCH_EXTRA_MRSOCKO: expected label=/path/to/mrsocko.cjs, got ${spec}`);
     const cli = path.resolve(spec.slice(eq + 1));
     if (!fs.existsSync(cli)) throw new Error(`BENCH_EXTRA_MRSOCKO: no ${cli}`);
     list.push({ id: spec.slice(0, eq), label: spec.slice(0, eq), kind: 'mrsocko', cli });
@@ -148,11 +157,16 @@ function asService(argv: string[]): string[] {
   return ['sh', '-c', 'trap "" PIPE; exec "$@"', 'sh', ...argv];
 }
 
-/** A mrsocko under systemd-socket-activate, listening on `port` (not yet activated: that takes a connection). */
-function startMrsocko(t: Target, name: string, port: number, config: string): Proc {
+/**
+ * A mrsocko under systemd-socket-activate, listening on `port` (its [socket.web]), or on
+ * each port of `sockets` (named after their [socket.NAME]); not yet activated: that takes
+ * a connection.
+ */
+function startMrsocko(t: Target, name: string, port: number | Readonly<Record<string, number>>, config: string): Proc {
+  const sockets = Object.entries(typeof port === 'number' ? { web: port } : port);
   const argv = [
     'prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--',
-    'systemd-socket-activate', '-l', `127.0.0.1:${port}`, '--fdname=web',
+    'systemd-socket-activate', ...sockets.flatMap(([, p]) => ['-l', `127.0.0.1:${p}`]), `--fdname=${sockets.map(([n]) => n).join(':')}`,
     '-E', `NOTIFY_SOCKET=${notifySocket}`, '-E', `MRSOCKO_RUNTIME_DIR=${work}/run-${name}`, '-E', `PATH=${process.env.PATH ?? ''}`,
     ...Object.entries(t.env ?? {}).flatMap(([k, v]) => ['-E', `${k}=${v}`]),
     process.execPath, ...NODE_ARGS, t.cli as string, 'run', '--config', config,
@@ -244,6 +258,18 @@ function proxyInstance(t: Target, name: string, backendPort: number, port: numbe
   }
 }
 
+/** What the phases in their own files (frontdoor.ts, freeze.ts) use of this one. */
+function phaseContext(): PhaseContext {
+  return {
+    work,
+    log,
+    mrsocko: (t, name, sockets, config) => startMrsocko(t, name, sockets, writeMrsockoConfig(name, config)),
+    rewriteConfig: (name, config) => void writeMrsockoConfig(name, config),
+    placeholderExec: PLACEHOLDER_EXEC,
+    nginx: startNginx,
+  };
+}
+
 /** The first connection activates the proxy; for mrsocko, wait until its backend counts as running. */
 async function activate(inst: Instance, poke: () => Promise<void>): Promise<void> {
   await poke();
@@ -251,34 +277,6 @@ async function activate(inst: Instance, poke: () => Promise<void>): Promise<void
 }
 
 // ---- load tools ----
-
-interface WrkResult {
-  rps: number;
-  requests: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function wrk(port: number, seconds: number, close: boolean): Promise<WrkResult> {
-  const argv = [
-    'wrk', `-t${S.wrkThreads}`, `-c${S.wrkConnections}`, `-d${seconds}s`, '--latency', '--timeout', '5s',
-    ...(close ? ['-H', 'Connection: close'] : []),
-    `http://127.0.0.1:${port}/small.txt`,
-  ];
-  const { output } = await run('wrk', argv, { timeoutMs: (seconds + 30) * 1000 });
-  const pct = (p: string): number => {
-    const m = new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(output);
-    return m ? parseDurationMs(m[1] as string) : NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
-  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const errors = se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN);
-  return { rps, requests, p50: pct('50'), p99: pct('99'), errors, non2xx };
-}
 
 async function iperf(port: number, streams: number, seconds: number, reverse = false, udp = false): Promise<number> {
   const argv = [
@@ -354,6 +352,8 @@ interface Results {
   cold: Map<string, ColdResult>;
   idle: Map<string, IdleResult>;
   conns: Map<string, ConnsResult>;
+  frontdoor?: FrontdoorResult;
+  freeze?: FreezeResult;
 }
 
 const push = (s: Series, id: string, v: number): void => {
@@ -492,7 +492,7 @@ async function udpPhase(ts: Target[], r: Results): Promise<void> {
   await server.stop();
 }
 
-async function startNginx(port: number): Promise<Proc> {
+async function startNginx(port: number, proxyProtocolPorts: readonly number[] = []): Promise<Proc> {
   const dir = path.join(work, 'nginx');
   fs.mkdirSync(path.join(dir, 'html'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'html', 'small.txt'), 'x'.repeat(99) + '\n'); // a 100-byte file
@@ -517,7 +517,8 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=4096;${proxyProtocolPorts.map((p) => `
+    listen 127.0.0.1:${p} backlog=4096 proxy_protocol;`).join('')}
     root ${dir}/html;
   }
 }
@@ -529,18 +530,19 @@ http {
 }
 
 async function httpPhase(ts: Target[], r: Results): Promise<void> {
+  const wrkLoad = { connections: S.wrkConnections, threads: S.wrkThreads };
   const [nginxPort, ...ports] = await freePorts(ts.length + 1);
   const nginx = await startNginx(nginxPort as number);
   const insts = await Promise.all(ts.map((t, i) => startProxy(t, 'http', nginxPort as number, ports[i] as number)));
   for (const inst of insts) {
     await activate(inst, () => httpGet(inst.port));
-    await wrk(inst.port, 1, false); // warm-up
+    await wrk(inst.port, { ...wrkLoad, seconds: 1, close: false }); // warm-up
   }
   for (const close of [false, true]) {
     for (let round = 1; round <= S.rounds; round++) {
       for (const inst of insts) {
         const cpu = cpuMeter(inst);
-        const res = await wrk(inst.port, S.wrkSeconds, close);
+        const res = await wrk(inst.port, { ...wrkLoad, seconds: S.wrkSeconds, close });
         await settle(inst);
         const id = inst.target.id;
         push(close ? r.ncCpu : r.kaCpu, id, (cpu() * 1000) / res.requests);
@@ -586,34 +588,30 @@ interface ColdSample {
 
 interface ColdResult {
   samples: ColdSample[];
-  /** The very first connection: mrsocko itself not running yet (activated by it). */
-  first?: ColdSample;
+  /** The very first connection: mrsocko itself not running yet (activated by it), once per fresh start. */
+  first: ColdSample[];
   execGapMs: number;
 }
 
 interface ColdInstance {
   target: Target;
   port: number;
-  backendPort: number;
+  backend: ColdBackend;
   proc: Proc;
-  delayFile: string;
-  reportFile: string;
-  stops: number;
 }
 
 /** How long process creation takes before the backend's own clock starts (spawn → performance.timeOrigin). */
 async function calibrateExecGap(backendPort: number): Promise<number> {
   const gaps: number[] = [];
-  const delayFile = path.join(work, 'calibrate.delay');
-  const reportFile = path.join(work, 'calibrate.report');
-  fs.writeFileSync(delayFile, '0\n');
+  const backend = new ColdBackend(work, 'calibrate', backendPort);
   for (let i = 0; i < 7; i++) {
-    fs.writeFileSync(reportFile, '');
+    const seen = backend.lines().length;
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [path.join(distBench, 'cold-backend.js'), String(backendPort), reportFile, delayFile], { stdio: 'ignore', detached: true });
+    const [cmd, ...args] = backend.argv;
+    const child = spawn(cmd as string, args, { stdio: 'ignore', detached: true });
     rememberGroup(child.pid as number, 'cold-backend');
-    for (let k = 0; k < 500 && fs.readFileSync(reportFile, 'utf8') === ''; k++) await sleep(5);
-    const rep = JSON.parse(fs.readFileSync(reportFile, 'utf8').trim().split('\n')[0] as string) as { start: string };
+    const rep = (await backend.linesAfter(seen, 'listen', 1, 2500))[0];
+    if (rep?.type !== 'listen') throw new Error('cold start: the calibration backend did not report listening within 2.5 s');
     gaps.push(Number(BigInt(rep.start) - t0) / 1e6);
     try {
       process.kill(-(child.pid as number), 'SIGKILL');
@@ -625,15 +623,15 @@ async function calibrateExecGap(backendPort: number): Promise<number> {
   return median(gaps.slice(1)); // the first one loads node from disk
 }
 
-function coldConfig(port: number, backendPort: number, reportFile: string, delayFile: string): string {
+function coldConfig(port: number, backend: ColdBackend): string {
   return [
     '[service]',
-    `exec = ${process.execPath} ${path.join(distBench, 'cold-backend.js')} ${backendPort} ${reportFile} ${delayFile}`,
+    `exec = ${backend.exec}`,
     'start_timeout = 30s',
     'stop_timeout = 5s',
     '[socket.web]',
     `listen = 127.0.0.1:${port}`,
-    `backend = 127.0.0.1:${backendPort}`,
+    `backend = 127.0.0.1:${backend.port}`,
     '[idle]',
     'timeout = 300ms',
     '[access]',
@@ -645,35 +643,16 @@ function coldConfig(port: number, backendPort: number, reportFile: string, delay
 
 /** One cold start: the backend (ready `readyAtMs` after its process starts) is stopped; connect, send a byte, time the first byte back. */
 async function coldCycle(ci: ColdInstance, readyAtMs: number, execGapMs: number): Promise<ColdSample> {
-  fs.writeFileSync(ci.delayFile, `${readyAtMs}\n`);
-  const reportedBefore = fs.readFileSync(ci.reportFile, 'utf8').split('\n').filter(Boolean).length;
-  const stoppedLines = (): number => (ci.proc.output().match(/backend .* stopped after/g) ?? []).length;
-  const t0 = process.hrtime.bigint();
-  const tFirst = await new Promise<bigint>((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port: ci.port });
-    s.setTimeout(30_000, () => s.destroy(new Error('cold start: no answer within 30 s')));
-    s.once('connect', () => s.write('x'));
-    s.once('data', () => {
-      const t = process.hrtime.bigint();
-      s.destroy();
-      resolve(t);
-    });
-    s.once('error', reject);
-  });
-  type Line = { type: 'listen'; pid: number; start: string; listen: string } |
-    { type: 'conn'; pid: number; accept: string; data: string; respond: string; firstAccept: string; probes: number };
-  let fresh: Line[] = [];
-  for (let k = 0; k < 100; k++) {
-    fresh = fs.readFileSync(ci.reportFile, 'utf8').split('\n').filter(Boolean).slice(reportedBefore).map((l) => JSON.parse(l) as Line);
-    if (fresh.some((l) => l.type === 'conn')) break;
-    await sleep(10);
-  }
+  ci.backend.readyAt(readyAtMs);
+  const reportedBefore = ci.backend.lines().length;
+  const mark = ci.proc.output().length;
+  const { start: t0, first: tFirst } = await firstByte(ci.port, 'x');
+  const fresh = await ci.backend.linesAfter(reportedBefore, 'conn', 1);
   const listenLine = fresh.find((l) => l.type === 'listen');
   const conn = fresh.find((l) => l.type === 'conn');
   if (fresh.length !== 2 || listenLine?.type !== 'listen' || conn?.type !== 'conn') {
     throw new Error(`cold start: expected one backend start and one answered connection, the report has: ${JSON.stringify(fresh)}`);
   }
-  rememberGroup(listenLine.pid, 'cold-backend');
   const ms = (a: bigint, b: bigint): number => Number(a - b) / 1e6;
   const start = BigInt(listenLine.start);
   const listen = BigInt(listenLine.listen);
@@ -684,12 +663,7 @@ async function coldCycle(ci: ColdInstance, readyAtMs: number, execGapMs: number)
   const ownMs = ms(listen, start) + execGapMs;
   const answerMs = ms(respond, data);
   // wait for mrsocko to stop the backend again (idle timeout 300 ms)
-  const until = Date.now() + 20_000;
-  while (stoppedLines() <= ci.stops) {
-    if (Date.now() > until) throw new Error(`cold start: the backend was not stopped; output:\n${ci.proc.output().slice(-2000)}`);
-    await sleep(20);
-  }
-  ci.stops = stoppedLines();
+  await ci.proc.waitForLine(/backend .* stopped after/, 20_000, mark);
   await sleep(100);
   return {
     readyAtMs,
@@ -713,18 +687,25 @@ async function coldPhase(ts: Target[], reps: number, r: Results): Promise<ColdIn
   log(`cold start: process creation before the backend's clock starts: ${execGapMs.toFixed(2)} ms (subtracted as the backend's own)`);
   const insts: ColdInstance[] = mr.map((t, i) => {
     const port = ports[1 + 2 * i] as number;
-    const backendPort = ports[2 + 2 * i] as number;
-    const delayFile = path.join(work, `cold-${t.id}.delay`);
-    const reportFile = path.join(work, `cold-${t.id}.report`);
-    fs.writeFileSync(reportFile, '');
-    const config = writeMrsockoConfig(`cold-${t.id}`, coldConfig(port, backendPort, reportFile, delayFile));
-    return { target: t, port, backendPort, proc: startMrsocko(t, `cold-${t.id}`, port, config), delayFile, reportFile, stops: 0 };
+    const backend = new ColdBackend(work, `cold-${t.id}`, ports[2 + 2 * i] as number);
+    const config = writeMrsockoConfig(`cold-${t.id}`, coldConfig(port, backend));
+    r.cold.set(t.id, { samples: [], first: [], execGapMs });
+    return { target: t, port, backend, proc: startMrsocko(t, `cold-${t.id}`, port, config) };
   });
-  for (const ci of insts) {
-    await waitListening(ci.port);
-    const first = await coldCycle(ci, 500, execGapMs);
-    r.cold.set(ci.target.id, { samples: [], first, execGapMs });
-    log(`cold start, first connection (mrsocko not running yet): ${ci.target.label} +${first.overheadMs.toFixed(1)} ms`);
+  // The first connection, mrsocko not running yet: one sample per start of mrsocko (a
+  // single one varies by tens of ms with the machine's load), the builds taking turns in
+  // one order, then the other.
+  for (let i = 0; i < S.firstReps; i++) {
+    for (const ci of i % 2 === 0 ? insts : [...insts].reverse()) {
+      if (i > 0) {
+        await ci.proc.stop();
+        ci.proc = startMrsocko(ci.target, `cold-${ci.target.id}`, ci.port, path.join(work, `cold-${ci.target.id}.conf`));
+      }
+      await waitListening(ci.port);
+      const first = await coldCycle(ci, 500, execGapMs);
+      r.cold.get(ci.target.id)?.first.push(first);
+      log(`cold start, first connection ${i + 1}/${S.firstReps} (mrsocko not running yet): ${ci.target.label} +${first.overheadMs.toFixed(1)} ms`);
+    }
   }
   // ready times spread over 0.1–1.1 s after the backend's process starts
   for (let i = 0; i < reps; i++) {
@@ -759,7 +740,8 @@ interface IdleWindow {
 
 function mrsockoPid(proc: Proc): number {
   const cmd = fs.readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8');
-  if (!cmd.includes('main.js')) throw new Error(`pid ${proc.pid} is not mrsocko yet: ${cmd.replace(/\0/g, ' ')}`);
+  // before the first connection it is still systemd-socket-activate, which then execs node
+  if (cmd.split('\0')[0] !== process.execPath) throw new Error(`pid ${proc.pid} is not mrsocko yet: ${cmd.replace(/\0/g, ' ')}`);
   return proc.pid;
 }
 
@@ -948,7 +930,9 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
     own.push(['… probe accepted → held client accepted (ms, median)', ...col(part((s) => s.releaseMs))]);
     own.push(['… accepted → client\'s first byte at the backend (ms, median)', ...col(part((s) => s.forwardMs))]);
     own.push(['… backend\'s answer → client (ms, median)', ...col(part((s) => s.returnMs))]);
-    own.push(['first connection, mrsocko itself not running: overhead (ms)', ...col((t) => fmt(c(t)?.first?.overheadMs ?? NaN, 0))]);
+    const firsts = (t: Target): number[] => (c(t)?.first ?? []).map((s) => s.overheadMs);
+    own.push([`first connection, mrsocko itself not running: overhead, median of ${S.firstReps} starts (ms)`, ...col((t) => fmt(median(firsts(t)), 0))]);
+    own.push(['first connection, mrsocko itself not running: overhead, worst (ms)', ...col((t) => fmt(Math.max(...firsts(t)), 0))]);
   }
   if (r.idle.size > 0) {
     const secs = [...r.idle.values()][0]?.seconds ?? S.idleSeconds;
@@ -967,6 +951,8 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
     })]);
     own.push(['per idle open connection (KiB)', ...col((t) => fmt((r.conns.get(t.id)?.perConnection ?? NaN) / 1024, 2))]);
   }
+  if (r.frontdoor) own.push(...frontdoorRows(r.frontdoor, mrsockos));
+  if (r.freeze) own.push(...freezeRows(r.freeze, mrsockos));
   if (own.length > 0) {
     out.push(`| mrsocko alone | ${mrsockos.map((t) => t.label).join(' | ')} |`);
     out.push(`| --- |${mrsockos.map(() => ' ---: ').join('|')}|`);
@@ -1052,6 +1038,8 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
     const c = r.cold.get(t.id);
     if (c) all.push(`- cold start overheads of ${t.label} (ms): ${c.samples.map((s) => `${s.overheadMs.toFixed(1)}@${s.readyAtMs}`).join(', ')} (value@ready time); process creation subtracted: ${c.execGapMs.toFixed(2)} ms`);
   }
+  if (r.frontdoor) all.push(...frontdoorRuns(r.frontdoor, mrsockos));
+  if (r.freeze) all.push(...freezeRuns(r.freeze, mrsockos));
   if (all.length > 0) {
     out.push('');
     out.push('<details><summary>every run</summary>');
@@ -1064,6 +1052,14 @@ function report(ts: Target[], r: Results, meta: { startedAt: Date; seconds: numb
 }
 
 // ---- main ----
+
+/** A phase, and how long it took (on stderr). */
+async function timed<T>(phase: Phase, run: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  const result = await run();
+  log(`${phase}: ${Math.round((Date.now() - t0) / 1000)} s`);
+  return result;
+}
 
 async function main(): Promise<void> {
   installCleanup();
@@ -1095,16 +1091,18 @@ async function main(): Promise<void> {
       if (want('idle')) window = await startIdleWindow(insts);
       else await Promise.all(insts.map((i) => i.proc.stop()));
     }
-    if (want('throughput')) await throughputPhase(ts, r);
-    if (want('udp')) await udpPhase(ts, r);
-    if (want('http')) await httpPhase(ts, r);
+    if (want('throughput')) await timed('throughput', () => throughputPhase(ts, r));
+    if (want('udp')) await timed('udp', () => udpPhase(ts, r));
+    if (want('http')) await timed('http', () => httpPhase(ts, r));
     if (window) {
       r.idle = await window.finish();
       for (const [id, i] of r.idle) {
         log(`idle: ${id}: RSS ${mb(i.rssBytes)} MB, CPU ${i.cpuMs.toFixed(1)} ms in the first ${i.seconds} s, ${i.laterCpuMs.toFixed(1)} ms in the next`);
       }
     }
-    if (want('conns')) await connsPhase(ts, r);
+    if (want('conns')) await timed('conns', () => connsPhase(ts, r));
+    if (want('frontdoor')) r.frontdoor = await timed('frontdoor', () => frontdoorPhase(phaseContext(), ts, S.frontdoor));
+    if (want('freeze')) r.freeze = await timed('freeze', () => freezePhase(phaseContext(), ts, S.freezeCycles));
   } finally {
     await stopAll();
     void sink;

@@ -60,7 +60,7 @@ if [[ $build == yes ]]; then
   echo "install: building in $src (npm ci && npm run build)"
   (cd "$src" && npm ci --no-audit --no-fund && npm run build)
 fi
-[[ -f $src/dist/src/cli/main.js ]] || die "$src/dist/src/cli/main.js is missing: build first (npm ci && npm run build)"
+[[ -f $src/dist/mrsocko.cjs ]] || die "$src/dist/mrsocko.cjs is missing: build first (npm ci && npm run build)"
 [[ -d $src/node_modules ]] || die "$src/node_modules is missing: run npm ci first"
 # npm ci skips the optional addon without a word when libsystemd-dev is missing.
 if ! addon_error=$(cd "$src" && "$node" -e "require('sd-notify')" 2>&1); then
@@ -79,6 +79,9 @@ install -d -m 0755 "$prefix/lib" "$prefix/bin"
 stage=$(mktemp -d "$prefix/lib/.mrsocko.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 install -d -m 0755 "$stage/dist"
+# the bin, the bundle it runs and its code cache (scripts/bundle.mjs) are what runs; dist/src
+# beside them, for programs that import it
+cp -a "$src/dist/mrsocko.cjs" "$src/dist/mrsocko-main.cjs" "$src/dist/mrsocko-main.cjs.cache" "$stage/dist/"
 cp -a "$src/dist/src" "$stage/dist/src"
 find "$stage/dist/src" -name '*.map' -delete
 cp -a "$src/units" "$src/contrib" "$src/man" "$src/node_modules" "$stage/"
@@ -99,15 +102,15 @@ if command -v npm >/dev/null; then
 else
   echo "install: npm not found; keeping the development packages in $lib/node_modules"
 fi
-chmod 0755 "$stage/dist/src/cli/main.js"
+chmod 0755 "$stage/dist/mrsocko.cjs" "$stage/dist/src/cli/main.js"
 chmod -R u=rwX,go=rX "$stage"
 rm -rf "$lib.old"
 if [[ -e $lib ]]; then mv "$lib" "$lib.old"; fi
 mv "$stage" "$lib"
 rm -rf "$lib.old"
 trap - EXIT
-ln -sfn ../lib/mrsocko/dist/src/cli/main.js "$prefix/bin/mrsocko"
-echo "install: $lib ($("$node" "$lib/dist/src/cli/main.js" --version)), $prefix/bin/mrsocko"
+ln -sfn ../lib/mrsocko/dist/mrsocko.cjs "$prefix/bin/mrsocko"
+echo "install: $lib ($("$node" "$lib/dist/mrsocko.cjs" --version)), $prefix/bin/mrsocko"
 
 man_dir=$prefix/share/man
 install -d -m 0755 "$man_dir/man8" "$man_dir/man5"
@@ -118,7 +121,7 @@ echo "install: $man_dir/man8/mrsocko.8, $man_dir/man5/mrsocko.conf.5 (man mrsock
 install -d -m 0755 "$config_dir"
 echo "install: configs go to $config_dir/NAME.conf (examples: $lib/contrib/examples/)"
 
-"$node" "$lib/dist/src/cli/main.js" gen-unit --templates --output "$unit_dir" | sed '/^$/,$d; s/^/install: /'
+"$node" "$lib/dist/mrsocko.cjs" gen-unit --templates --output "$unit_dir" | sed '/^$/,$d; s/^/install: /'
 
 if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
   systemctl daemon-reload

@@ -28,6 +28,8 @@
 #include <node_api.h>
 #include <uv.h>
 #include "notify.h"
+#include "sockinfo.h"
+#include "udp.h"
 
 /** What a direction reports to JavaScript: callback(kind, value). */
 enum report { REPORT_BYTES = 0, REPORT_END = 1, REPORT_SOURCE_ERROR = 2, REPORT_DESTINATION_ERROR = 3 };
@@ -447,6 +449,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_class(env, "Splice", NAPI_AUTO_LENGTH, construct, NULL, sizeof methods / sizeof methods[0], methods, &cls);
   napi_set_named_property(env, exports, "Splice", cls);
   notify_register(env, exports);
+  sockinfo_register(env, exports);
+  udp_register(env, exports);
   return exports;
 }
 

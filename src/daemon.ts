@@ -17,6 +17,7 @@ import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
 import { openListeners, type Listener } from './proxy/listeners.js';
 import { dataPath, describeDataPath } from './proxy/data-path.js';
+import { describeUdpDataPath } from './proxy/udp-upstream.js';
 import { StatusUpdates } from './status/status-updates.js';
 import { buildStatusLine, buildStatusReport, type StatusParts } from './status/snapshot.js';
 import { AccessPolicy } from './access/admission.js';
@@ -161,14 +162,8 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes, reserved } = await openListeners(
-      this.config,
-      this.env,
-      this.pid,
-      (listener, socket) => this.accept(listener, socket),
-      (listener) => this.session.addDatagramSocket(listener),
-      this.knock?.reserved,
-    );
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(this.config, this.env, this.pid,
+      (listener, socket) => this.accept(listener, socket), (listener) => this.session.addDatagramSocket(listener), this.knock?.reserved);
     this.listeners = listeners;
     await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
@@ -177,9 +172,10 @@ export class Daemon {
     await this.control?.start();
     this.lifecycle.watchOutsideStarts();
     this.log.event({ kind: 'data-path', description: describeDataPath(dataPath) });
+    if (datagram.length > 0) this.log.event({ kind: 'data-path', description: describeUdpDataPath(dataPath) });
     this.log.event({ kind: 'ready', sockets: listeners.length + datagram.length, mode });
-    this.notifier.ready();
-    this.status.queue();
+    // After the next poll: the client that woke mrsocko is let in before libsystemd loads.
+    setImmediate(() => (this.notifier.ready(), this.status.queue()));
   }
 
   /** Stop accepting, close clients, stop the backend if we started it. Idempotent. */

@@ -13,7 +13,6 @@
 // The child is put into the cgroup before it can fork: mrsocko moves itself in, spawns (a
 // synchronous fork: no other code of mrsocko runs meanwhile) and moves itself back. The
 // child inherits the cgroup at fork.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -115,7 +114,9 @@ export class BackendCgroup {
         if (relative.startsWith('..')) throw new Error(`mrsocko's cgroup ${own} is outside the mounted ${mount.mountRoot}`);
         const home = path.posix.join(mount.mountPoint, relative);
         sweep(home);
-        const dir = path.posix.join(home, `mrsocko-backend-${process.pid}-${randomBytes(4).toString('hex')}`);
+        // pid and a clock reading: unique among this process's cgroups (mkdir refuses a
+        // taken name), without loading node:crypto into every daemon's start.
+        const dir = path.posix.join(home, `mrsocko-backend-${process.pid}-${process.hrtime.bigint().toString(36)}`);
         fs.mkdirSync(dir, { mode: 0o755 });
         const cgroup = new BackendCgroup(kind, dir, home);
         if (kind === 'v2' && !fs.existsSync(path.join(dir, 'cgroup.kill'))) {
@@ -251,7 +252,7 @@ function sweep(home: string): void {
     return;
   }
   for (const name of names) {
-    const m = /^mrsocko-backend-(\d+)-[0-9a-f]+$/.exec(name);
+    const m = /^mrsocko-backend-(\d+)-[0-9a-z]+$/.exec(name);
     if (!m || pidAlive(Number(m[1]))) continue;
     // Frozen ([idle] freeze) when its mrsocko died: on the v1 freezer even SIGKILL waits
     // for a thaw, so the leftovers of a killed mrsocko could never end. Thawed, they act

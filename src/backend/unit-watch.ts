@@ -5,7 +5,7 @@
 // event systemctl tells whether the unit is still up (a unit may run with no process).
 // Every call puts `--` before the unit name, so that no name is ever read as an option.
 import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 
 /** States in which the backend may still be (or become) available. */
@@ -115,6 +115,8 @@ export function followJournal(unit: string, env: NodeJS.ProcessEnv, onEvent: () 
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   journal.once('error', () => undefined); // no journalctl: connect failures still reveal it
+  // node:readline on first use: every daemon loads this module, few watch a journal.
+  const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
   createInterface({ input: journal.stdout, crlfDelay: Infinity }).on('line', onEvent);
   // It may already have gone down between `systemctl start` and the follow starting.
   onEvent();

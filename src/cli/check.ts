@@ -7,6 +7,7 @@ import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { resolveConfigPath } from '../config/paths.js';
 import { dataPath, describeDataPath } from '../proxy/data-path.js';
+import { describeUdpDataPath } from '../proxy/udp-upstream.js';
 import { ephemeralPortWarnings, readEphemeralPorts } from '../config/port-range.js';
 import { loadKnockKey, runningAsRoot } from '../access/knock/key.js';
 
@@ -55,6 +56,7 @@ export const checkCommand: Command = {
     io.out(describeConfig(config));
     // how the bytes of open TCP connections would move (see docs/native.md)
     io.out(`# ${describeDataPath(dataPath)}\n`);
+    if (config.sockets.some((sc) => sc.protocol === 'udp')) io.out(`# ${describeUdpDataPath(dataPath)}\n`);
     // valid, but worth knowing: on stderr, and still exit 0
     for (const warning of ephemeralPortWarnings(config, readEphemeralPorts())) io.err(`mrsocko: warning: ${warning}\n`);
     return 0;

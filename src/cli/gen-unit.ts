@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
 import { parseCommandArgs } from './args.js';
 import { ConfigError, MrsockoError, UsageError } from '../errors.js';
@@ -16,6 +15,7 @@ import { firstControlCharacter } from '../text/control-chars.js';
 import { notifyAddonProblem } from '../systemd/notify.js';
 import { classifyExisting, generateTemplates, generateUnits, instanceNameProblem, listenDropInPath, SYSTEM_UNIT_DIR } from '../systemd/units.js';
 import type { GeneratedFile, Installation, ShippedTemplates } from '../systemd/units.js';
+import { packagePath } from '../package-root.js';
 import { version } from '../version.js';
 
 const HELP = `Usage: mrsocko gen-unit NAME [--config FILE] [--output DIR] [--stdout] [--force]
@@ -240,19 +240,26 @@ function installation(): Installation {
   };
   return {
     node: real(process.execPath),
-    script: real(fileURLToPath(new URL('./main.js', import.meta.url))),
+    script: real(cliScript()),
     version: version(),
     notifyAddonProblem: notifyAddonProblem(),
   };
 }
 
+/** What ExecStart= runs: the bundle (`npm run build` makes it; the package's bin), else the
+ *  compiled entry point (a tree built by `tsc` alone). */
+function cliScript(): string {
+  const bundle = packagePath('dist', 'mrsocko.js');
+  return fs.existsSync(bundle) ? bundle : packagePath('dist', 'src', 'cli', 'main.js');
+}
+
 function readShippedTemplates(): ShippedTemplates {
-  const dir = new URL('../../../units/', import.meta.url);
   const read = (name: string): string => {
+    const file = packagePath('units', name);
     try {
-      return fs.readFileSync(new URL(name, dir), 'utf8');
+      return fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new MrsockoError('MRSOCKO_RUNTIME', `the shipped template ${fileURLToPath(new URL(name, dir))} is missing: ${(err as Error).message}`);
+      throw new MrsockoError('MRSOCKO_RUNTIME', `the shipped template ${file} is missing: ${(err as Error).message}`);
     }
   };
   return { service: read('mrsocko@.service'), socket: read('mrsocko@.socket') };

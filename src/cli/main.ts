@@ -129,7 +129,9 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
+/** `mrsocko ARGS…` from the command line: this module as the entry point, or the bin
+ *  (dist/mrsocko.cjs, which runs the bundle of this module; scripts/bundle.mjs). */
+export function runFromCommandLine(): void {
   // A closed stdout (`mrsocko gen-unit --stdout | head`) ends a one-shot command quietly
   // instead of crashing it; the daemon goes on without it (journald restarting, say).
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -150,3 +152,5 @@ if (isEntryPoint()) {
     },
   );
 }
+
+if (isEntryPoint()) runFromCommandLine();

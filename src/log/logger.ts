@@ -1,12 +1,15 @@
-// Logging through winston with systemd's severities. Under systemd (JOURNAL_STREAM set)
-// each line carries an sd-daemon priority prefix (`<5>…`) so `journalctl -p` filters work
-// and journald adds the timestamp; otherwise lines are plain and timestamped.
-// The optional `[log] file` is a second, rotated sink (loaded only when configured).
-import { EventEmitter } from 'node:events';
+// Logging with systemd's severities. Under systemd (JOURNAL_STREAM set) each line carries
+// an sd-daemon priority prefix (`<5>…`) so `journalctl -p` filters work and journald adds
+// the timestamp; otherwise lines are plain and timestamped.
+// The main sink is a line per write on stdout: winston (with winston-daily-rotate-file) is
+// loaded only for the optional `[log] file`, a second, rotated sink — loading it costs
+// about as much as the rest of the daemon, and the first client of a socket-activated
+// mrsocko waits for that start.
+import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import winston from 'winston';
-import type Transport from 'winston-transport';
+import type winston from 'winston';
 import type { LogConfig, LogLevel } from '../config/types.js';
 import { runningAsRoot, untrustedDirectoryReason } from '../config/trust.js';
 import { formatEvent, type LogEvent } from './events.js';
@@ -43,31 +46,23 @@ export interface LoggerOptions {
   level?: LogLevel;
 }
 
-const plainLine = winston.format.printf(
-  (info) => `${String(info.timestamp)} ${info.level.padEnd(7)} ${String(info.message)}`,
-);
-const journalLine = winston.format.printf(
-  (info) => `<${PRIORITY[info.level as LogLevel] ?? 6}>${String(info.message)}`,
-);
-const timestamped = winston.format.combine(winston.format.timestamp(), plainLine);
+/** The plain line, also the file sink's: `2026-11-25T10:00:00.000Z notice  message`. */
+function plainLine(level: LogLevel, message: string, at: Date): string {
+  return `${at.toISOString()} ${level.padEnd(7)} ${message}`;
+}
 
 export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}): Logger {
   const journal = options.journal ?? Boolean(env.JOURNAL_STREAM);
-  const main = new winston.transports.Stream({
-    stream: options.stream ?? process.stdout,
-    format: journal ? journalLine : timestamped,
-  });
-  const w = winston.createLogger({
-    levels: PRIORITY as Record<string, number>,
-    level: options.level ?? 'info',
-    transports: [main],
-    exitOnError: false,
-  });
-  let fileSink: { transport: Transport; key: string } | undefined;
+  const stream = options.stream ?? process.stdout;
+  let threshold = PRIORITY[options.level ?? 'info'];
+  let fileSink: (FileSink & { key: string }) | undefined;
   let closed = false;
 
   const log = (level: LogLevel, message: string): void => {
-    w.log(level, message);
+    if (PRIORITY[level] > threshold) return;
+    const at = new Date();
+    stream.write(`${journal ? `<${PRIORITY[level]}>${message}` : plainLine(level, message, at)}\n`);
+    fileSink?.logger.log({ level, message, at });
   };
 
   return {
@@ -78,16 +73,15 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
     error: (m) => log('error', m),
     event(event) {
       const { level, message } = formatEvent(event);
-      if (PRIORITY[level] <= PRIORITY[w.level as LogLevel]) log(level, message);
+      if (PRIORITY[level] <= threshold) log(level, message);
     },
-    isEnabled: (level) => PRIORITY[level] <= PRIORITY[w.level as LogLevel],
+    isEnabled: (level) => PRIORITY[level] <= threshold,
     async configure(config) {
-      w.level = config.level;
+      threshold = PRIORITY[config.level];
       const key = config.file === undefined ? '' : JSON.stringify([config.file, config.maxSize, config.maxFiles]);
       if (fileSink?.key === key) return;
       if (fileSink) {
-        w.remove(fileSink.transport);
-        fileSink.transport.close?.();
+        closeFileSink(fileSink);
         fileSink = undefined;
       }
       if (config.file === undefined) return;
@@ -98,31 +92,46 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
         if (failed) return;
         failed = true;
         if (fileSink?.key === key) {
-          w.remove(fileSink.transport);
+          closeFileSink(fileSink);
           fileSink = undefined;
         }
         if (!closed) log('error', fileProblem(file, err));
       };
       try {
-        const transport = await rotatingFile(config, fail);
-        if (failed) return;
-        w.add(transport);
-        fileSink = { transport, key };
+        const sink = await rotatingFile(config, fail);
+        if (failed) {
+          closeFileSink(sink);
+          return;
+        }
+        fileSink = { ...sink, key };
       } catch (err) {
         fail(err);
       }
     },
     close() {
       closed = true;
+      const sink = fileSink;
+      fileSink = undefined;
+      if (!sink) return Promise.resolve();
       return new Promise((resolve) => {
-        if (fileSink) fileSink.transport.close?.();
-        w.on('finish', () => resolve());
-        w.end();
+        sink.transport.close?.();
+        sink.logger.on('finish', () => resolve());
+        sink.logger.end();
         // winston may not emit finish when nothing is pending; never hang a shutdown on logs.
         setTimeout(resolve, 200).unref();
       });
     },
   };
+}
+
+interface FileSink {
+  logger: winston.Logger;
+  transport: winston.transport;
+}
+
+function closeFileSink(sink: FileSink): void {
+  sink.logger.remove(sink.transport);
+  sink.transport.close?.();
 }
 
 /**
@@ -131,8 +140,12 @@ export function createLogger(env: NodeJS.ProcessEnv, options: LoggerOptions = {}
  * works on the configured name. max_files counts every file, or days with a `d`; the
  * audit file beside them records which are ours to remove.
  */
-async function rotatingFile(config: LogConfig, onError: (err: unknown) => void): Promise<Transport> {
-  const { default: DailyRotateFile } = await import('winston-daily-rotate-file');
+async function rotatingFile(config: LogConfig, onError: (err: unknown) => void): Promise<FileSink> {
+  // require(), not import(): the bundle (scripts/bundle.mjs) runs from V8's code cache
+  // through node:vm, where a dynamic import() has no loader.
+  const load = createRequire(import.meta.url);
+  const winstonModule = load('winston') as typeof winston;
+  const DailyRotateFile = load('winston-daily-rotate-file') as typeof import('winston-daily-rotate-file');
   const file = config.file as string;
   // Fail here, with the cause, rather than in an 'error' event of the stream opened later.
   const dir = path.dirname(file);
@@ -155,14 +168,20 @@ async function rotatingFile(config: LogConfig, onError: (err: unknown) => void):
     auditFile: `${file}.audit.json`,
     createSymlink: true,
     symlinkName: path.basename(file),
-    format: timestamped,
+    format: winstonModule.format.printf((info) => plainLine(info.level as LogLevel, String(info.message), info.at as Date)),
     // Never append through a symlink planted under the dated name: O_NOFOLLOW fails with ELOOP.
     options: { flags: fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, mode: 0o640 },
   });
   transport.on('error', onError);
   // file-stream-rotator's errors (EROFS, ENOSPC, ...) arrive on the transport's inner stream.
   (transport as unknown as { logStream?: EventEmitter }).logStream?.on('error', onError);
-  return transport;
+  const logger = winstonModule.createLogger({
+    levels: PRIORITY as Record<string, number>,
+    level: 'debug', // the main sink's threshold filters already
+    transports: [transport],
+    exitOnError: false,
+  });
+  return { logger, transport };
 }
 
 /** mkdir -p, one level at a time: Node 20's recursive mkdirSync loops forever where mkdir

@@ -2,14 +2,13 @@
 // built by node-gyp at install time and optional: whoever uses a part of it says what
 // mrsocko does without it.
 import { createRequire } from 'node:module';
-
-/** Where node-gyp puts the addon, from dist/src/native/. */
-const ADDON_URL = new URL('../../../native/build/Release/splice.node', import.meta.url);
+import { packagePath } from '../package-root.js';
 
 /** The addon's exports, or why it could not be loaded (its first line). */
 export function loadNativeAddon(): Record<string, unknown> | string {
   try {
-    return createRequire(import.meta.url)(ADDON_URL.pathname) as Record<string, unknown>;
+    // Where node-gyp puts it.
+    return createRequire(import.meta.url)(packagePath('native', 'build', 'Release', 'splice.node')) as Record<string, unknown>;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return message.split('\n')[0] ?? message;

@@ -1,7 +1,8 @@
 // Which code moves the bytes of an open stream connection: the native addon (native/,
 // splice() kernel to kernel, see ./splice-pipe.ts) when it was built and loads, else the
-// JavaScript copy loop (./pipe.ts). Decided once per process; MRSOCKO_DATA_PATH=js forces
-// the JavaScript path (for tests, and for a user who suspects the addon).
+// JavaScript copy loop (./pipe.ts); and of an open UDP flow's replies (native/udp.c, batched,
+// or a dgram socket per flow: ./udp-upstream.ts). Decided once per process;
+// MRSOCKO_DATA_PATH=js forces the JavaScript paths (for tests, and for a user who suspects the addon).
 import { loadNativeAddon } from '../native/addon.js';
 
 export const DATA_PATH_ENV = 'MRSOCKO_DATA_PATH';
@@ -29,6 +30,41 @@ export interface SpliceAddon {
     reportMs: number,
     report: (kind: number, value: number) => void,
   ) => NativeSplice;
+}
+
+/** The upstream side of one UDP flow, owned by the addon (native/udp.c, see ./udp-upstream.ts). */
+export interface NativeUdpRelay {
+  /** One datagram to the backend: 0, or the errno. */
+  send(datagram: Buffer): number;
+  /** Report the replies relayed and not reported yet, now. */
+  flush(): void;
+  /** Stop, report what is not reported yet, close its sockets. Idempotent. */
+  close(): void;
+  /** Let `reader` send this client's datagrams up itself (counted as reports); false when it cannot. */
+  attach(reader: NativeUdpReader): boolean;
+  /** The client's datagrams go to JavaScript again. */
+  detach(): void;
+}
+
+/** The receiving side of a UDP listening socket, owned by the addon (native/udp.c). */
+export interface NativeUdpReader {
+  /** Stop reading, detach every relay. Idempotent. */
+  close(): void;
+}
+
+export interface UdpRelayAddon {
+  UdpRelay: new (
+    /** Replies go out through its descriptor of the listening socket. */
+    reader: NativeUdpReader,
+    clientAddress: string,
+    clientPort: number,
+    backendAddress: string,
+    backendPort: number,
+    reportMs: number,
+    report: (kind: number, a: number, b: number) => void,
+  ) => NativeUdpRelay;
+  /** deliver(datagram, address, port) for a client without an attached relay; deliver(null, errno, 0) when reading failed. */
+  UdpReader: new (listeningFd: number, deliver: (datagram: Buffer | null, address: string | number, port: number) => void) => NativeUdpReader;
 }
 
 export interface DataPath {

@@ -1,10 +1,11 @@
 // One UDP client flow, from its first datagram to its release: the datagrams of one client
 // address:port on one listening socket. The flow has a connected upstream socket of its
 // own, so the backend's replies are told apart by the socket they arrive on and go back
-// to the right client through the listening socket (the downstream side). Until that
-// upstream socket is connected (the backend is stopped or starting, or the connect is
-// under way) the client's datagrams wait in a bounded queue; once connected, the queue is
-// released in order, paced with every other flow's (DatagramQueues).
+// to the right client through the listening socket (the downstream side); ./udp-upstream.ts
+// moves them (in batches, in the addon, where it can). Until that upstream socket is
+// connected (the backend is stopped or starting, or the connect is under way) the client's
+// datagrams wait in a bounded queue; once connected, the queue is released in order, paced
+// with every other flow's (DatagramQueues).
 //
 //   held ──connect()──▶ connecting ──connected──▶ open        (close(): closed, from any phase)
 //     ▲                                               │
@@ -12,12 +13,13 @@
 //
 // The phase changes only in move(), by FLOW_TRANSITIONS, and every change is told to
 // FlowHooks.moved (the waiting room keeps its index of held flows from there).
-import dgram from 'node:dgram';
-import net from 'node:net';
+import type dgram from 'node:dgram';
 import type { BackendAddress } from '../config/types.js';
 import { formatInet } from '../util/format.js';
 import type { ClientAccounting } from './accounting.js';
 import type { ErrorSide } from './tcp.js';
+import { openUpstream, type FlowUpstream, type UpstreamEvents } from './udp-upstream.js';
+import type { NativeUdpReader } from './data-path.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
@@ -60,12 +62,6 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
   totalDatagrams: 16 * 1024,
   totalBytes: 4 * 1024 * 1024,
 });
-
-/**
- * Past this many datagrams not yet handed to the kernel on one socket (Node queues sends
- * while a socket would block), new ones are dropped rather than buffered without bound.
- */
-const MAX_PENDING_SENDS = 1024;
 
 /**
  * Queued datagrams are released to the backend at most RELEASE_BATCH per
@@ -202,9 +198,9 @@ export class UdpFlow {
   accounting: ClientAccounting | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
-  private upstream: dgram.Socket | undefined;
-  /** One callback per flow for replies sent downstream (none allocated per datagram). */
-  private readonly replySent: (error: Error | null) => void;
+  private upstream: FlowUpstream | undefined;
+  /** What the upstream side tells (./udp-upstream.ts); one object per flow, none per datagram. */
+  private readonly upstreamEvents: UpstreamEvents;
 
   constructor(
     readonly socketName: string,
@@ -215,10 +211,29 @@ export class UdpFlow {
     readonly backend: BackendAddress,
     private readonly queues: DatagramQueues,
     private readonly hooks: FlowHooks,
+    /** The addon's reading of the listening socket, when it reads it (./udp-upstream.ts). */
+    private readonly reader?: NativeUdpReader,
   ) {
     this.peer = formatInet(address, port);
-    this.replySent = (error) => {
-      if (error) this.fail('downstream', error);
+    this.upstreamEvents = {
+      connected: () => {
+        if (!this.move('connected')) return;
+        if (this.queue.length > 0) this.queues.release(this);
+        else this.upstream?.attach();
+      },
+      down: (bytes, datagrams) => this.fromBackend(bytes, datagrams),
+      up: (bytes, datagrams) => this.sentByReader(bytes, datagrams),
+      dropped: (datagrams, bytes) => {
+        this.dropped += datagrams;
+        this.droppedBytes += bytes;
+      },
+      failed: (side, err) => {
+        if (side === 'upstream' && err.code === 'ECONNREFUSED' && this.phase === 'open') {
+          this.rehold();
+          if (this.hooks.refused(this, err) === 'hold') return;
+        }
+        this.fail(side, err);
+      },
     };
   }
 
@@ -273,21 +288,13 @@ export class UdpFlow {
   connect(): void {
     if (!this.move('connect')) return;
     const { host, port } = inetBackend(this.backend);
-    const upstream = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    this.upstream = upstream;
-    upstream.on('message', (reply: Buffer) => this.fromBackend(reply));
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (upstream !== this.upstream) return;
-      if (err.code === 'ECONNREFUSED' && this.phase === 'open') {
-        this.rehold();
-        if (this.hooks.refused(this, err) === 'hold') return;
-      }
-      this.fail('upstream', err);
-    });
-    upstream.connect(port, host, () => {
-      if (!this.move('connected')) return;
-      if (this.queue.length > 0) this.queues.release(this);
-    });
+    const target = { host, port, downstream: this.downstream, clientAddress: this.address, clientPort: this.port, reader: this.reader };
+    this.upstream = openUpstream(target, this.upstreamEvents);
+  }
+
+  /** Replies relayed and not counted yet (the native path counts them at most every 100 ms), counted now. */
+  flushCounts(): void {
+    this.upstream?.flush();
   }
 
   /** Send the oldest queued datagram upstream (DatagramQueues' paced release). False when there was none to send. */
@@ -298,6 +305,8 @@ export class UdpFlow {
     this.queues.give(1, datagram.length);
     this.queuedBytes -= datagram.length;
     this.sendUpstream(datagram);
+    // in order: the client's next datagrams may bypass JavaScript only once the queue is out
+    if (this.queue.length === 0 && this.phase === 'open') this.upstream?.attach();
     return true;
   }
 
@@ -306,15 +315,14 @@ export class UdpFlow {
     const upstream = this.upstream;
     this.upstream = undefined;
     this.move('refused');
-    try {
-      upstream?.close();
-    } catch {
-      // already closed
-    }
+    upstream?.close();
   }
 
   /** Forget the flow: drop what is queued, close the upstream socket. Idempotent. */
   close(reason: FlowCloseReason): void {
+    if (this.phase === 'closed') return;
+    // the last replies relayed count while the flow is still open
+    this.upstream?.flush();
     if (!this.move('closed')) return;
     if (this.queue.length > 0) {
       this.queues.give(this.queue.length, this.queuedBytes);
@@ -323,13 +331,7 @@ export class UdpFlow {
       this.queue = [];
       this.queuedBytes = 0;
     }
-    if (this.upstream) {
-      try {
-        this.upstream.close();
-      } catch {
-        // already closed
-      }
-    }
+    this.upstream?.close();
     this.accounting?.close();
     this.hooks.released(this, reason);
   }
@@ -345,33 +347,36 @@ export class UdpFlow {
   }
 
   private sendUpstream(datagram: Buffer): void {
-    const upstream = this.upstream as dgram.Socket;
-    if (upstream.getSendQueueCount() >= MAX_PENDING_SENDS) {
+    if (!(this.upstream as FlowUpstream).send(datagram)) {
       this.dropped += 1;
       this.droppedBytes += datagram.length;
       return;
     }
     this.bytesUp += datagram.length;
     this.datagramsUp += 1;
-    // No callback: a failed send is an 'error' event on the upstream socket.
-    upstream.send(datagram);
     this.accounting?.addUp(datagram.length);
     this.hooks.traffic(this, 'up', datagram.length);
   }
 
-  private fromBackend(reply: Buffer): void {
-    if (this.phase !== 'open') return;
+  /** The addon's reader sent the client's datagrams up itself (a sum of them). */
+  private sentByReader(bytes: number, datagrams: number): void {
+    if (this.phase === 'closed') return;
     this.lastActivity = performance.now();
-    if (this.downstream.getSendQueueCount() >= MAX_PENDING_SENDS) {
-      this.dropped += 1;
-      this.droppedBytes += reply.length;
-      return;
-    }
-    this.bytesDown += reply.length;
-    this.datagramsDown += 1;
-    this.downstream.send(reply, this.port, this.address, this.replySent);
-    this.accounting?.addDown(reply.length);
-    this.hooks.traffic(this, 'down', reply.length);
+    this.datagramsFromClient += datagrams;
+    this.bytesUp += bytes;
+    this.datagramsUp += datagrams;
+    this.accounting?.addUp(bytes);
+    this.hooks.traffic(this, 'up', bytes);
+  }
+
+  /** Replies went to the client (one, or a sum of them on the native path). */
+  private fromBackend(bytes: number, datagrams: number): void {
+    if (this.phase === 'closed') return;
+    this.lastActivity = performance.now();
+    this.bytesDown += bytes;
+    this.datagramsDown += datagrams;
+    this.accounting?.addDown(bytes);
+    this.hooks.traffic(this, 'down', bytes);
   }
 
   private fail(side: ErrorSide, err: Error): void {

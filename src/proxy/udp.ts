@@ -13,6 +13,8 @@ import type dgram from 'node:dgram';
 import type { DatagramListener } from './listeners.js';
 import type { ErrorSide } from './tcp.js';
 import { UdpFlow, type FlowCloseReason, type FlowHooks, type FlowPhase, type DatagramQueues } from './udp-flow.js';
+import { startNativeReading } from './udp-upstream.js';
+import type { NativeUdpReader } from './data-path.js';
 
 export interface UdpProxyHooks {
   /**
@@ -48,6 +50,8 @@ export class UdpProxy {
   private closed = false;
   private readonly sweepMs: number;
   private readonly flowHooks: FlowHooks;
+  /** The addon reads the listening socket (native path), once it is bound. */
+  private reader: NativeUdpReader | undefined;
 
   constructor(
     readonly listener: DatagramListener,
@@ -70,8 +74,26 @@ export class UdpProxy {
       },
     };
     const socket: dgram.Socket = listener.socket;
-    socket.on('message', (datagram: Buffer, rinfo: dgram.RemoteInfo) => this.onDatagram(datagram, rinfo));
+    socket.on('message', (datagram: Buffer, rinfo: dgram.RemoteInfo) => this.onDatagram(datagram, rinfo.address, rinfo.port));
     socket.on('error', (err) => hooks.socketError(this, err));
+    if (isBound(socket)) this.readNatively();
+    else socket.once('listening', () => this.readNatively());
+    // closed by its owner without close() (a bind of another socket failed): the flows go
+    // too, and the addon's duplicates of it with them, which would keep the port bound
+    socket.once('close', () => this.close());
+  }
+
+  /** On the native path the addon reads the socket from here on (./udp-upstream.ts). */
+  private readNatively(): void {
+    if (this.closed || this.reader !== undefined) return;
+    this.reader = startNativeReading(
+      this.listener.socket,
+      (datagram, address, port) => this.onDatagram(datagram, address, port),
+      (err) => {
+        this.reader = undefined;
+        this.hooks.socketError(this, err);
+      },
+    );
   }
 
   get name(): string {
@@ -99,12 +121,19 @@ export class UdpProxy {
     return n;
   }
 
+  /** Count every flow's replies now (the native path counts them at most every 100 ms). */
+  flushCounts(): void {
+    for (const flow of this.flows.values()) flow.flushCounts();
+  }
+
   /** Stop receiving and forget every flow. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.closeFlows('shutdown');
     this.stopSweeping();
+    this.reader?.close();
+    this.reader = undefined;
     try {
       this.listener.socket.close();
     } catch {
@@ -112,22 +141,14 @@ export class UdpProxy {
     }
   }
 
-  private onDatagram(datagram: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onDatagram(datagram: Buffer, address: string, port: number): void {
     if (this.closed) return;
-    const key = flowKey(rinfo.address, rinfo.port);
+    const key = flowKey(address, port);
     let flow = this.flows.get(key);
     const now = this.now();
     if (flow === undefined) {
-      if (!this.hooks.admit(this, rinfo.address, rinfo.port, datagram.length)) return;
-      flow = new UdpFlow(
-        this.name,
-        rinfo.address,
-        rinfo.port,
-        this.listener.socket,
-        this.listener.config.backend,
-        this.queues,
-        this.flowHooks,
-      );
+      if (!this.hooks.admit(this, address, port, datagram.length)) return;
+      flow = new UdpFlow(this.name, address, port, this.listener.socket, this.listener.config.backend, this.queues, this.flowHooks, this.reader);
       this.flows.set(key, flow);
       this.startSweeping();
       flow.fromClient(datagram, now);
@@ -156,8 +177,19 @@ export class UdpProxy {
   private sweep(): void {
     const oldest = this.now() - this.listener.config.flowTimeoutMs;
     for (const flow of [...this.flows.values()]) {
-      if (flow.phase === 'open' && flow.lastActivity <= oldest) flow.close('expired');
+      if (flow.phase !== 'open' || flow.lastActivity > oldest) continue;
+      flow.flushCounts(); // replies the native path relayed and has not counted yet are activity too
+      if (flow.lastActivity <= oldest) flow.close('expired');
     }
+  }
+}
+
+function isBound(socket: dgram.Socket): boolean {
+  try {
+    socket.address();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,6 @@
 // in the waiting room (./waiting-room.ts) and the backend is demanded. The lifecycle
 // reaches the clients only through LifecycleClients (release, fail, close), and this
 // module reaches the lifecycle only through SessionBackend (demand, gone): one way each.
-//
 //   admitted ─▶ running? ─yes─▶ connect ─▶ open ─▶ released
 //                 │ no                ▲
 //                 ▼                   │ release-held
@@ -212,12 +211,13 @@ export class Session implements LifecycleClients {
     return this.connections.size + this.flowCount;
   }
 
-  /** Open connections and flows, waiting ones excluded. */
-  /** Counts every connection's bytes now (the native data path reports them at most every 100 ms). */
+  /** Counts every connection's and flow's bytes now (the native data path reports them at most every 100 ms). */
   flushCounts(): void {
     for (const c of this.connections) c.flushCounts();
+    for (const proxy of this.udp) proxy.flushCounts();
   }
 
+  /** Open connections and flows, waiting ones excluded. */
   get connectedCount(): number {
     return this.openCount - this.waiting.size;
   }

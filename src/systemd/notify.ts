@@ -100,7 +100,27 @@ export function reloadingMessage(monotonicNs: bigint = process.hrtime.bigint()):
 }
 
 export function createNotifier(env: Env, log: NotifyLog, options: NotifierOptions = {}): Notifier {
-  return guardNotifier(createUnguarded(env, log, options), log);
+  return guardNotifier(onFirstUse(() => createUnguarded(env, log, options)), log);
+}
+
+/** The notifier made when first used: the first message (READY=1) goes out once the sockets
+ *  listen, so loading the addon (libsystemd, ~4 ms) is not on a socket-activated first
+ *  client's way to its backend. */
+function onFirstUse(make: () => Notifier): Notifier {
+  let made: Notifier | undefined;
+  const inner = (): Notifier => (made ??= make());
+  return {
+    get transport() {
+      return inner().transport;
+    },
+    ready: () => inner().ready(),
+    status: (text) => inner().status(text),
+    stopping: () => inner().stopping(),
+    reloading: () => inner().reloading(),
+    watchdog: () => inner().watchdog(),
+    watchdogIntervalMs: () => inner().watchdogIntervalMs(),
+    flush: () => (made === undefined ? Promise.resolve() : made.flush()),
+  };
 }
 
 function createUnguarded(env: Env, log: NotifyLog, options: NotifierOptions): Notifier {
@@ -195,7 +215,9 @@ export function guardNotifier(inner: Notifier, log: NotifyLog): Notifier {
     }
   };
   return {
-    transport: inner.transport,
+    get transport() {
+      return inner.transport;
+    },
     ready: guard('READY=1', () => inner.ready()),
     status: guard('STATUS=', (text: string) => inner.status(text)),
     stopping: guard('STOPPING=1', () => inner.stopping()),

@@ -1,21 +1,27 @@
-// What an inherited file descriptor really is, on Linux, without native code.
+// What an inherited file descriptor really is, on Linux.
 //
 // Node.js cannot call getsockopt(SO_TYPE/SO_DOMAIN) or getsockname() on a raw fd, and
 // guessing is wrong in ways that only show later (a `[::]` socket adopted as udp4 receives
-// but every reply fails with EINVAL). So: /proc/self/fd/N → "socket:[INODE]", then the
-// inode's row in /proc/net/{tcp,tcp6,udp,udp6,unix} gives family, type, address and state.
-// The listen backlog is in no /proc file; `ss -e` (sock_diag) shows it as the Send-Q of a
-// listening socket, so we ask ss and do without when it is missing.
+// but every reply fails with EINVAL). The native addon asks the socket itself
+// (native/sockinfo.c: getsockopt, getsockname, and the listen backlog from the kernel's
+// socket diagnostics), in microseconds. Without the addon: /proc/self/fd/N →
+// "socket:[INODE]", then the inode's row in /proc/net/{tcp,tcp6,udp,udp6,unix} gives
+// family, type, address and state. The listen backlog is in no /proc file; `ss -e`
+// (sock_diag) shows it as the Send-Q of a listening socket, so we ask ss and do without
+// when it is missing. Scanning /proc/net and running ss costs tens of milliseconds on a
+// host with many sockets, which the first client of a socket-activated start waits for.
+// Both ways end in the same SocketInfo and the same errors.
 //   proc(5) /proc/net/tcp, /proc/net/unix: https://man7.org/linux/man-pages/man5/proc_net.5.html
 //   ss(8): https://man7.org/linux/man-pages/man8/ss.8.html
+//   sock_diag(7): https://man7.org/linux/man-pages/man7/sock_diag.7.html
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { endianness } from 'node:os';
-import { SocketAddress } from 'node:net';
 import { MrsockoError } from '../errors.js';
 import type { Protocol } from '../config/types.js';
 import { formatInet } from '../util/format.js';
+import { nativeClass } from '../native/addon.js';
+import { bytesToAddress, parseProcNetInetLine, parseProcNetUnixLine, parseSsLine, type ProcNetInetRow, type ProcNetUnixRow } from './socket-text.js';
 
 export type SocketType = 'stream' | 'dgram';
 export type SocketFamily = 'inet' | 'inet6' | 'unix';
@@ -33,9 +39,9 @@ export interface SocketInfo {
   readonly port?: number;
   /** As SO_ACCEPTCONN: a stream socket in the LISTEN state. Always false for datagram sockets. */
   readonly listening: boolean;
-  /** Listening stream sockets: the kernel's accept-queue limit (already clamped to somaxconn). Undefined when ss could not tell. */
+  /** Listening stream sockets: the kernel's accept-queue limit (already clamped to somaxconn). Undefined when the kernel (or ss) could not tell. */
   readonly backlog?: number;
-  /** inet6 only, from ss: IPV6_V6ONLY. Undefined when unknown. */
+  /** inet6 only, listening stream or unconnected datagram sockets: IPV6_V6ONLY. Undefined when unknown. */
   readonly v6only?: boolean;
 }
 
@@ -44,12 +50,47 @@ export interface InspectOptions {
   readonly procRoot?: string;
   /** The ss binary, or false not to run it (backlog and v6only are then undefined). Default "ss". */
   readonly ss?: string | false;
+  /**
+   * How to ask the socket itself, or false to read /proc and run ss (tests). Default: the
+   * native addon's inspectSocket when the addon loads (whatever MRSOCKO_DATA_PATH says:
+   * this is not the data path), else false.
+   */
+  readonly native?: NativeInspect | false;
 }
+
+/** What native/sockinfo.c's inspectSocket(fd) returns: the socket's own answers, or null when fd is not an open socket. */
+export type NativeInspect = (fd: number) => NativeSocketFacts | null;
+
+export interface NativeSocketFacts {
+  readonly inode: number;
+  /** SO_DOMAIN, SO_TYPE, SO_PROTOCOL. */
+  readonly domain: number;
+  readonly type: number;
+  readonly protocol: number;
+  /** SO_ACCEPTCONN. */
+  readonly listening: boolean;
+  /** getpeername() succeeded. */
+  readonly connected: boolean;
+  /** getsockname(): the 4 or 16 address bytes (inet), or the name as /proc/net/unix prints it (unix). */
+  readonly address?: Buffer;
+  readonly port?: number;
+  /** IPV6_V6ONLY, AF_INET6 only. */
+  readonly v6only?: boolean;
+  /** sk_max_ack_backlog of a listening TCP or AF_UNIX stream socket, from sock_diag. */
+  readonly backlog?: number;
+}
+
+/** Linux's values (include/linux/socket.h, net.h, in.h). */
+const AF_UNIX = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
 
 /** TCP_LISTEN in /proc/net/tcp{,6} "st" column. */
 const TCP_STATE_LISTEN = 0x0a;
-/** __SO_ACCEPTCON in /proc/net/unix "Flags" column: the socket is listening. */
-const UNIX_FLAG_ACCEPTCON = 0x0001_0000;
 /** /proc/net/unix "Type" column: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET. */
 const UNIX_TYPE_STREAM = 1;
 const UNIX_TYPE_DGRAM = 2;
@@ -67,6 +108,12 @@ const SS_TIMEOUT_MS = 5000;
 /** Inspects an inherited fd. Throws MrsockoError('MRSOCKO_SOCKET') naming the fd when it is not a usable socket. */
 export function inspectSocketFd(fd: number, options: InspectOptions = {}): SocketInfo {
   const proc = options.procRoot ?? '/proc';
+  const native = options.native ?? addonInspect();
+  if (native !== false) {
+    const facts = askSocket(native, fd);
+    if (facts !== undefined) return fromFacts(fd, facts, proc);
+    // not an open socket, or the addon failed: below says what the fd is, the same way
+  }
   let target: string;
   try {
     target = readlinkSync(`${proc}/self/fd/${fd}`);
@@ -79,19 +126,8 @@ export function inspectSocketFd(fd: number, options: InspectOptions = {}): Socke
   }
 
   const found = findInProcNet(proc, inode);
-  if (found === undefined) {
-    throw new MrsockoError(
-      'MRSOCKO_SOCKET',
-      `fd ${fd} is socket inode ${inode} but it is in none of ${proc}/net/{tcp,tcp6,udp,udp6,unix}: ` +
-        'not an AF_INET/AF_INET6/AF_UNIX socket, or it belongs to another network namespace',
-    );
-  }
-  if (found.kind === 'unix' && found.row.type === UNIX_TYPE_SEQPACKET) {
-    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket=); mrsocko proxies only stream and datagram sockets`);
-  }
-  if (found.kind === 'unix' && found.row.type !== UNIX_TYPE_STREAM && found.row.type !== UNIX_TYPE_DGRAM) {
-    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX socket of type ${found.row.type}; mrsocko proxies only stream and datagram sockets`);
-  }
+  if (found === undefined) throw notInProcNet(fd, inode, proc);
+  if (found.kind === 'unix') checkUnixType(fd, found.row.type);
 
   const info: SocketInfo = found.kind === 'unix'
     ? {
@@ -158,104 +194,86 @@ export function socketInode(linkTarget: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export interface ProcNetInetRow {
-  readonly inode: number;
-  readonly host: string;
-  readonly port: number;
-  /** The "st" column: TCP state (0x0A = LISTEN); 0x07 (CLOSE) for an unconnected UDP socket. */
-  readonly state: number;
-}
-
-/**
- * One data row of /proc/net/{tcp,tcp6,udp,udp6}:
- * `sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...`.
- * Returns undefined for the header or anything unparseable.
- */
-export function parseProcNetInetLine(line: string, littleEndian = endianness() === 'LE'): ProcNetInetRow | undefined {
-  const f = line.trim().split(/\s+/);
-  if (f.length < 10 || !/^\d+:$/.test(f[0] ?? '')) return undefined;
-  const local = /^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})$/.exec(f[1] ?? '');
-  const state = f[3] ?? '';
-  const inode = f[9] ?? '';
-  if (!local || !/^[0-9A-Fa-f]{2}$/.test(state) || !/^\d+$/.test(inode)) return undefined;
-  return {
-    inode: Number(inode),
-    host: hexToAddress(local[1] ?? '', littleEndian),
-    port: parseInt(local[2] ?? '', 16),
-    state: parseInt(state, 16),
-  };
-}
-
-export interface ProcNetUnixRow {
-  readonly inode: number;
-  /** 1 stream, 2 dgram, 5 seqpacket. */
-  readonly type: number;
-  readonly listening: boolean;
-  /** The bound path, "@name" for an abstract socket, "" when unnamed. */
-  readonly path: string;
-}
-
-/** One data row of /proc/net/unix: `Num RefCount Protocol Flags Type St Inode [Path]`. */
-export function parseProcNetUnixLine(line: string): ProcNetUnixRow | undefined {
-  const m = /^\s*[0-9a-fA-F]+:\s+[0-9a-fA-F]+\s+[0-9a-fA-F]+\s+([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+[0-9a-fA-F]+\s+(\d+)(?: (.*))?$/.exec(line);
-  if (!m) return undefined;
-  return {
-    inode: Number(m[3]),
-    type: parseInt(m[2] ?? '', 16),
-    listening: (parseInt(m[1] ?? '', 16) & UNIX_FLAG_ACCEPTCON) !== 0,
-    path: m[4] ?? '',
-  };
-}
-
-/**
- * The kernel prints addresses as 32-bit words in host byte order (%08X each): 127.0.0.1 is
- * "0100007F" on little-endian machines. Returns "127.0.0.1" or a compressed IPv6 text.
- */
-export function hexToAddress(hex: string, littleEndian: boolean): string {
-  const bytes = Buffer.alloc(hex.length / 2);
-  for (let word = 0; word < hex.length / 8; word++) {
-    const value = parseInt(hex.slice(word * 8, word * 8 + 8), 16);
-    if (littleEndian) bytes.writeUInt32LE(value, word * 4);
-    else bytes.writeUInt32BE(value, word * 4);
-  }
-  if (bytes.length === 4) return [...bytes].join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
-  // SocketAddress normalises to the RFC 5952 form (inet_ntop), e.g. "::ffff:127.0.0.1".
-  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
-}
-
-export interface SsRow {
-  readonly recvQ: number;
-  readonly sendQ: number;
-  readonly v6only?: boolean;
-}
-
-/**
- * A line of `ss -H -n -e` (with or without the Netid column) describing socket `inode`, or
- * undefined when the line is about another socket. For inet sockets ss -e prints the socket
- * inode as "ino:N"; for unix sockets the inode is the "port" after the path and "ino:N"
- * is the *file's* inode, so the two are matched differently.
- */
-export function parseSsLine(line: string, inode: number, family: SocketFamily): SsRow | undefined {
-  const head = /^\s*(?:[a-z_]+\s+)?[A-Z][A-Z0-9-]*\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line);
-  if (!head) return undefined;
-  const rest = head[3] ?? '';
-  // unix: "PATH INODE PEER PEER_INODE ..." (PATH is "*" when unnamed); the first such
-  // group is this line's own socket.
-  const ours = family === 'unix'
-    ? Number(/^(?:.*?\s)?(\d+)\s+\S+\s+\d+(?:\s|$)/.exec(rest)?.[1]) === inode
-    : new RegExp(`(?:^|\\s)ino:${inode}(?:\\s|$)`).test(rest);
-  if (!ours) return undefined;
-  const v6 = /(?:^|\s)v6only:([01])(?:\s|$)/.exec(rest);
-  return {
-    recvQ: Number(head[1]),
-    sendQ: Number(head[2]),
-    ...(v6 ? { v6only: v6[1] === '1' } : {}),
-  };
-}
-
 // ---- internals ----
+
+/** The addon's inspectSocket, or false when the addon (or this part of it) is not there. */
+function addonInspect(): NativeInspect | false {
+  const fn = nativeClass('inspectSocket');
+  return typeof fn === 'function' ? (fn as NativeInspect) : false;
+}
+
+/** The socket's facts; undefined when fd is not an open socket or the addon failed (the /proc way then says or finds out). */
+function askSocket(native: NativeInspect, fd: number): NativeSocketFacts | undefined {
+  try {
+    return native(fd) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SocketInfo (or the error) the /proc and ss way gives for this socket. */
+function fromFacts(fd: number, facts: NativeSocketFacts, proc: string): SocketInfo {
+  const { inode } = facts;
+  const address = facts.address ?? Buffer.alloc(0);
+  if (facts.domain === AF_UNIX) {
+    checkUnixType(fd, facts.type);
+    const type = facts.type === SOCK_STREAM ? 'stream' : 'dgram';
+    const listening = facts.listening;
+    return {
+      fd,
+      inode,
+      type,
+      family: 'unix',
+      // readFileSync(..., 'utf8') decodes /proc/net/unix the same way
+      local: address.toString('utf8'),
+      listening,
+      ...(type === 'stream' && listening && facts.backlog !== undefined ? { backlog: facts.backlog } : {}),
+    };
+  }
+  // /proc/net/{tcp,udp}{,6} list TCP and UDP sockets only (not UDP-Lite, SCTP, MPTCP, raw...)
+  const inet = facts.domain === AF_INET || facts.domain === AF_INET6;
+  const stream = facts.type === SOCK_STREAM && facts.protocol === IPPROTO_TCP;
+  const dgram = facts.type === SOCK_DGRAM && facts.protocol === IPPROTO_UDP;
+  if (!inet || !(stream || dgram) || address.length !== (facts.domain === AF_INET ? 4 : 16) || facts.port === undefined) {
+    throw notInProcNet(fd, inode, proc);
+  }
+  const family = facts.domain === AF_INET ? 'inet' : 'inet6';
+  const host = bytesToAddress(address);
+  const listening = stream && facts.listening;
+  // as ss reports them: the backlog of a listener; v6only of an inet6 listener, or of an
+  // unconnected (`ss -l`) datagram socket
+  const v6only = family === 'inet6' && (listening || (dgram && !facts.connected)) ? facts.v6only : undefined;
+  return {
+    fd,
+    inode,
+    type: stream ? 'stream' : 'dgram',
+    family,
+    local: formatInet(host, facts.port),
+    host,
+    port: facts.port,
+    listening,
+    ...(listening && facts.backlog !== undefined ? { backlog: facts.backlog } : {}),
+    ...(v6only !== undefined ? { v6only } : {}),
+  };
+}
+
+function notInProcNet(fd: number, inode: number, proc: string): MrsockoError {
+  return new MrsockoError(
+    'MRSOCKO_SOCKET',
+    `fd ${fd} is socket inode ${inode} but it is in none of ${proc}/net/{tcp,tcp6,udp,udp6,unix}: ` +
+      'not an AF_INET/AF_INET6/AF_UNIX socket, or it belongs to another network namespace',
+  );
+}
+
+/** Throws unless an AF_UNIX socket of this type (SOCK_*, as /proc/net/unix prints it) can be proxied. */
+function checkUnixType(fd: number, type: number): void {
+  if (type === UNIX_TYPE_SEQPACKET) {
+    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket=); mrsocko proxies only stream and datagram sockets`);
+  }
+  if (type !== UNIX_TYPE_STREAM && type !== UNIX_TYPE_DGRAM) {
+    throw new MrsockoError('MRSOCKO_SOCKET', `fd ${fd} is an AF_UNIX socket of type ${type}; mrsocko proxies only stream and datagram sockets`);
+  }
+}
 
 type Found =
   | { kind: 'inet'; type: SocketType; family: 'inet' | 'inet6'; row: ProcNetInetRow }

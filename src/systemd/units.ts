@@ -50,7 +50,7 @@ const SHARED_DIRS = [
 export interface Installation {
   /** Absolute path of the Node.js binary. */
   readonly node: string;
-  /** Absolute, resolved path of the CLI script (dist/src/cli/main.js). */
+  /** Absolute, resolved path of the CLI script (dist/mrsocko.cjs, the bundle). */
   readonly script: string;
   readonly version: string;
   /** Why the sd-notify addon cannot be loaded; undefined when it can. */

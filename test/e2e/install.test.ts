@@ -33,7 +33,7 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
     const first = await run(`${CONTAINER_REPO}/contrib/install.sh --no-build`);
     assert.match(first, /wrote +\/etc\/systemd\/system\/mrsocko@\.service/);
     assert.match(await run('mrsocko --version'), /^mrsocko \d+\.\d+\.\d+/);
-    assert.equal((await run('readlink -f /usr/local/bin/mrsocko')).trim(), '/usr/local/lib/mrsocko/dist/src/cli/main.js');
+    assert.equal((await run('readlink -f /usr/local/bin/mrsocko')).trim(), '/usr/local/lib/mrsocko/dist/mrsocko.cjs');
     assert.match(await run('cat /etc/systemd/system/mrsocko@.service'), /^ExecStart=\S+ --single-threaded \/usr\/local\/lib\/mrsocko\/dist\/src\/cli\/main\.js run --instance %i$/m);
     assert.equal((await run('stat -c %a /etc/mrsocko')).trim(), '755');
     assert.equal((await run('stat -c %a /usr/local/share/man/man8/mrsocko.8 /usr/local/share/man/man5/mrsocko.conf.5')).trim(), '644\n644', 'the manuals are installed');
@@ -89,7 +89,7 @@ test('npm pack, then npm install -g --allow-scripts=mrsocko@file:TARBALL,sd-noti
     const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], repoRoot)) as
       Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = packed[0]!.files.map((f) => f.path);
-    for (const shipped of ['dist/src/cli/main.js', 'man/mrsocko.8', 'man/mrsocko.conf.5', 'units/mrsocko@.service',
+    for (const shipped of ['dist/mrsocko.cjs', 'dist/mrsocko-main.cjs', 'dist/mrsocko-main.cjs.cache', 'dist/src/cli/main.js', 'man/mrsocko.8', 'man/mrsocko.conf.5', 'units/mrsocko@.service',
       'units/mrsocko@.socket', 'docs/architecture.md', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(shipped), `the package ships ${shipped}`);
     }

@@ -92,7 +92,7 @@ test('units under real systemd: nothing injected; a backend cannot notify for mr
     assert.equal(await show(c, 'mrsocko@notif.service', 'NotifyAccess'), 'main', 'the addon is built here');
 
     const fallback = serviceTemplate(fs.readFileSync(path.join(repoRoot, 'units/mrsocko@.service'), 'utf8'), {
-      node: NODE, script: `${CONTAINER_REPO}/dist/src/cli/main.js`, version: version(), notifyAddonProblem: 'hidden by the test',
+      node: NODE, script: `${CONTAINER_REPO}/dist/mrsocko.cjs`, version: version(), notifyAddonProblem: 'hidden by the test',
     }).text;
     const addonTemplate = (await c.exec(`cat ${TEMPLATE}`)).stdout;
     const phases: Array<{ name: string; template: string; accepted: boolean }> = [

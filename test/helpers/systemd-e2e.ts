@@ -16,7 +16,7 @@ export function nodeBinds(): Bind[] {
 
 /** `mrsocko ARGS` inside the container, as a shell command line. */
 export function mrsocko(...args: string[]): string {
-  return [NODE, `${CONTAINER_REPO}/dist/src/cli/main.js`, ...args].map(shellQuote).join(' ');
+  return [NODE, `${CONTAINER_REPO}/dist/mrsocko.cjs`, ...args].map(shellQuote).join(' ');
 }
 
 /** `systemd-analyze security UNIT`'s overall exposure level (0.0 best … 10.0). */

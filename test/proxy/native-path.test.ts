@@ -21,7 +21,7 @@ import { DATA_PATH_ENV, chooseDataPath, dataPath, loadSpliceAddon, type SpliceAd
 import { prerequisite } from '../helpers/require.js';
 import { echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
-import { repoRoot } from '../helpers/paths.js';
+import { cliPath, repoRoot } from '../helpers/paths.js';
 
 const addon = loadSpliceAddon();
 
@@ -389,7 +389,7 @@ test('`mrsocko check` and the daemon\'s start-up log say which data path runs, a
   const [listenPort, backendPort] = [await freePort(), await freePort()];
   const file = path.join(dir, 'check.conf');
   fs.writeFileSync(file, config(listenPort, backendPort, dir));
-  const main = path.join(repoRoot, 'dist/src/cli/main.js');
+  const main = cliPath;
   const run = (env: NodeJS.ProcessEnv): string =>
     spawnSync(process.execPath, [main, 'check', '--config', file], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout;
   assert.match(run({ [DATA_PATH_ENV]: 'js' }), /^# TCP data path: js \(copied through Node\.js\): MRSOCKO_DATA_PATH=js$/m);

@@ -13,6 +13,7 @@ import { repoRoot } from '../helpers/paths.js';
 import { startDaemon, tempDir, phaseReached } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/net.js';
 import { groupGone } from '../../src/backend/procfs.js';
+import { DATA_PATH_ENV } from '../../src/proxy/data-path.js';
 
 const echo = path.join(repoRoot, 'test/fixtures/slow-udp-echo.mjs');
 
@@ -99,6 +100,9 @@ test('20 clients sending during a 500 ms cold start: every datagram echoed, in o
     assert.equal(d.daemon.backendStarts, 1);
     assert.equal(d.daemon.udpStats.dropped, 0);
     assert.ok(d.lines.some((l) => /ready after \d+ ms; releasing 20 held clients/.test(l)), d.lines.join('\n'));
+    // the start-up log names the path UDP flows move on (docs/native.md)
+    const udpPath = process.env[DATA_PATH_ENV] === 'js' ? 'js (a Node.js socket per flow): MRSOCKO_DATA_PATH=js' : 'native (recvmmsg/sendmmsg batches in the addon)';
+    assert.ok(d.lines.some((l) => l.includes(`UDP data path: ${udpPath}`)), d.lines.join('\n'));
   } finally {
     for (const c of clients) c.close();
     await d.stop();

@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SocketConfig } from '../../src/config/types.js';
@@ -13,6 +14,10 @@ import { UdpProxy, type UdpProxyHooks } from '../../src/proxy/udp.js';
 import { DatagramQueues, type FlowCloseReason, type QueueLimits, type UdpFlow } from '../../src/proxy/udp-flow.js';
 import { waitUntilUdpBound } from '../../src/backend/readiness.js';
 import { waitFor } from '../helpers/net.js';
+import { prerequisite } from '../helpers/require.js';
+import { DATA_PATH_ENV, chooseDataPath, dataPath } from '../../src/proxy/data-path.js';
+import { describeUdpDataPath } from '../../src/proxy/udp-upstream.js';
+import type { TestContext } from 'node:test';
 
 const cleanup: (() => void)[] = [];
 after(() => {
@@ -57,9 +62,11 @@ async function startProxy(
     hold?: boolean;
     admit?: (address: string) => boolean;
     refused?: 'hold' | 'close';
+    /** A dual-stack [::] listening socket instead of 127.0.0.1. */
+    dualStack?: boolean;
   } = {},
 ): Promise<Harness> {
-  const socket = dgram.createSocket('udp4');
+  const socket = dgram.createSocket({ type: opts.dualStack ? 'udp6' : 'udp4', ipv6Only: false });
   const config: SocketConfig = {
     name: 'test',
     listen: parseListen('127.0.0.1:1'),
@@ -71,7 +78,7 @@ async function startProxy(
     counts: true,
     line: 1,
   };
-  const listener: DatagramListener = { config, socket, address: '', adopted: false, family: 'inet' };
+  const listener: DatagramListener = { config, socket, address: '', adopted: false, family: opts.dualStack ? 'inet6' : 'inet' };
   const queues = new DatagramQueues(opts.limits);
   const h: Omit<Harness, 'proxy' | 'port'> = { queues, opened: [], released: [], errors: [], traffic: { up: 0, down: 0 } };
   const hooks: UdpProxyHooks = {
@@ -90,21 +97,21 @@ async function startProxy(
     socketError: (_p, error) => h.errors.push(`socket ${error.message}`),
   };
   const proxy = new UdpProxy(listener, queues, hooks);
-  socket.bind(0, '127.0.0.1');
+  socket.bind(0, opts.dualStack ? '::' : '127.0.0.1');
   await once(socket, 'listening');
   cleanup.push(() => proxy.close());
   return { ...h, proxy, port: socket.address().port };
 }
 
 /** A client socket that collects what it receives. */
-async function client(): Promise<{ socket: dgram.Socket; got: string[]; send(text: string, port: number): void }> {
-  const socket = dgram.createSocket('udp4');
+async function client(host = '127.0.0.1'): Promise<{ socket: dgram.Socket; got: string[]; send(text: string, port: number): void }> {
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const got: string[] = [];
   socket.on('message', (m) => got.push(m.toString()));
-  socket.bind(0, '127.0.0.1');
+  socket.bind(0, host);
   await once(socket, 'listening');
   cleanup.push(() => socket.close());
-  return { socket, got, send: (text, port) => socket.send(text, port, '127.0.0.1') };
+  return { socket, got, send: (text, port) => socket.send(text, port, host) };
 }
 
 test('one flow per client address:port; every reply goes back to its own client', async () => {
@@ -121,6 +128,7 @@ test('one flow per client address:port; every reply goes back to its own client'
   assert.equal(h.proxy.size, 20);
   assert.equal(h.opened.length, 20);
   const bytes = clients.reduce((sum, _c, i) => sum + Array.from({ length: 10 }, (_, n) => `client ${i} datagram ${n}`.length).reduce((a, b) => a + b), 0);
+  h.proxy.flushCounts(); // the native path counts replies at most every 100 ms
   assert.deepEqual(h.traffic, { up: bytes, down: bytes });
   assert.deepEqual(h.errors, []);
 });
@@ -317,4 +325,139 @@ test('UDP readiness rejects promptly when aborted (start_timeout)', async () => 
   await assert.rejects(waitUntilUdpBound(parseBackend(`127.0.0.1:${port}`), abort.signal));
   const ms = performance.now() - t0;
   assert.ok(ms < 400, `rejected after ${Math.round(ms)} ms`);
+});
+
+/** The path this process runs: native unless MRSOCKO_DATA_PATH=js (a missing addon fails in CI). */
+function nativeExpected(t: TestContext): boolean {
+  if (process.env[DATA_PATH_ENV] === 'js') return false;
+  return prerequisite(t, dataPath.name === 'native', `this process runs the JavaScript path: ${dataPath.why}`);
+}
+
+test(`${dataPath.name} path: 3000 datagrams each way through one open flow arrive in order and are counted exactly`, async (t) => {
+  const echo = await echoServer();
+  const h = await startProxy(echo.port);
+  let messages = 0; // what Node's own reading of the listening socket saw
+  h.proxy.listener.socket.on('message', () => (messages += 1));
+  const c = await client();
+  c.send('first', h.port);
+  assert.ok(await waitFor(() => c.got.length === 1, 2000));
+  // in bursts the loopback sockets hold: nothing is lost, so order and counts are exact
+  const texts: string[] = [];
+  for (let burst = 0; burst < 30; burst++) {
+    for (let i = 0; i < 100; i++) {
+      const text = `datagram ${burst * 100 + i}`;
+      texts.push(text);
+      c.send(text, h.port);
+    }
+    await waitFor(() => c.got.length === 1 + texts.length, 2000);
+  }
+  assert.ok(await waitFor(() => c.got.length === 3001, 5000), `${c.got.length} of 3001 replies`);
+  assert.deepEqual(c.got.slice(1), texts);
+  assert.deepEqual(echo.received.slice(1).map(String), texts);
+  const bytes = 'first'.length + texts.reduce((n, x) => n + x.length, 0);
+  h.proxy.flushCounts(); // the native path counts at most every 100 ms
+  assert.deepEqual(h.traffic, { up: bytes, down: bytes });
+  const [flow] = h.opened;
+  assert.ok(flow);
+  assert.deepEqual([flow.datagramsUp, flow.datagramsDown, flow.datagramsFromClient, flow.dropped], [3001, 3001, 3001, 0]);
+  assert.equal(h.proxy.size, 1);
+  assert.deepEqual(h.errors, []);
+  if (nativeExpected(t)) assert.equal(messages, 0, 'the addon reads the listening socket: Node emits no message');
+  else assert.equal(messages, 3001);
+});
+
+test(`${dataPath.name} path: datagrams sent while a held flow's queue is released go after it, in order`, async () => {
+  const echo = await echoServer();
+  const limits: QueueLimits = { flowDatagrams: 1000, flowBytes: 1 << 20, totalDatagrams: 1000, totalBytes: 1 << 20 };
+  const h = await startProxy(echo.port, { hold: true, limits });
+  const c = await client();
+  const texts = Array.from({ length: 700 }, (_, i) => `d${i}`);
+  for (let n = 100; n <= 500; n += 100) {
+    for (const text of texts.slice(n - 100, n)) c.send(text, h.port); // as many as the sockets hold
+    assert.ok(await waitFor(() => h.opened[0]?.queued === n, 2000), `${h.opened[0]?.queued} of ${n} queued`);
+  }
+  h.opened[0]?.connect();
+  // the rest while the queue is released (paced: 500 take about 16 ms) and after it
+  await sleep(4);
+  for (const text of texts.slice(500)) c.send(text, h.port);
+  assert.ok(await waitFor(() => c.got.length === 700, 5000), `${c.got.length} of 700 replies, ${h.opened[0]?.dropped} dropped`);
+  assert.deepEqual(echo.received.map(String), texts);
+  assert.deepEqual(c.got, texts);
+});
+
+test(`${dataPath.name} path: a flow the addon moves stays open while only its client sends, and expires after silence`, async () => {
+  const sink = dgram.createSocket('udp4'); // a backend that never answers
+  let received = 0;
+  sink.on('message', () => (received += 1));
+  sink.bind(0, '127.0.0.1');
+  await once(sink, 'listening');
+  cleanup.push(() => sink.close());
+  const h = await startProxy(sink.address().port, { flowTimeoutMs: 300 });
+  const c = await client();
+  for (let i = 0; i < 20; i++) {
+    c.send(`tick ${i}`, h.port);
+    await sleep(50);
+  }
+  assert.ok(await waitFor(() => received === 20, 2000));
+  assert.equal(h.released.length, 0, 'one second of datagrams every 50 ms kept the 300 ms flow');
+  assert.equal(h.opened.length, 1);
+  assert.ok(await waitFor(() => h.released.length === 1, 2000));
+  assert.equal(h.released.map((r) => r.reason).join(), 'expired');
+});
+
+test(`${dataPath.name} path: a dual-stack [::] socket serves IPv4 and IPv6 clients, each reply to its own`, async () => {
+  const echo = await echoServer();
+  const h = await startProxy(echo.port, { dualStack: true });
+  const v4 = await client('127.0.0.1');
+  const v6 = await client('::1');
+  for (let i = 0; i < 50; i++) {
+    v4.send(`four ${i}`, h.port);
+    v6.send(`six ${i}`, h.port);
+  }
+  assert.ok(await waitFor(() => v4.got.length === 50 && v6.got.length === 50, 3000), `${v4.got.length}, ${v6.got.length}`);
+  assert.deepEqual(v4.got, Array.from({ length: 50 }, (_, i) => `four ${i}`));
+  assert.deepEqual(v6.got, Array.from({ length: 50 }, (_, i) => `six ${i}`));
+  assert.deepEqual(h.opened.map((f) => f.peer).sort(), [`[::1]:${v6.socket.address().port}`, `[::ffff:127.0.0.1]:${v4.socket.address().port}`]);
+  assert.deepEqual(h.errors, []);
+});
+
+test(`${dataPath.name} path: a listening socket closed by its owner frees its port (the addon keeps no duplicate)`, async () => {
+  const echo = await echoServer();
+  const h = await startProxy(echo.port);
+  const c = await client();
+  c.send('hello', h.port);
+  assert.ok(await waitFor(() => c.got.length === 1, 2000));
+  h.proxy.listener.socket.close();
+  await sleep(20);
+  const again = dgram.createSocket('udp4');
+  cleanup.push(() => again.close());
+  await new Promise<void>((resolve, reject) => {
+    again.once('error', reject);
+    again.bind(h.port, '127.0.0.1', () => resolve());
+  });
+});
+
+test(`${dataPath.name} path: an open flow costs one descriptor, and closing the proxy gives every one back`, async () => {
+  const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+  const echo = await echoServer();
+  const clients = await Promise.all(Array.from({ length: 21 }, () => client()));
+  const before = fds();
+  const h = await startProxy(echo.port);
+  const [first, ...rest] = clients;
+  first?.send('first', h.port);
+  assert.ok(await waitFor(() => first?.got.length === 1, 2000));
+  const withOne = fds();
+  for (const c of rest) c.send('hello', h.port);
+  assert.ok(await waitFor(() => rest.every((c) => c.got.length === 1), 2000));
+  assert.equal(fds() - withOne, 20, '20 more flows, 20 more descriptors');
+  h.proxy.close();
+  await sleep(50);
+  assert.equal(fds(), before);
+});
+
+test('the UDP data path says which it is and why: js when forced, native when the addon is built', (t) => {
+  assert.equal(describeUdpDataPath(chooseDataPath({ [DATA_PATH_ENV]: 'js' })), 'UDP data path: js (a Node.js socket per flow): MRSOCKO_DATA_PATH=js');
+  if (nativeExpected(t)) {
+    assert.equal(describeUdpDataPath(chooseDataPath({})), 'UDP data path: native (recvmmsg/sendmmsg batches in the addon): the native addon is built');
+  }
 });

@@ -8,16 +8,13 @@ import path from 'node:path';
 import { MrsockoError } from '../../src/errors.js';
 import {
   describeSocket,
-  hexToAddress,
   inspectSocketFd,
   matchesProtocol,
-  parseProcNetInetLine,
-  parseProcNetUnixLine,
-  parseSsLine,
   protocolMismatch,
   socketInode,
   type SocketInfo,
 } from '../../src/systemd/socket-info.js';
+import { hexToAddress, parseProcNetInetLine, parseProcNetUnixLine, parseSsLine } from '../../src/systemd/socket-text.js';
 import { haveCommand, prerequisite } from '../helpers/require.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -124,11 +121,11 @@ describe('inspectSocketFd on sockets of this process', () => {
       assert.equal(info.v6only, undefined);
       assert.ok(matchesProtocol(info, 'tcp'));
       assert.match(protocolMismatch(info, 'udp') ?? '', /stream socket but protocol = udp/);
-      // without ss (or with a broken one) the backlog is unknown, everything else the same
-      const noSs = inspectSocketFd(fdOf(server), { ss: false });
+      // the /proc way without ss (or with a broken one): the backlog is unknown, everything else the same
+      const noSs = inspectSocketFd(fdOf(server), { ss: false, native: false });
       assert.equal(noSs.backlog, undefined);
       assert.deepEqual({ ...noSs, backlog: 0 }, { ...info, backlog: 0 });
-      assert.equal(inspectSocketFd(fdOf(server), { ss: '/nonexistent/ss' }).backlog, undefined);
+      assert.equal(inspectSocketFd(fdOf(server), { ss: '/nonexistent/ss', native: false }).backlog, undefined);
     } finally {
       server.close();
     }
@@ -222,7 +219,15 @@ function inspectSafely(fd: number): SocketInfo | MrsockoError {
 interface Inspected {
   pid: number;
   ignored?: string;
-  fds: Array<{ fd: number; name: string; info?: SocketInfo; error?: string; code?: string }>;
+  fds: Array<{
+    fd: number;
+    name: string;
+    info?: SocketInfo;
+    error?: string;
+    code?: string;
+    /** The same fd the /proc and ss way (the other being the addon's, when it is built). */
+    fallback: { info?: SocketInfo; error?: string; code?: string };
+  }>;
 }
 
 async function freePort(kind: 'tcp' | 'udp', host: string): Promise<number> {
@@ -273,7 +278,7 @@ function activate(
       try {
         resolve(JSON.parse(stdout) as Inspected);
       } catch (err) {
-        reject(new Error(`bad output ${JSON.stringify(stdout)}; stderr: ${stderr}`, { cause: err }));
+        return reject(new Error(`bad output ${JSON.stringify(stdout)}; stderr: ${stderr}`, { cause: err }));
       }
     });
   });
@@ -282,6 +287,14 @@ function activate(
 function pokeUdp(port: number): void {
   const s = dgram.createSocket('udp4');
   s.send('poke', port, '127.0.0.1', () => s.close());
+}
+
+/** Both ways of inspecting an fd told the same about every inherited fd. */
+function sameBothWays(r: Inspected): void {
+  for (const { fallback, ...f } of r.fds) {
+    const { info, error, code } = f;
+    assert.deepEqual({ info, error, code }, { info: fallback.info, error: fallback.error, code: fallback.code }, `fd ${f.fd}`);
+  }
 }
 
 function infoOf(r: Inspected, i: number): SocketInfo {
@@ -305,6 +318,7 @@ describe('inherited sockets from systemd-socket-activate', () => {
       );
       assert.equal(r.ignored, undefined);
       assert.deepEqual(r.fds.map((f) => [f.fd, f.name]), [[3, 'web'], [4, 'admin'], [5, 'local']]);
+      sameBothWays(r);
       const [a, b, c] = [infoOf(r, 0), infoOf(r, 1), infoOf(r, 2)];
       assert.deepEqual([a.type, a.family, a.local, a.listening], ['stream', 'inet', `127.0.0.1:${p4}`, true]);
       assert.deepEqual([b.type, b.family, b.local, b.listening, b.v6only], ['stream', 'inet6', `[::]:${p6}`, true, false]);
@@ -326,6 +340,7 @@ describe('inherited sockets from systemd-socket-activate', () => {
     try {
       const r = await activate(['-d', '-l', `127.0.0.1:${p4}`, '-l', `[::]:${p6}`, '-l', sockPath], () => pokeUdp(p4));
       assert.deepEqual(r.fds.map((f) => [f.fd, f.name]), [[3, 'unknown'], [4, 'unknown'], [5, 'unknown']]);
+      sameBothWays(r);
       const [a, b, c] = [infoOf(r, 0), infoOf(r, 1), infoOf(r, 2)];
       assert.deepEqual([a.type, a.family, a.local, a.listening, a.backlog], ['dgram', 'inet', `127.0.0.1:${p4}`, false, undefined]);
       assert.deepEqual([b.type, b.family, b.local, b.listening], ['dgram', 'inet6', `[::]:${p6}`, false]);
@@ -345,10 +360,28 @@ describe('inherited sockets from systemd-socket-activate', () => {
     const p4 = await freePort('udp', '127.0.0.1');
     const p6 = await freePort('udp', '::');
     const r = await activate(['-d', '-l', `127.0.0.1:${p4}`, '-l', `[::]:${p6}`, '--fdname=dns:discovery'], () => pokeUdp(p4));
+    sameBothWays(r);
     assert.deepEqual(r.fds.map((f) => [f.fd, f.name, f.info?.family, f.info?.type, f.info?.local]), [
       [3, 'dns', 'inet', 'dgram', `127.0.0.1:${p4}`],
       [4, 'discovery', 'inet6', 'dgram', `[::]:${p6}`],
     ]);
+  });
+
+  test('--seqpacket: a unix SOCK_SEQPACKET socket is refused, naming the fd, both ways', async (t) => {
+    if (!prerequisite(t, haveCommand('systemd-socket-activate'), 'systemd-socket-activate not installed')) return;
+    if (!prerequisite(t, haveCommand('python3'), 'python3 not installed')) return;
+    const sockPath = `/tmp/mrsocko-activate-seq-${process.pid}.sock`;
+    rmSync(sockPath, { force: true });
+    // Node cannot connect a SOCK_SEQPACKET socket; python3 can
+    const connect = `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).connect(${JSON.stringify(sockPath)})`;
+    try {
+      const r = await activate(['--seqpacket', '-l', sockPath], () => spawn('python3', ['-c', connect]).on('error', () => {}));
+      sameBothWays(r);
+      assert.equal(r.fds[0]?.code, 'MRSOCKO_SOCKET');
+      assert.match(r.fds[0]?.error ?? '', /^fd 3 is an AF_UNIX SOCK_SEQPACKET socket \(ListenSequentialPacket=\)/);
+    } finally {
+      rmSync(sockPath, { force: true });
+    }
   });
 
   test('variables inherited by a grandchild: LISTEN_PID is not ours, ignored with the reason', async (t) => {

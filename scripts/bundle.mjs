@@ -1,0 +1,51 @@
+// `npm run build`, after tsc: dist/src/cli/main.js and everything it imports as one file,
+// dist/mrsocko-main.cjs, run by the package's bin dist/mrsocko.cjs (scripts/bin-loader.cjs)
+// from a V8 code cache made here. A socket-activated mrsocko starts while its first client
+// waits: one file compiled from a cache instead of ~110 ES modules to resolve, read, compile
+// and link takes well over 100 ms off that start on a small machine (docs/performance.md).
+// Node.js addons (native/, sd-notify) stay outside, loaded at run time; so does what src/
+// loads with createRequire (ipaddr.js, and winston: see below).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const bin = path.join(dist, 'mrsocko.cjs');
+const bundle = path.join(dist, 'mrsocko-main.cjs');
+const cache = `${bundle}.cache`;
+
+await build({
+  entryPoints: [path.join(dist, 'src', 'cli', 'main.js')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  // CommonJS, not ESM: in one ES module every import of a Node.js module is loaded at start,
+  // those of commands not run (gen-unit's crypto, knock's dns) too; bundled as CommonJS each
+  // is required when the module importing it is first used.
+  format: 'cjs',
+  target: 'node20',
+  define: { 'import.meta.url': 'mrsockoBundleUrl' },
+  banner: { js: "const mrsockoBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // winston only for `[log] file` (src/log/logger.ts): loaded from node_modules when configured.
+  external: ['*.node', 'sd-notify', 'winston', 'winston-daily-rotate-file'],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+// The bin (scripts/bin-loader.cjs) compiles the bundle itself: no #! line in it.
+writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/^#![^\n]*\n/, ''));
+copyFileSync(path.join(root, 'scripts', 'bin-loader.cjs'), bin);
+chmodSync(bin, 0o755);
+chmodSync(path.join(dist, 'src', 'cli', 'main.js'), 0o755);
+
+// V8's code cache for the bundle, made by the Node.js binary and flags the units run it with
+// (NODE_FLAGS of src/systemd/units.ts): V8 refuses a cache made under other flags.
+rmSync(cache, { force: true });
+const { NODE_FLAGS } = await import(path.join(dist, 'src', 'systemd', 'units.js'));
+const made = spawnSync(process.execPath, [...NODE_FLAGS, bin, 'run', '--help'], {
+  env: { ...process.env, MRSOCKO_WRITE_CODE_CACHE: cache },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+if (made.status !== 0) throw new Error(`making the code cache: ${bin} run --help exited with ${made.status ?? made.signal}`);
