@@ -30,6 +30,7 @@ const ALLOWED = new Map([
   ['src/session/eviction.ts:HOLDERS_LOOKED_AT', 'the eviction tests fill exactly this many holders'],
   ['src/backend/readiness.ts', 'the probe interval policy, tested as a pure function'],
   ['src/proxy/pipe.ts:BURST_BYTES', 'tests write more than one burst'],
+  ['src/proxy/splice-pipe.ts:NATIVE_BURST_BYTES', 'the fairness test bounds one turn of the addon by it'],
   ['src/proxy/splice-pipe.ts:SplicePipe', 'production makes it through createPipe(); the pipe tests make one of each path'],
   ['src/proxy/data-path.ts', 'the data path choice and the addon loader: the bench runs both paths, tests check the choice'],
   ['src/proxy/read-buffers.ts:SLOT_BYTES', 'tests write more than one slot'],

@@ -37,7 +37,7 @@ const REPORT_MS = 100;
  * turns their set-up takes (issue 18, docs/native.md).
  */
 export const NATIVE_BURST_BYTES = 1024 * 1024;
-export const NATIVE_TURN_BYTES = 8 * 1024 * 1024;
+const NATIVE_TURN_BYTES = 8 * 1024 * 1024;
 
 /** A read this large moves a direction onto the addon (the size that takes a slot on the JavaScript path). */
 const SWITCH_AT_BYTES = LARGE_READ_BYTES;
