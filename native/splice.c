@@ -37,8 +37,8 @@ enum report { REPORT_BYTES = 0, REPORT_END = 1, REPORT_SOURCE_ERROR = 2, REPORT_
 /**
  * Pipe capacity asked for; the kernel's default (64 KiB) if refused. 1 MiB (the largest an
  * unprivileged process may ask for by default, fs.pipe-max-size), four times proxyd's: with
- * 8 bulk streams a 256 KiB pipe cost about a quarter more CPU per GB (a splice() per 256 KiB
- * each way and an ACK for each read; 2 MiB was worse again, issue 18). At most this much
+ * 8 bulk streams a 256 KiB pipe cost about a quarter more CPU per GB (four times the
+ * splice() calls, twice the ACKs on the loopback; 2 MiB was worse again, issue 18). At most this much
  * waits in the pipe for a slow receiver: less than either socket's own buffer may hold.
  */
 #define PIPE_BYTES (1024 * 1024)
