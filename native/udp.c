@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,38 @@ static void stop_polling(relay *r) {
   if (polling(r)) uv_poll_stop(&r->poll);
 }
 
+/**
+ * sendmmsg() `count` datagrams `out` on `fd`, their sizes read from `sizes` (what recvmmsg()
+ * filled in), adding what left to `bytes` and `datagrams`; what the socket has no room for
+ * is dropped and counted. On an error the rest of the run is lost (as a refused send from
+ * JavaScript loses its datagram) and `r` fails with `error_kind`: returns false.
+ */
+static bool send_run(relay *r, int fd, struct mmsghdr *out, const struct mmsghdr *sizes, int count,
+                     double *bytes, double *datagrams, int error_kind) {
+  int sent = 0;
+  while (sent < count) {
+    int k = sendmmsg(fd, out + sent, (unsigned)(count - sent), MSG_DONTWAIT);
+    if (k > 0) {
+      for (int i = sent; i < sent + k; i++) *bytes += sizes[i].msg_len;
+      *datagrams += k;
+      sent += k;
+      continue;
+    }
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
+    int err = k < 0 ? errno : EIO;
+    if (*datagrams > 0) counted(r);
+    fail(r, error_kind, err);
+    return false;
+  }
+  for (int i = sent; i < count; i++) {
+    r->unreported_drops += 1;
+    r->unreported_drop_bytes += sizes[i].msg_len;
+  }
+  counted(r);
+  return true;
+}
+
 /** Relay what the backend sent, at most ROUNDS batches. */
 static void relay_replies(relay *r) {
   scratch *s = shared;
@@ -208,27 +241,8 @@ static void relay_replies(relay *r) {
       s->messages[i].msg_hdr.msg_name = &r->client;
       s->messages[i].msg_hdr.msg_namelen = r->client_length;
     }
-    int sent = 0;
-    while (sent < n) {
-      int k = sendmmsg(r->via->fd, s->messages + sent, (unsigned)(n - sent), MSG_DONTWAIT);
-      if (k > 0) {
-        for (int i = sent; i < sent + k; i++) r->unreported_bytes += s->messages[i].msg_len;
-        r->unreported_datagrams += k;
-        sent += k;
-        continue;
-      }
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
-      int err = k < 0 ? errno : EIO;
-      if (r->unreported_datagrams > 0) counted(r);
-      fail(r, REPORT_DOWNSTREAM_ERROR, err);
-      return;
-    }
-    for (int i = sent; i < n; i++) {
-      r->unreported_drops += 1;
-      r->unreported_drop_bytes += s->messages[i].msg_len;
-    }
-    counted(r);
+    if (!send_run(r, r->via->fd, s->messages, s->messages, n, &r->unreported_bytes, &r->unreported_datagrams,
+                  REPORT_DOWNSTREAM_ERROR)) return;
     if (n < BATCH) return;
   }
 }
@@ -559,28 +573,8 @@ static void detach_all(reader *d) {
 
 /** Send `count` datagrams of the batch, from `first`, up through `r`; what has no room is dropped and counted. */
 static void send_up(relay *r, scratch *s, int first, int count) {
-  int sent = 0;
-  while (sent < count) {
-    int k = sendmmsg(r->upstream, s->out + first + sent, (unsigned)(count - sent), MSG_DONTWAIT);
-    if (k > 0) {
-      for (int i = first + sent; i < first + sent + k; i++) r->unreported_up_bytes += s->messages[i].msg_len;
-      r->unreported_up_datagrams += k;
-      sent += k;
-      continue;
-    }
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
-    int err = k < 0 ? errno : EIO;
-    /* the rest of the run is lost, as a refused send from JavaScript loses its datagram */
-    if (r->unreported_up_datagrams > 0) counted(r);
-    fail(r, REPORT_UPSTREAM_ERROR, err);
-    return;
-  }
-  for (int i = first + sent; i < first + count; i++) {
-    r->unreported_drops += 1;
-    r->unreported_drop_bytes += s->messages[i].msg_len;
-  }
-  counted(r);
+  send_run(r, r->upstream, s->out + first, s->messages + first, count, &r->unreported_up_bytes,
+           &r->unreported_up_datagrams, REPORT_UPSTREAM_ERROR);
 }
 
 /** The client's address as Node writes it (rinfo.address): "127.0.0.1", "::ffff:127.0.0.1", "fe80::1%eth0". */
