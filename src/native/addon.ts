@@ -2,6 +2,7 @@
 // built by node-gyp at install time and optional: whoever uses a part of it says what
 // mrsocko does without it.
 import { createRequire } from 'node:module';
+import { getSystemErrorName } from 'node:util';
 import { packagePath } from '../package-root.js';
 
 /** The addon's exports, or why it could not be loaded (its first line). */
@@ -22,4 +23,15 @@ export function nativeClass(name: string): Function | string {
   if (typeof loaded === 'string') return loaded;
   const value = loaded[name];
   return typeof value === 'function' ? value : `the addon has no ${name}; rebuild it with \`npm run build:native\``;
+}
+
+/** An errno the addon reports (positive), as Node's own socket code makes errors: "read ECONNRESET". */
+export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
+  let code: string;
+  try {
+    code = getSystemErrorName(-errno);
+  } catch {
+    code = `errno ${errno}`;
+  }
+  return Object.assign(new Error(`${syscall} ${code}`), { errno: -errno, code, syscall });
 }

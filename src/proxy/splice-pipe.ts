@@ -13,10 +13,10 @@
 // cost least (no duplicates, no pipe, no system calls to set them up for a connection that
 // carries one small request), bulk transfers go kernel to kernel.
 import type net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { BURST_BYTES, Pipe } from './pipe.js';
 import { LARGE_READ_BYTES, type ReadBuffers } from './read-buffers.js';
 import { dataPath, type DataPath, type NativeSplice, type SpliceAddon } from './data-path.js';
+import { errnoError } from '../native/addon.js';
 
 /**
  * How often bytes that keep flowing are reported (the idle countdown and `status` see them
@@ -61,17 +61,6 @@ function handleOf(socket: net.Socket): StreamHandle | undefined {
 function fdOf(socket: net.Socket): number | undefined {
   const fd = handleOf(socket)?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
-}
-
-/** An error as Node's own socket code makes them ("read ECONNRESET"). */
-function errnoError(errno: number, syscall: 'read' | 'write'): NodeJS.ErrnoException {
-  let code: string;
-  try {
-    code = getSystemErrorName(-errno);
-  } catch {
-    code = `errno ${errno}`;
-  }
-  return Object.assign(new Error(`${syscall} ${code}`), { errno: -errno, code, syscall });
 }
 
 export class SplicePipe {

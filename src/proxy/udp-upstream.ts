@@ -18,8 +18,8 @@
 // bound at the backend port any more).
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { dataPath, type DataPath, type NativeUdpReader, type NativeUdpRelay, type UdpRelayAddon } from './data-path.js';
+import { errnoError } from '../native/addon.js';
 import type { ErrorSide } from './tcp.js';
 
 export interface UpstreamEvents {
@@ -164,17 +164,6 @@ export function startNativeReading(
     return undefined;
   }
   return reader;
-}
-
-/** An error as Node's own dgram code makes them ("recvmsg ECONNREFUSED"). */
-function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
-  let code: string;
-  try {
-    code = getSystemErrorName(-errno);
-  } catch {
-    code = `errno ${errno}`;
-  }
-  return Object.assign(new Error(`${syscall} ${code}`), { errno: -errno, code, syscall });
 }
 
 class NativeUpstream implements FlowUpstream {
