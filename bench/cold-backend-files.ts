@@ -34,6 +34,23 @@ export class ColdBackend {
     return this.argv.join(' ');
   }
 
+  /** A mrsocko config with this backend behind 127.0.0.1:`port`, with these `[idle]` lines and more sections after. */
+  config(port: number, idle: readonly string[], more: readonly string[] = []): string {
+    return [
+      '[service]',
+      `exec = ${this.exec}`,
+      'start_timeout = 30s',
+      'stop_timeout = 5s',
+      '[socket.web]',
+      `listen = 127.0.0.1:${port}`,
+      `backend = 127.0.0.1:${this.port}`,
+      '[idle]',
+      ...idle,
+      ...more,
+      '',
+    ].join('\n');
+  }
+
   /** The next start listens this long after its process began. */
   readyAt(ms: number): void {
     fs.writeFileSync(this.delayFile, `${ms}\n`);

@@ -34,18 +34,7 @@ interface FreezeInstance {
 }
 
 function freezeConfig(port: number, backend: ColdBackend, mode: Mode): string {
-  return [
-    '[service]',
-    `exec = ${backend.exec}`,
-    'start_timeout = 30s',
-    'stop_timeout = 5s',
-    '[socket.web]',
-    `listen = 127.0.0.1:${port}`,
-    `backend = 127.0.0.1:${backend.port}`,
-    '[idle]',
-    ...(mode === 'thaw' ? ['timeout = 1h', 'freeze = 300ms'] : ['timeout = 300ms']),
-    '',
-  ].join('\n');
+  return backend.config(port, mode === 'thaw' ? ['timeout = 1h', 'freeze = 300ms'] : ['timeout = 300ms']);
 }
 
 export async function freezePhase(ctx: PhaseContext, ts: readonly Target[], cycles: number): Promise<FreezeResult> {

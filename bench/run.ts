@@ -639,21 +639,7 @@ async function calibrateExecGap(backendPort: number): Promise<number> {
 }
 
 function coldConfig(port: number, backend: ColdBackend): string {
-  return [
-    '[service]',
-    `exec = ${backend.exec}`,
-    'start_timeout = 30s',
-    'stop_timeout = 5s',
-    '[socket.web]',
-    `listen = 127.0.0.1:${port}`,
-    `backend = 127.0.0.1:${backend.port}`,
-    '[idle]',
-    'timeout = 300ms',
-    '[access]',
-    `max_connections = ${NOFILE}`,
-    `max_per_source = ${NOFILE}`,
-    '',
-  ].join('\n');
+  return backend.config(port, ['timeout = 300ms'], ['[access]', `max_connections = ${NOFILE}`, `max_per_source = ${NOFILE}`]);
 }
 
 /** One cold start: the backend (ready `readyAtMs` after its process starts) is stopped; connect, send a byte, time the first byte back. */
