@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package's root directory. */
-function packageRoot(): string {
+function findPackageRoot(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (let dir = here; ; dir = path.dirname(dir)) {
     if (isOurPackage(path.join(dir, 'package.json'))) return dir;
@@ -15,9 +15,12 @@ function packageRoot(): string {
   }
 }
 
+/** Found once: the addon is looked up for every inherited socket and notify socket. */
+const packageRoot = findPackageRoot();
+
 /** A file of the package, from its root: `packagePath('native', 'build')`. */
 export function packagePath(...parts: string[]): string {
-  return path.join(packageRoot(), ...parts);
+  return path.join(packageRoot, ...parts);
 }
 
 function isOurPackage(file: string): boolean {

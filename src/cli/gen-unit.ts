@@ -246,10 +246,10 @@ function installation(): Installation {
   };
 }
 
-/** What ExecStart= runs: the bundle (`npm run build` makes it; the package's bin), else the
- *  compiled entry point (a tree built by `tsc` alone). */
+/** What ExecStart= runs: the package's bin, which runs the bundle (`npm run build` makes
+ *  both), else the compiled entry point (a tree built by `tsc` alone). */
 function cliScript(): string {
-  const bundle = packagePath('dist', 'mrsocko.js');
+  const bundle = packagePath('dist', 'mrsocko.cjs');
   return fs.existsSync(bundle) ? bundle : packagePath('dist', 'src', 'cli', 'main.js');
 }
 

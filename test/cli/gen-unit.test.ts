@@ -41,7 +41,7 @@ test('writes the templates and both drop-ins, then prints the next commands', ()
   assert.match(r.stdout, /journalctl -u mrsocko@demo/);
   assert.match(r.stdout, /systemctl status mrsocko@demo/);
   const service = fs.readFileSync(path.join(out, 'mrsocko@.service'), 'utf8');
-  assert.match(service, new RegExp(`^ExecStart=${fs.realpathSync(process.execPath).replaceAll('/', '\\/')} --single-threaded /\\S+/dist/src/cli/main\\.js run --instance %i$`, 'm'));
+  assert.match(service, new RegExp(`^ExecStart=${fs.realpathSync(process.execPath).replaceAll('/', '\\/')} --single-threaded /\\S+/dist/mrsocko\\.cjs run --instance %i$`, 'm'));
   assert.equal(fs.readFileSync(path.join(out, 'mrsocko@demo.socket.d/50-listen.conf'), 'utf8').match(/^ListenStream=8080$/m)?.length, 1);
 });
 

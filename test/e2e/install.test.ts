@@ -34,7 +34,7 @@ test('install.sh: installs, is idempotent, the installed mrsocko serves an insta
     assert.match(first, /wrote +\/etc\/systemd\/system\/mrsocko@\.service/);
     assert.match(await run('mrsocko --version'), /^mrsocko \d+\.\d+\.\d+/);
     assert.equal((await run('readlink -f /usr/local/bin/mrsocko')).trim(), '/usr/local/lib/mrsocko/dist/mrsocko.cjs');
-    assert.match(await run('cat /etc/systemd/system/mrsocko@.service'), /^ExecStart=\S+ --single-threaded \/usr\/local\/lib\/mrsocko\/dist\/src\/cli\/main\.js run --instance %i$/m);
+    assert.match(await run('cat /etc/systemd/system/mrsocko@.service'), /^ExecStart=\S+ --single-threaded \/usr\/local\/lib\/mrsocko\/dist\/mrsocko\.cjs run --instance %i$/m);
     assert.equal((await run('stat -c %a /etc/mrsocko')).trim(), '755');
     assert.equal((await run('stat -c %a /usr/local/share/man/man8/mrsocko.8 /usr/local/share/man/man5/mrsocko.conf.5')).trim(), '644\n644', 'the manuals are installed');
     assert.equal(await run('cat /usr/local/share/man/man8/mrsocko.8'), fs.readFileSync(path.join(repoRoot, 'man/mrsocko.8'), 'utf8'));
