@@ -9,7 +9,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const Module = require('node:module');
+// this module's own class, not require('node:module'): that one loads the ES module loader too
+const Module = module.constructor;
 const debug = require('node:util').debuglog('mrsocko');
 
 const file = path.join(__dirname, 'mrsocko-main.cjs');

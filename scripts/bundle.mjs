@@ -3,8 +3,10 @@
 // from a V8 code cache made here. A socket-activated mrsocko starts while its first client
 // waits: one file compiled from a cache instead of ~110 ES modules to resolve, read, compile
 // and link takes well over 100 ms off that start on a small machine (docs/performance.md).
-// Node.js addons (native/, sd-notify) stay outside, loaded at run time; so does what src/
-// loads with createRequire (ipaddr.js, and winston: see below).
+// Node.js addons (native/, sd-notify) stay outside, loaded at run time, and winston (see
+// below). src/ loads CommonJS with createRequire (src/net/ipaddr.ts says why); here that
+// is the bundle's own require, so that node:module is not loaded at all, and ipaddr.js
+// is bundled: compiled from the cache with the rest instead of read and compiled at start.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +35,19 @@ await build({
   external: ['*.node', 'sd-notify', 'winston', 'winston-daily-rotate-file'],
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [{
+    name: 'mrsocko-require',
+    setup(b) {
+      b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'mrsocko-require' }));
+      // createRequire(url) anywhere in the bundle: the bundle's require (its url is the bundle's too)
+      b.onLoad({ filter: /.*/, namespace: 'mrsocko-require' }, () => ({ contents: 'export const createRequire = () => require;', loader: 'js' }));
+      b.onLoad({ filter: /[\\/]dist[\\/]src[\\/]net[\\/]ipaddr\.js$/ }, () => ({
+        contents: "import ipaddrJs from 'ipaddr.js';\nexport const ipaddr = ipaddrJs;\n",
+        loader: 'js',
+        resolveDir: root,
+      }));
+    },
+  }],
 });
 // The bin (scripts/bin-loader.cjs) compiles the bundle itself: no #! line in it.
 writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/^#![^\n]*\n/, ''));
