@@ -12,6 +12,7 @@ import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { trainCodeCache } from './train-code-cache.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -56,11 +57,25 @@ chmodSync(bin, 0o755);
 chmodSync(path.join(dist, 'src', 'cli', 'main.js'), 0o755);
 
 // V8's code cache for the bundle, made by the Node.js binary and flags the units run it with
-// (NODE_FLAGS of src/systemd/units.ts): V8 refuses a cache made under other flags.
-rmSync(cache, { force: true });
+// (NODE_FLAGS of src/systemd/units.ts): V8 refuses a cache made under other flags. First
+// from `run --help` (every module's top-level code), then from a real start where one can
+// run here (scripts/train-code-cache.mjs); a cache V8 would not take is made again.
 const { NODE_FLAGS } = await import(path.join(dist, 'src', 'systemd', 'units.js'));
-const made = spawnSync(process.execPath, [...NODE_FLAGS, bin, 'run', '--help'], {
-  env: { ...process.env, MRSOCKO_WRITE_CODE_CACHE: cache },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-if (made.status !== 0) throw new Error(`making the code cache: ${bin} run --help exited with ${made.status ?? made.signal}`);
+const fromHelp = () => {
+  rmSync(cache, { force: true });
+  const made = spawnSync(process.execPath, [...NODE_FLAGS, bin, 'run', '--help'], {
+    env: { ...process.env, MRSOCKO_WRITE_CODE_CACHE: cache },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (made.status !== 0) throw new Error(`making the code cache: ${bin} run --help exited with ${made.status ?? made.signal}`);
+};
+const accepted = () => /code cache .*: used$/m.test(spawnSync(process.execPath, [...NODE_FLAGS, bin, '--version'], {
+  env: { ...process.env, NODE_DEBUG: 'mrsocko' },
+  encoding: 'utf8',
+}).stderr);
+fromHelp();
+const untrained = await trainCodeCache({ node: process.execPath, flags: NODE_FLAGS, bin, cache });
+if (untrained !== undefined || !accepted()) {
+  console.warn(`bundle: the code cache covers no start (${untrained ?? 'V8 refused the trained cache'})`);
+  fromHelp();
+}

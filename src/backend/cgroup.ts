@@ -253,9 +253,11 @@ function homeCgroup(mount: Mount): string {
  * cgroup it is in (which changes nothing). Every move takes the kernel's one lock over all
  * processes' cgroups, and the first after a quiet spell waits for an RCU grace period
  * first (5–20 ms on a small VM); a move within about a grace period after another does
- * not wait. Called as the daemon starts: the first launch usually follows at once (a
- * socket-activated mrsocko was started by a client), and its move (spawnInside) then finds
- * the wait over, spent while mrsocko read its config and opened its sockets. Errors are
+ * not wait. The first launch usually follows the daemon's start at once (a socket-activated
+ * mrsocko was started by a client): called as `mrsocko run` begins (../cli/run.ts), the wait
+ * passes while mrsocko reads its config and opens its sockets, and called again as the
+ * daemon begins to serve (ExecBackend.prepare) it keeps that window open for the launch's
+ * own move (spawnInside), or at least starts the wait a few ms before it. Errors are
  * ignored (not root, no hierarchy): a launch without a usable cgroup says why.
  */
 export function warmCgroupMoves(): void {
