@@ -24,6 +24,7 @@ import { WaitingRoom } from './waiting-room.js';
 import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
 import { startingPageResponse } from './starting-page.js';
 import { timerDelay } from '../util/timer.js';
+import { monotonicMs } from '../util/clock.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
@@ -172,7 +173,7 @@ export class Session implements LifecycleClients {
       // A GET only: a form's POST (or any other method) waits and goes through, instead of
       // being dropped for a page whose reload could not send it again.
       if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept'))) return;
-      const ms = Math.round(performance.now() - c.openedAt);
+      const ms = Math.round(monotonicMs() - c.openedAt);
       c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
       this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
     };
@@ -349,7 +350,7 @@ export class Session implements LifecycleClients {
           client: c.peer,
           bytesUp: c.bytesUp,
           bytesDown: c.bytesDown,
-          ms: Math.round(performance.now() - c.openedAt),
+          ms: Math.round(monotonicMs() - c.openedAt),
         });
       }
       this.o.closed(c.accounting.counted, 'connection');
@@ -391,7 +392,7 @@ export class Session implements LifecycleClients {
         bytesUp: flow.bytesUp,
         datagramsDown: flow.datagramsDown,
         bytesDown: flow.bytesDown,
-        ms: Math.round(performance.now() - flow.openedAt),
+        ms: Math.round(monotonicMs() - flow.openedAt),
       });
     }
     this.o.closed(flow.accounting?.counted ?? false, 'flow');

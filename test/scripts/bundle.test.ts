@@ -2,7 +2,8 @@
 // V8 code cache. A socket-activated mrsocko starts while its first client waits, so what a
 // start loads is pinned here: the bundle (compiled from the cache) and the addons, not
 // winston (only for [log] file), ipaddr.js's own file (bundled), node:crypto (only for
-// [knock]) nor node:module (the ES module loader with it); and the cache is made from a
+// [knock]), node:module (the ES module loader with it) nor perf_hooks (`performance`);
+// and the cache is made from a
 // real start (scripts/train-code-cache.mjs), so that a start's functions are in it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +61,7 @@ test('the bin is the bundle, one file: tsc output and node_modules are not loade
     assert.ok(ours.includes(cliPath), ours.join('\n'));
     assert.ok(!loaded.builtins.includes('crypto'), 'node:crypto is loaded without [knock]');
     assert.ok(!loaded.builtins.includes('module'), 'node:module is loaded (createRequire is the bundle\'s own require)');
+    assert.ok(!loaded.builtins.includes('perf_hooks'), 'perf_hooks is loaded (util/clock.ts: monotonicMs(), not performance.now())');
   } finally {
     await mrsocko.stop();
   }
