@@ -1,6 +1,7 @@
 // One direction of a proxied stream connection, moved kernel to kernel: splice() from the
-// source socket into a pipe of this direction's own, and from the pipe into the destination
-// socket, so the bytes never enter user space (as systemd-socket-proxyd does). JavaScript
+// source socket into a pipe of this direction's own (taken from and given back to a pool of
+// empty ones, ./pump.c), and from the pipe into the destination socket, so the bytes never
+// enter user space (as systemd-socket-proxyd does). JavaScript
 // (src/proxy/splice-pipe.ts) keeps everything else: when to start and stop, half-close,
 // what an error means, accounting.
 //
@@ -30,23 +31,10 @@
 #include "notify.h"
 #include "sockinfo.h"
 #include "udp.h"
+#include "pump.h"
 
 /** What a direction reports to JavaScript: callback(kind, value). */
 enum report { REPORT_BYTES = 0, REPORT_END = 1, REPORT_SOURCE_ERROR = 2, REPORT_DESTINATION_ERROR = 3 };
-
-/**
- * Pipe capacity asked for; the kernel's default (64 KiB) if refused. 1 MiB (the largest an
- * unprivileged process may ask for by default, fs.pipe-max-size), four times proxyd's: with
- * 8 bulk streams a 256 KiB pipe cost about a quarter more CPU per GB (four times the
- * splice() calls, twice the ACKs on the loopback; 2 MiB was worse again, issue 18). At most this much
- * waits in the pipe for a slow receiver: less than either socket's own buffer may hold.
- */
-#define PIPE_BYTES (1024 * 1024)
-
-/** What the directions of one Node.js environment share (its instance data). */
-typedef struct group {
-  size_t busy;        /* directions whose last callback ended on its budget */
-} group;
 
 typedef struct direction {
   napi_env env;
@@ -59,10 +47,7 @@ typedef struct direction {
   uv_timer_t report_timer;
   int source;         /* dup()s, ours to close */
   int destination;
-  int pipe_read;      /* -1 until the first read wants it */
-  int pipe_write;
-  size_t pipe_capacity;
-  size_t in_pipe;     /* bytes read from source, not yet written */
+  spliced pipe;
   size_t least;       /* the budget of one callback: a share of `turn`, from `least` to `most` */
   size_t most;
   size_t turn;
@@ -73,7 +58,6 @@ typedef struct direction {
   int polling_source; /* the interest each poll has now, to touch epoll only on changes */
   int polling_destination;
   int timer_armed;
-  int ended;          /* source said end of stream */
   int closed;         /* close() ran: nothing more is reported */
   int open_handles;   /* uv handles not yet closed; the struct goes when 0 and finalized */
   int finalized;
@@ -143,13 +127,6 @@ static void set_busy(direction *d, int busy) {
   else d->group->busy--;
 }
 
-/** What one callback may move now: an equal share of `turn` among the busy directions. */
-static size_t budget(const direction *d) {
-  size_t busy = d->group->busy > 0 ? d->group->busy : 1;
-  size_t share = d->turn / busy;
-  return share < d->least ? d->least : share > d->most ? d->most : share;
-}
-
 static void on_source(uv_poll_t *poll, int status, int events);
 static void on_destination(uv_poll_t *poll, int status, int events);
 
@@ -174,74 +151,38 @@ static void finish(direction *d, int kind, int err) {
   if (!d->closed) call_js(d, kind, err);
 }
 
-static int open_pipe(direction *d) {
-  int fds[2];
-  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) return -errno;
-  d->pipe_read = fds[0];
-  d->pipe_write = fds[1];
-  int size = fcntl(fds[1], F_SETPIPE_SZ, PIPE_BYTES);
-  if (size < 0) size = fcntl(fds[1], F_GETPIPE_SZ);
-  d->pipe_capacity = size > 0 ? (size_t)size : 65536;
-  return 0;
-}
-
-/** Move what can be moved now, at most budget() bytes read, and set the polls for what comes next. */
+/** Move what can be moved now, at most a budget's worth, and set the polls for what comes next. */
 static void pump(direction *d) {
-  size_t moved = 0;
-  size_t limit = budget(d);
-  for (;;) {
-    while (d->in_pipe > 0) {
-      ssize_t n = splice(d->pipe_read, NULL, d->destination, NULL, d->in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n > 0) {
-        d->in_pipe -= (size_t)n;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) {
-        set_busy(d, 0);
-        want(d, 0, 1);
-        return;
-      }
-      finish(d, REPORT_DESTINATION_ERROR, n < 0 ? errno : EPIPE);
-      return;
-    }
-    if (d->ended) {
-      finish(d, REPORT_END, 0);
-      return;
-    }
-    if (moved >= limit) {
-      set_busy(d, 1);
-      want(d, 1, 0);
-      return;
-    }
-    if (d->pipe_read < 0) {
-      int err = open_pipe(d);
-      if (err < 0) {
-        finish(d, REPORT_SOURCE_ERROR, -err);
-        return;
-      }
-    }
-    size_t room = limit - moved < d->pipe_capacity ? limit - moved : d->pipe_capacity;
-    ssize_t n = splice(d->source, NULL, d->pipe_write, NULL, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n > 0) {
-      d->in_pipe = (size_t)n;
-      moved += (size_t)n;
-      counted(d, (size_t)n);
-      if (d->closed) return;  /* JavaScript closed us from the report */
-      continue;
-    }
-    if (n == 0) {
-      d->ended = 1;
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
+  size_t moved;
+  int err;
+  pump_result result = mrsocko_pump(d->group, &d->pipe, d->source, d->destination,
+                                    mrsocko_budget(d->group, d->least, d->most, d->turn), &moved, &err);
+  if (moved > 0) {
+    counted(d, moved);
+    if (d->closed) return;  /* JavaScript closed us from the report */
+  }
+  switch (result) {
+    case PUMP_WAIT_SOURCE:
       set_busy(d, 0);
       want(d, 1, 0);
       return;
-    }
-    finish(d, REPORT_SOURCE_ERROR, errno);
-    return;
+    case PUMP_WAIT_DESTINATION:
+      set_busy(d, 0);
+      want(d, 0, 1);
+      return;
+    case PUMP_BUDGET:
+      set_busy(d, 1);
+      want(d, 1, 0);
+      return;
+    case PUMP_END:
+      finish(d, REPORT_END, 0);
+      return;
+    case PUMP_SOURCE_ERROR:
+      finish(d, REPORT_SOURCE_ERROR, err);
+      return;
+    case PUMP_DESTINATION_ERROR:
+      finish(d, REPORT_DESTINATION_ERROR, err);
+      return;
   }
 }
 
@@ -285,8 +226,7 @@ static void stop_all(direction *d) {
   uv_timer_stop(&d->report_timer);
   close_fd(&d->source);
   close_fd(&d->destination);
-  close_fd(&d->pipe_read);
-  close_fd(&d->pipe_write);
+  spliced_release(d->group, &d->pipe);
   uv_close((uv_handle_t *)&d->source_poll, on_handle_closed);
   uv_close((uv_handle_t *)&d->destination_poll, on_handle_closed);
   uv_close((uv_handle_t *)&d->report_timer, on_handle_closed);
@@ -302,13 +242,6 @@ static void finalize(napi_env env, void *data, void *hint) {
   direction *d = data;
   d->finalized = 1;
   free_if_done(d);
-}
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  napi_throw_error(env, NULL, message);
-  return NULL;
 }
 
 /** new Splice(sourceFd, destinationFd, leastBytes, mostBytes, turnBytes, reportMs, callback(kind, value)) */
@@ -339,9 +272,10 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
   direction *d = calloc(1, sizeof *d);
-  if (d == NULL) return throw_errno(env, "Splice", ENOMEM);
+  if (d == NULL) return mrsocko_throw_errno(env, "Splice", ENOMEM);
   d->env = env;
-  d->source = d->destination = d->pipe_read = d->pipe_write = -1;
+  d->source = d->destination = -1;
+  spliced_init(&d->pipe);
   d->group = g;
   d->least = least;
   d->most = most;
@@ -353,7 +287,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     int err = errno;
     close_fd(&d->source);
     free(d);
-    return throw_errno(env, "Splice: dup", err);
+    return mrsocko_throw_errno(env, "Splice: dup", err);
   }
   int err = uv_poll_init(loop, &d->source_poll, d->source);
   d->source_poll.data = d;
@@ -422,14 +356,19 @@ static napi_value get_total(napi_env env, napi_callback_info info) {
 static napi_value get_in_pipe(napi_env env, napi_callback_info info) {
   direction *d = unwrap(env, info);
   napi_value value;
-  napi_create_double(env, d == NULL ? 0 : (double)d->in_pipe, &value);
+  napi_create_double(env, d == NULL ? 0 : (double)d->pipe.in_pipe, &value);
   return value;
 }
 
 static void free_group(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  free(data);
+  group *g = data;
+  for (size_t i = 0; i < g->pooled; i++) {
+    close(g->pool[i][0]);
+    close(g->pool[i][1]);
+  }
+  free(g);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -451,6 +390,8 @@ static napi_value init(napi_env env, napi_value exports) {
   notify_register(env, exports);
   sockinfo_register(env, exports);
   udp_register(env, exports);
+  relay_register(env, exports);
+  acceptor_register(env, exports);
   return exports;
 }
 

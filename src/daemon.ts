@@ -15,7 +15,8 @@ import type { BackendDriver } from './backend/driver.js';
 import { checkProcess, createDriver } from './backend/create.js';
 import { ReadinessProbe } from './backend/probe.js';
 import { IdlePolicy } from './idle/policy.js';
-import { openListeners, type Listener } from './proxy/listeners.js';
+import { openListeners, stopAccepting, type Listener } from './proxy/listeners.js';
+import type { AcceptedSocket } from './proxy/relay.js';
 import { dataPath, describeDataPath } from './proxy/data-path.js';
 import { describeUdpDataPath } from './proxy/udp-upstream.js';
 import { StatusUpdates } from './status/status-updates.js';
@@ -162,8 +163,12 @@ export class Daemon {
 
   /** Adopt or bind the sockets and start serving. Resolves once READY=1 was sent. */
   async start(): Promise<void> {
-    const { listeners, datagram, mode, notes, reserved } = await openListeners(this.config, this.env, this.pid,
-      (listener, socket) => this.accept(listener, socket), (listener) => this.session.addDatagramSocket(listener), this.knock?.reserved);
+    const { listeners, datagram, mode, notes, reserved } = await openListeners(this.config, this.env, this.pid, {
+      connection: (listener, socket) => this.accept(listener, socket),
+      datagramSocket: (listener) => this.session.addDatagramSocket(listener),
+      acceptError: (listener, error) => this.log.event({ kind: 'socket-error', socket: listener.config.name, error: error.message }),
+      relay: dataPath.relay,
+    }, this.knock?.reserved);
     this.listeners = listeners;
     await this.knock?.open(reserved);
     for (const note of notes) this.log.warning(note);
@@ -182,7 +187,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.closing ??= (async () => {
       this.notifier.stopping();
-      for (const l of this.listeners) l.server.close();
+      for (const l of this.listeners) stopAccepting(l);
       this.session.close();
       this.knock?.close();
       this.gate.shutdown();
@@ -239,7 +244,7 @@ export class Daemon {
   get udpStats(): Session['udpStats'] { return this.session.udpStats; }
 
   /** sockets → admission → session. */
-  private accept(listener: Listener, socket: net.Socket): void {
+  private accept(listener: Listener, socket: net.Socket | AcceptedSocket): void {
     if (this.closing) {
       socket.destroy();
       return;
@@ -271,7 +276,7 @@ export class Daemon {
     this.log.event({ kind: 'backend-idle-exit' });
     // Stop accepting now, in this same turn, so no connection slips in between; datagrams
     // not read yet stay in systemd's copy of the socket and wake the next mrsocko.
-    for (const l of this.listeners) l.server.close();
+    for (const l of this.listeners) stopAccepting(l);
     this.session.closeDatagramSockets();
     this.knock?.close();
     this.onExitRequest?.();

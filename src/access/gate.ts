@@ -11,6 +11,7 @@
 // session decides when it does). A `counts = no` socket never wakes the backend: while it
 // is down, its clients are refused like those outside `wake`.
 import type net from 'node:net';
+import type { AcceptedSocket } from '../proxy/relay.js';
 import type { LogEvent } from '../log/events.js';
 import { EvictionLog } from './eviction-log.js';
 import type { ClientHandle, ClientTable, FlowKind } from '../session/clients.js';
@@ -93,12 +94,12 @@ export class Gate {
    * A new TCP (or unix) connection: its accounting if admitted; if not, it is closed here,
    * unread. `counts`: the socket's `counts =` (no: never activity, never wakes the backend).
    */
-  connection(socket: net.Socket, socketName: string, unix: boolean, counts = true): ClientHandle | undefined {
+  connection(socket: net.Socket | AcceptedSocket, socketName: string, unix: boolean, counts = true): ClientHandle | undefined {
     // A TCP socket without a remote address was reset before we got to it: nothing to admit.
     const address = unix ? LOCAL_CLIENT : socket.remoteAddress === undefined ? undefined : clientAddress(socket.remoteAddress);
     if (address !== undefined && this.admit(socketName, address, socket, 'connection', counts)) return this.o.clients.open(address, 'connection', counts);
     // Refused (or gone already): close at once, unread; an RST tells a TCP client it was refused.
-    socket.on('error', () => undefined);
+    if ('on' in socket) socket.on('error', () => undefined);
     if (unix) socket.destroy();
     else socket.resetAndDestroy();
     return undefined;
@@ -115,7 +116,7 @@ export class Gate {
     return this.o.clients.open(clientAddress(remoteAddress) ?? LOCAL_CLIENT, 'flow', counts);
   }
 
-  private admit(socketName: string, address: ClientAddress, peer: net.Socket | string, kind: FlowKind, counts: boolean): boolean {
+  private admit(socketName: string, address: ClientAddress, peer: net.Socket | AcceptedSocket | string, kind: FlowKind, counts: boolean): boolean {
     const decision = this.o.blocked?.() !== undefined ? 'blocked' : this.admission.decide(address, this.o.backendWanted(), counts);
     if (decision === undefined) return true;
     const client = typeof peer === 'string' ? peer : describePeer(peer);

@@ -67,10 +67,53 @@ export interface UdpRelayAddon {
   UdpReader: new (listeningFd: number, deliver: (datagram: Buffer | null, address: string | number, port: number) => void) => NativeUdpReader;
 }
 
+/** A whole stream connection run by the addon (native/relay.c, see ./relay.ts). */
+export interface NativeRelay {
+  /** Report the bytes not reported yet, then close both sides (reset: an RST to the client). Idempotent. */
+  close(reset?: boolean): void;
+  /** The client's descriptor, handed back (the upstream side is closed); -1 once closed. */
+  detach(): number;
+  /** Report the bytes not reported yet, now. */
+  flush(): void;
+  /** Bytes read from the client so far, and from the backend. */
+  readonly up: number;
+  readonly down: number;
+  /** 0 connecting, 1 open, 2 connect failed (the client's descriptor still held), 3 done. */
+  readonly phase: number;
+}
+
+/** Accepting on a TCP listening socket in the addon (native/accept.c). */
+export interface NativeAcceptor {
+  /** Accept nothing more, now. Idempotent. */
+  close(): void;
+}
+
+export interface RelayAddon {
+  Relay: new (
+    downstreamFd: number,
+    /** An IP address, or with port 0 a unix socket path. */
+    backendHost: string,
+    backendPort: number,
+    header: Buffer | null,
+    leastBytes: number,
+    mostBytes: number,
+    turnBytes: number,
+    reportMs: number,
+    report: (kind: number, a: number, b: number) => void,
+  ) => NativeRelay;
+  /** accepted(fd, address, port) per connection; accepted(-errno, undefined, 0) when accepting failed (it pauses a moment). */
+  Acceptor: new (listeningFd: number, accepted: (fd: number, address: string | undefined, port: number) => void) => NativeAcceptor;
+  /** Close a descriptor with an RST. */
+  resetSocket(fd: number): void;
+  closeSocket(fd: number): void;
+}
+
 export interface DataPath {
   readonly name: 'native' | 'js';
   /** Set when name is 'native'. */
   readonly addon: SpliceAddon | undefined;
+  /** Set when the addon accepts and relays connections itself (native, and built with native/relay.c). */
+  readonly relay?: RelayAddon | undefined;
   /** Why this path, for `mrsocko check` and the start-up log. */
   readonly why: string;
 }
@@ -94,13 +137,17 @@ export function chooseDataPath(env: Readonly<Record<string, string | undefined>>
     return { name: 'js', addon: undefined, why: `the native addon is not available (${addon}); ${fix}` };
   }
   const why = known ? 'the native addon is built' : `${DATA_PATH_ENV}=${wanted} is not js, native or auto; the native addon is built`;
-  return { name: 'native', addon, why };
+  const relay = addon as Partial<RelayAddon>;
+  const relays = typeof relay.Relay === 'function' && typeof relay.Acceptor === 'function';
+  return { name: 'native', addon, relay: relays ? (addon as unknown as RelayAddon) : undefined, why };
 }
 
 /** This process's choice (the environment and the addon do not change while it runs). */
 export const dataPath: DataPath = chooseDataPath(process.env);
 
 export function describeDataPath(path: DataPath): string {
-  const how = path.name === 'native' ? 'native (splice(), kernel to kernel)' : 'js (copied through Node.js)';
+  const how = path.name === 'js' ? 'js (copied through Node.js)'
+    : path.relay === undefined ? 'native (splice(), kernel to kernel)'
+    : 'native (splice(), kernel to kernel; connections arriving while the backend runs are accepted and relayed by the addon)';
   return `TCP data path: ${how}: ${path.why}`;
 }

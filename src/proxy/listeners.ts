@@ -4,6 +4,9 @@
 // result is one net.Server per TCP socket section, not yet accepting until the caller
 // attaches its handler, and one bound dgram socket per UDP section, whose handlers the
 // caller attaches before it is bound (so the datagram that woke mrsocko is not lost).
+// Where the native addon relays connections (./relay.ts), it accepts on a TCP socket
+// itself, from the moment Node.js has it listening: the connection that woke mrsocko is
+// already the addon's.
 import net from 'node:net';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -12,6 +15,9 @@ import { ConfigError, MrsockoError } from '../errors.js';
 import { readListenFds, UNKNOWN_FD_NAME, type Env, type ListenFd } from '../systemd/listen-fds.js';
 import { formatInet } from '../util/format.js';
 import { inspectSocketFd, protocolMismatch, type SocketInfo } from '../systemd/socket-info.js';
+import type { NativeAcceptor, RelayAddon } from './data-path.js';
+import { AcceptedSocket } from './relay.js';
+import { errnoError } from '../native/addon.js';
 
 export interface Listener {
   readonly config: SocketConfig;
@@ -20,6 +26,29 @@ export interface Listener {
   address: string;
   readonly adopted: boolean;
   readonly backlog?: number | undefined;
+  /** Set when the addon accepts on it (Node's server is closed then; the addon has its own descriptor of the socket). */
+  acceptor?: NativeAcceptor;
+}
+
+/** Accept nothing more, now: connections not accepted yet stay queued in the socket (systemd's copy, when adopted). */
+export function stopAccepting(listener: Listener): void {
+  listener.acceptor?.close();
+  listener.server.close();
+}
+
+/** What openListeners tells its caller. */
+export interface ListenerHandlers {
+  /** A new TCP or unix connection, not read yet: a paused Node.js socket, or one the addon accepted. */
+  connection(listener: Listener, socket: net.Socket | AcceptedSocket): void;
+  /**
+   * Called for each UDP section's socket before it is bound: attach the 'message' and
+   * 'error' handlers there. Without it, UDP sections are left alone (neither adopted nor bound).
+   */
+  datagramSocket?(listener: DatagramListener): void;
+  /** Accepting failed (out of descriptors): the addon waits a moment and goes on. */
+  acceptError?(listener: Listener, error: Error): void;
+  /** The addon, to accept on TCP sockets itself; Node.js accepts without it. */
+  relay?: RelayAddon | undefined;
 }
 
 /** A bound datagram socket for a `protocol = udp` section. */
@@ -63,19 +92,14 @@ export interface ReservedSocket {
   readonly line: number;
 }
 
-/**
- * `onDatagramSocket` is called for each UDP section's socket before it is bound: attach
- * the 'message' and 'error' handlers there. Without it, UDP sections are left alone
- * (neither adopted nor bound).
- */
 export async function openListeners(
   config: Config,
   env: Env,
   pid: number,
-  onConnection: (listener: Listener, socket: net.Socket) => void,
-  onDatagramSocket?: (listener: DatagramListener) => void,
+  handlers: ListenerHandlers,
   reservedSockets: readonly ReservedSocket[] = [],
 ): Promise<OpenListenersResult> {
+  const onDatagramSocket = handlers.datagramSocket;
   const passed = readListenFds(env, pid);
   const notes: string[] = passed.ignored ? [passed.ignored] : [];
   const tcpSockets = config.sockets.filter((s) => s.protocol === 'tcp');
@@ -106,8 +130,20 @@ export async function openListeners(
       adopted: info !== undefined,
       backlog: info?.backlog,
     };
-    server.on('connection', (socket) => onConnection(listener, socket));
+    server.on('connection', (socket) => handlers.connection(listener, socket));
     return listener;
+  };
+  // Synchronously after Node.js listens (no turn of the loop in between, so Node accepts nothing).
+  const acceptNatively = (listener: Listener): void => {
+    const addon = handlers.relay;
+    const fd = (listener.server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    // a unix socket's address is its path: those stay with Node.js
+    if (addon === undefined || typeof listener.server.address() !== 'object' || typeof fd !== 'number' || fd < 0) return;
+    listener.acceptor = new addon.Acceptor(fd, (accepted, address, port) => {
+      if (accepted >= 0) handlers.connection(listener, new AcceptedSocket(accepted, address ?? '', port, addon));
+      else handlers.acceptError?.(listener, errnoError(-accepted, 'accept'));
+    });
+    listener.server.close();
   };
   try {
     if (passed.fds.length > 0) {
@@ -129,6 +165,7 @@ export async function openListeners(
         listeners.push(listener);
         // Node calls listen() again on the fd; pass systemd's backlog so Backlog= is kept.
         await listen(listener.server, (cb) => listener.server.listen({ fd }, info.backlog ?? MAX_BACKLOG, cb));
+        acceptNatively(listener);
       }
       return { listeners, datagram, mode: 'socket-activated', notes, reserved };
     }
@@ -140,6 +177,7 @@ export async function openListeners(
       if (bound && typeof bound === 'object' && sc.listen.kind === 'inet') {
         listener.address = formatInet(bound.address, bound.port);
       }
+      acceptNatively(listener);
     }
     for (const sc of udpSockets) {
       if (sc.listen.kind !== 'inet') throw new Error(`udp socket ${sc.name}: ${sc.listen.text} is not an IP address`); // load.ts refuses it
@@ -158,7 +196,7 @@ export async function openListeners(
     }
     return { listeners, datagram, mode: 'standalone', notes };
   } catch (err) {
-    for (const l of listeners) l.server.close();
+    for (const l of listeners) stopAccepting(l);
     for (const d of datagram) closeQuietly(d.socket);
     throw err;
   }

@@ -22,7 +22,7 @@ import { errnoError } from '../native/addon.js';
  * How often bytes that keep flowing are reported (the idle countdown and `status` see them
  * this late at most; the first byte after a quiet spell is reported at once).
  */
-const REPORT_MS = 100;
+export const REPORT_MS = 100;
 
 /**
  * What one direction moves in one callback of the addon before it lets the event loop go
@@ -37,7 +37,7 @@ const REPORT_MS = 100;
  * turns their set-up takes (issue 18, docs/native.md).
  */
 export const NATIVE_BURST_BYTES = 1024 * 1024;
-const NATIVE_TURN_BYTES = 8 * 1024 * 1024;
+export const NATIVE_TURN_BYTES = 8 * 1024 * 1024;
 
 /** A read this large moves a direction onto the addon (the size that takes a slot on the JavaScript path). */
 const SWITCH_AT_BYTES = LARGE_READ_BYTES;

@@ -362,7 +362,7 @@ export class TcpConnection {
   }
 }
 
-export function describePeer(socket: net.Socket): string {
+export function describePeer(socket: Pick<net.Socket, 'remoteAddress' | 'remotePort'>): string {
   const { remoteAddress, remotePort } = socket;
   return remoteAddress === undefined ? 'local' : formatInet(remoteAddress, remotePort);
 }

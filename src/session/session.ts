@@ -11,29 +11,23 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig, StartingPageConfig, WakeOn } from '../config/types.js';
+import type { BackendAddress, SocketConfig, WakeOn } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
 import { TcpConnection, type ConnectionHooks } from '../proxy/tcp.js';
+import { AcceptedSocket, RelayedConnection, relayable, socketFromFd, type RelayHooks } from '../proxy/relay.js';
 import { UdpProxy, type UdpProxyHooks } from '../proxy/udp.js';
 import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp-flow.js';
 import type { ClientHandle } from './clients.js';
 import { flowsOf, logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
-import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
-import { startingPageResponse } from './starting-page.js';
+import { watchForBrowser } from './browser-watch.js';
 import { timerDelay } from '../util/timer.js';
 import { monotonicMs } from '../util/clock.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
-
-/**
- * What a held connection on a socket with a starting page reads ahead: enough for any
- * browser's request head (cookies included); beyond it the client waits in the kernel.
- */
-const PREREAD_BYTES = 16 * 1024;
 
 /**
  * What a held connection reads ahead under `wake_on = data` before the backend runs: one
@@ -80,7 +74,7 @@ export interface SessionOptions {
 
 export class Session implements LifecycleClients {
   /** Every connection not yet released, waiting ones included. */
-  private readonly connections = new Set<TcpConnection>();
+  private readonly connections = new Set<TcpConnection | RelayedConnection>();
   /** One per UDP socket: its flow table. */
   private readonly udp: UdpProxy[] = [];
   readonly waiting = new WaitingRoom<TcpConnection | UdpFlow>();
@@ -98,17 +92,53 @@ export class Session implements LifecycleClients {
 
   constructor(private readonly o: SessionOptions) {}
 
-  /** An admitted TCP client (its accounting opened already). */
-  addConnection(listener: Listener, socket: net.Socket, accounting: ClientHandle): void {
+  /**
+   * An admitted TCP client (its accounting opened already). One the addon accepted is
+   * relayed by it whole while the backend runs, unless it needs what only a Node.js socket
+   * does here (a PROXY header, a backend by host name); every other one gets a Node.js socket.
+   */
+  addConnection(listener: Listener, incoming: net.Socket | AcceptedSocket, accounting: ClientHandle): void {
     const { name, backend, proxyProtocol } = listener.config;
-    const c = new TcpConnection(name, socket, backend, this.connectionHooks, accounting, this.readBuffers, proxyProtocol);
-    // how to close it to make room at max_connections (./eviction.ts)
-    accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
-    this.connections.add(c);
+    if (incoming instanceof AcceptedSocket) {
+      if (this.o.backend.phase === 'running' && proxyProtocol === 'off' && relayable(backend)) {
+        const r = new RelayedConnection(name, incoming, backend, this.relayHooks, accounting);
+        accounting.victim = { socketName: name, peer: r.peer, evict: (busy) => r.close(busy) };
+        this.connections.add(r);
+        this.o.changed();
+        return;
+      }
+      incoming = incoming.toSocket();
+    }
+    const c = this.track(listener.config, incoming, accounting);
     if (this.o.wakeOn() === 'data' && this.o.backend.phase !== 'running') this.heldUntilData(c, accounting.address.key);
     else this.arrived(c);
     const page = listener.config.startingPage;
-    if (page !== undefined && c.phase === 'held') this.watchForBrowser(c, page);
+    if (page !== undefined && c.phase === 'held') {
+      watchForBrowser(c, page, { name: this.o.name, backend: this.o.backend, log: this.o.log, timers: this.pageTimers });
+    }
+  }
+
+  private track(config: SocketConfig, socket: net.Socket, accounting: ClientHandle): TcpConnection {
+    const c = new TcpConnection(config.name, socket, config.backend, this.connectionHooks, accounting, this.readBuffers, config.proxyProtocol);
+    // how to close it to make room at max_connections (./eviction.ts)
+    accounting.victim = { socketName: c.socketName, peer: c.peer, evict: (busy) => c.close(busy) };
+    this.connections.add(c);
+    return c;
+  }
+
+  /** A relayed connection the addon handed back (`fd`, its client's descriptor), held as a TcpConnection in the waiting room. */
+  private heldAgain(r: RelayedConnection, fd: number): TcpConnection | undefined {
+    this.connections.delete(r);
+    const config = this.o.sockets.find((s) => s.name === r.socketName);
+    if (fd < 0 || config === undefined) {
+      r.accounting.close();
+      this.connectionReleased(r);
+      return undefined;
+    }
+    // the ClientHandle addConnection gave it
+    const c = this.track(config, socketFromFd(fd), r.accounting as ClientHandle);
+    this.waiting.moved(c);
+    return c;
   }
 
   /**
@@ -145,55 +175,6 @@ export class Session implements LifecycleClients {
     clearTimeout(silent.timer);
     this.silentTimers.delete(c);
     return true;
-  }
-
-  /**
-   * A held connection on a socket with a starting page: it reads ahead (kept, passed on at
-   * release), and a browser's request (HTTP/1.x GET, Accept: text/html) still held after
-   * starting_page_after is answered with the page and closed. Every other client, and one
-   * whose bytes do not tell yet, stays held as before.
-   */
-  private watchForBrowser(c: TcpConnection, page: StartingPageConfig): void {
-    let due = false;
-    let settled = false;
-    /** The last bytes read, to find a head's end that straddles two reads. */
-    let tail = Buffer.alloc(0);
-    /** Whether a request head may have ended since the last look (its empty line arrived). */
-    let headMayEnd = true;
-    const decide = (): void => {
-      if (!due || settled || c.phase !== 'held') return;
-      // Looked at again only when the head may be complete: a client dripping its head a
-      // byte at a time costs one look, not one per byte.
-      const complete = c.clientEnded || c.prereadBytes >= PREREAD_BYTES;
-      if (!headMayEnd && !complete) return;
-      headMayEnd = false;
-      const seen = sniffHttpRequest(c.preread, complete);
-      if (seen.kind === 'incomplete') return;
-      settled = true;
-      // A GET only: a form's POST (or any other method) waits and goes through, instead of
-      // being dropped for a page whose reload could not send it again.
-      if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept'))) return;
-      const ms = Math.round(monotonicMs() - c.openedAt);
-      c.answer(startingPageResponse({ name: this.o.name, elapsedMs: this.o.backend.phaseAgeMs }, page.template));
-      this.o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
-    };
-    c.readWhileHeld(PREREAD_BYTES, (_, chunk) => {
-      if (chunk !== undefined && !headMayEnd) {
-        const around = Buffer.concat([tail, chunk.subarray(0, 3)]);
-        headMayEnd = around.includes('\n\n') || around.includes('\n\r\n') || chunk.includes('\n\n') || chunk.includes('\n\r\n');
-      }
-      if (chunk !== undefined) {
-        const last = chunk.length >= 3 ? chunk : Buffer.concat([tail, chunk]);
-        tail = Buffer.from(last.subarray(Math.max(0, last.length - 3)));
-      }
-      decide();
-    });
-    if (!Number.isFinite(page.afterMs)) return;
-    this.pageTimers.set(c, setTimeout(() => {
-      this.pageTimers.delete(c);
-      due = true;
-      decide();
-    }, timerDelay(page.afterMs)));
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -259,9 +240,10 @@ export class Session implements LifecycleClients {
   closeClients(): number {
     let closed = 0;
     const requeued: TcpConnection[] = [];
-    for (const c of this.connections) {
-      if (this.waiting.has(c)) continue;
-      if (!this.closing && c.requeue()) requeued.push(c);
+    for (const c of [...this.connections]) {
+      if (c instanceof TcpConnection && this.waiting.has(c)) continue;
+      const held = this.closing ? undefined : c instanceof TcpConnection ? (c.requeue() ? c : undefined) : this.requeueRelayed(c);
+      if (held !== undefined) requeued.push(held);
       else {
         c.close();
         closed += 1;
@@ -270,6 +252,11 @@ export class Session implements LifecycleClients {
     closed += this.udp.reduce((n, u) => n + u.closeFlows('backend-gone', 'connected'), 0);
     for (const c of requeued) this.o.backend.demand(c.peer);
     return closed;
+  }
+
+  private requeueRelayed(r: RelayedConnection): TcpConnection | undefined {
+    const fd = r.requeue();
+    return fd === undefined ? undefined : this.heldAgain(r, fd);
   }
 
   /** Shutdown: every client closed, nothing new taken. */
@@ -339,24 +326,35 @@ export class Session implements LifecycleClients {
       if (this.silentTimers.has(c)) return;
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
     },
-    released: (c) => {
-      this.connections.delete(c);
-      const silent = this.silentTimers.get(c);
-      if (this.stopSilentTimer(c) && silent !== undefined && !this.closing) this.o.silent(silent.source, c.socketName, c.peer, 'closed');
-      if (this.o.log.isEnabled('debug')) {
-        this.o.log.event({
-          kind: 'client-closed',
-          socket: c.socketName,
-          client: c.peer,
-          bytesUp: c.bytesUp,
-          bytesDown: c.bytesDown,
-          ms: Math.round(monotonicMs() - c.openedAt),
-        });
-      }
-      this.o.closed(c.accounting.counted, 'connection');
-      this.o.changed();
-    },
+    released: (c) => this.connectionReleased(c),
   };
+
+  private readonly relayHooks: RelayHooks = {
+    connectFailed: (r, error) => {
+      const c = this.heldAgain(r, r.takeBack());
+      if (c !== undefined && this.backendRefused(c, error, 'not accepting connections') === 'close') c.close();
+    },
+    error: (r, side, error) => this.o.log.event({ kind: 'client-error', socket: r.socketName, client: r.peer, side, error: error.message }),
+    released: (r) => this.connectionReleased(r),
+  };
+
+  private connectionReleased(c: TcpConnection | RelayedConnection): void {
+    this.connections.delete(c);
+    const silent = c instanceof TcpConnection ? this.silentTimers.get(c) : undefined;
+    if (c instanceof TcpConnection && this.stopSilentTimer(c) && silent !== undefined && !this.closing) this.o.silent(silent.source, c.socketName, c.peer, 'closed');
+    if (this.o.log.isEnabled('debug')) {
+      this.o.log.event({
+        kind: 'client-closed',
+        socket: c.socketName,
+        client: c.peer,
+        bytesUp: c.bytesUp,
+        bytesDown: c.bytesDown,
+        ms: Math.round(monotonicMs() - c.openedAt),
+      });
+    }
+    this.o.closed(c.accounting.counted, 'connection');
+    this.o.changed();
+  }
 
   private readonly flowHooks: UdpProxyHooks = {
     admit: (proxy, address, port) => !this.closing && this.o.admitFlow(proxy, address, port),

@@ -101,3 +101,20 @@ test('the code cache is trained on a real start: it holds more than `run --help`
   // the build's own cache is a trained one too
   assert.ok(fs.statSync(path.join(repoRoot, 'dist', 'mrsocko-main.cjs.cache')).size > helpSize * 1.3, 'dist/ has an untrained cache');
 });
+
+test('src/ keeps one clock: no `performance` outside util/clock.ts (its times would not compare with monotonicMs(), and it loads perf_hooks)', () => {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (file.endsWith('.ts') && !file.endsWith(path.join('util', 'clock.ts'))) {
+        fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+          if (/\bperformance\.|perf_hooks/.test(line.replace(/\/\/.*$|^\s*\*.*$/, ''))) found.push(`${path.relative(repoRoot, file)}:${i + 1}: ${line.trim()}`);
+        });
+      }
+    }
+  };
+  walk(path.join(repoRoot, 'src'));
+  assert.deepEqual(found, []);
+});
