@@ -114,16 +114,17 @@ static void on_handle_closed(uv_handle_t *handle) {
   napi_delete_reference(a->env, a->callback);
   napi_async_destroy(a->env, a->async);
   uint32_t count = 0;
+  // weak now: the object's finalizer frees the struct and deletes the reference (deleted
+  // sooner, the finalizer never runs and a later call on the object reads freed memory)
   napi_reference_unref(a->env, a->self, &count);
-  napi_delete_reference(a->env, a->self);
   free_if_done(a);
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   acceptor *a = data;
   a->finalized = 1;
+  napi_delete_reference(env, a->self);
   free_if_done(a);
 }
 

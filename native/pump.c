@@ -111,3 +111,51 @@ napi_value mrsocko_throw_errno(napi_env env, const char *what, int err) {
   napi_throw_error(env, NULL, message);
   return NULL;
 }
+
+static group *instance_group(napi_env env) {
+  group *g = NULL;
+  if (napi_get_instance_data(env, (void **)&g) != napi_ok) return NULL;
+  return g;
+}
+
+/** pooledPipes(): empty pipes kept for the next connections. */
+static napi_value pooled_pipes(napi_env env, napi_callback_info info) {
+  (void)info;
+  group *g = instance_group(env);
+  napi_value value;
+  napi_create_uint32(env, g == NULL ? 0 : (uint32_t)g->pooled, &value);
+  return value;
+}
+
+void mrsocko_drop_pipes(group *g) {
+  while (g->pooled > 0) {
+    g->pooled--;
+    close(g->pool[g->pooled][0]);
+    close(g->pool[g->pooled][1]);
+  }
+}
+
+void mrsocko_join(group *g) {
+  g->active++;
+}
+
+void mrsocko_leave(group *g) {
+  if (g->active > 0) g->active--;
+  if (g->active == 0) mrsocko_drop_pipes(g);
+}
+
+/** dropPipes(): close the pooled pipes (nothing to proxy until the backend's next start). */
+static napi_value drop_pipes(napi_env env, napi_callback_info info) {
+  (void)info;
+  group *g = instance_group(env);
+  if (g != NULL) mrsocko_drop_pipes(g);
+  return NULL;
+}
+
+void pump_register(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "pooledPipes", NAPI_AUTO_LENGTH, pooled_pipes, NULL, &fn);
+  napi_set_named_property(env, exports, "pooledPipes", fn);
+  napi_create_function(env, "dropPipes", NAPI_AUTO_LENGTH, drop_pipes, NULL, &fn);
+  napi_set_named_property(env, exports, "dropPipes", fn);
+}

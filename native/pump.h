@@ -8,12 +8,18 @@
 #include <stddef.h>
 #include <node_api.h>
 
-/** Empty pipes kept for reuse: creating one (pipe2, F_SETPIPE_SZ, two close()s) costs a short connection more than its bytes. */
+/**
+ * Empty pipes kept for reuse while connections come and go: creating one (pipe2,
+ * F_SETPIPE_SZ, two close()s) costs a short connection more than its bytes. The pool is
+ * emptied whenever the last direction using the addon closes, so an idle mrsocko holds no
+ * pipe, and descriptors are back to where they were once every connection is gone.
+ */
 #define PIPE_POOL 64
 
 /** What the directions of one Node.js environment share (its instance data). */
 typedef struct group {
   size_t busy;        /* directions whose last callback ended on its budget */
+  size_t active;      /* Splice directions and Relays not yet closed (mrsocko_join/mrsocko_leave) */
   size_t pooled;
   int pool[PIPE_POOL][2];
   size_t pool_capacity[PIPE_POOL];
@@ -51,7 +57,15 @@ size_t mrsocko_budget(const group *g, size_t least, size_t most, size_t turn);
 /** Throws an Error "what: strerror(err)"; returns NULL for the caller to return. */
 napi_value mrsocko_throw_errno(napi_env env, const char *what, int err);
 
-/** ./relay.c's and ./accept.c's parts of the addon's exports (the module's init is in ./splice.c). */
+/** Close the pooled pipes. */
+void mrsocko_drop_pipes(group *g);
+
+/** A direction or relay starts using the group, and stops (the last one out empties the pool). */
+void mrsocko_join(group *g);
+void mrsocko_leave(group *g);
+
+/** pooledPipes() and dropPipes(), and ./relay.c's and ./accept.c's parts of the addon's exports (the module's init is in ./splice.c). */
+void pump_register(napi_env env, napi_value exports);
 void relay_register(napi_env env, napi_value exports);
 void acceptor_register(napi_env env, napi_value exports);
 #endif

@@ -8,8 +8,8 @@
 //
 // Driven from Node's own event loop, like ./splice.c: one uv_poll per descriptor, watching
 // what either direction waits for. What JavaScript hears, through callback(kind, a, b):
-// BYTES (up, down) moved since the last report, at most every `report_ms` while bytes
-// flow; CONNECT_FAILED (errno): the downstream descriptor is still held, for JavaScript to
+// BYTES (up, down) moved since the last report: the first after a quiet spell at once,
+// then at most every `report_ms` while bytes flow; CONNECT_FAILED (errno): the downstream descriptor is still held, for JavaScript to
 // take back (detach()) or close; ERROR (side + 2 if writing, errno), then CLOSED (up, down): the last
 // bytes, everything closed. close() and detach() report nothing after they return.
 #define _GNU_SOURCE
@@ -112,8 +112,10 @@ static void on_report_timer(uv_timer_t *timer) {
 }
 
 /**
- * Bytes are reported by the timer only, the first ones too: a short connection costs one
- * call into JavaScript at its end, not one per burst; activity is seen at most report_ms late.
+ * The first bytes after a quiet spell are reported at once (the idle countdown, a frozen
+ * backend's thaw and eviction see activity when it happens), later ones in sums by the
+ * timer, at most every report_ms: a short request and its answer cost one call into
+ * JavaScript, and the end one more. JavaScript may close the relay from the report.
  */
 static void counted(relay *r, half *h, size_t n) {
   h->total += (double)n;
@@ -121,6 +123,7 @@ static void counted(relay *r, half *h, size_t n) {
   if (r->timer_armed) return;
   r->timer_armed = 1;
   uv_timer_start(&r->report_timer, on_report_timer, r->report_ms, r->report_ms);
+  report_bytes(r);
 }
 
 static void set_busy(relay *r, half *h, int busy) {
@@ -155,8 +158,9 @@ static void on_handle_closed(uv_handle_t *handle) {
   napi_delete_reference(r->env, r->callback);
   napi_async_destroy(r->env, r->async);
   uint32_t count = 0;
+  // weak now: the object's finalizer frees the struct and deletes the reference (deleted
+  // sooner, the finalizer never runs and a later call on the object reads freed memory)
   napi_reference_unref(r->env, r->self, &count);
-  napi_delete_reference(r->env, r->self);
   free_if_done(r);
 }
 
@@ -183,6 +187,7 @@ static void stop_all(relay *r) {
   }
   uv_timer_stop(&r->report_timer);
   uv_close((uv_handle_t *)&r->report_timer, on_handle_closed);
+  mrsocko_leave(r->group);
 }
 
 static void finish(relay *r) {
@@ -204,7 +209,10 @@ static void run(relay *r, int i) {
   int err;
   pump_result result = mrsocko_pump(r->group, &h->pipe, r->fd[i], r->fd[1 - i],
                                     mrsocko_budget(r->group, r->least, r->most, r->turn), &moved, &err);
-  if (moved > 0) counted(r, h, moved);
+  if (moved > 0) {
+    counted(r, h, moved);
+    if (r->phase != OPEN) return;  /* closed or handed back from the report */
+  }
   switch (result) {
     case PUMP_WAIT_SOURCE:
       set_busy(r, h, 0);
@@ -302,10 +310,10 @@ static void free_unwrapped(uv_handle_t *handle) {
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   relay *r = data;
   r->finalized = 1;
+  napi_delete_reference(env, r->self);
   free_if_done(r);
 }
 
@@ -429,6 +437,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   napi_wrap(env, self, r, finalize, NULL, &r->self);
   uint32_t count;
   napi_reference_ref(env, r->self, &count);  /* alive while its handles are */
+  mrsocko_join(g);
   if (address.ss_family != AF_UNIX) {
     int one = 1;
     setsockopt(upstream, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -208,8 +208,9 @@ static void on_handle_closed(uv_handle_t *handle) {
   napi_delete_reference(d->env, d->callback);
   napi_async_destroy(d->env, d->async);
   uint32_t count = 0;
+  // weak now: the object's finalizer frees the struct and deletes the reference (deleted
+  // sooner, the finalizer never runs and a later call on the object reads freed memory)
   napi_reference_unref(d->env, d->self, &count);
-  napi_delete_reference(d->env, d->self);
   free_if_done(d);
 }
 
@@ -227,6 +228,7 @@ static void stop_all(direction *d) {
   close_fd(&d->source);
   close_fd(&d->destination);
   spliced_release(d->group, &d->pipe);
+  mrsocko_leave(d->group);
   uv_close((uv_handle_t *)&d->source_poll, on_handle_closed);
   uv_close((uv_handle_t *)&d->destination_poll, on_handle_closed);
   uv_close((uv_handle_t *)&d->report_timer, on_handle_closed);
@@ -237,10 +239,10 @@ static void free_on_close(uv_handle_t *handle) {
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   direction *d = data;
   d->finalized = 1;
+  napi_delete_reference(env, d->self);
   free_if_done(d);
 }
 
@@ -315,6 +317,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   napi_wrap(env, self, d, finalize, NULL, &d->self);
   uint32_t count;
   napi_reference_ref(env, d->self, &count);  /* alive while its polls are */
+  mrsocko_join(g);
   want(d, 1, 0);
   return self;
 }
@@ -363,12 +366,8 @@ static napi_value get_in_pipe(napi_env env, napi_callback_info info) {
 static void free_group(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  group *g = data;
-  for (size_t i = 0; i < g->pooled; i++) {
-    close(g->pool[i][0]);
-    close(g->pool[i][1]);
-  }
-  free(g);
+  mrsocko_drop_pipes(data);
+  free(data);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -390,6 +389,7 @@ static napi_value init(napi_env env, napi_value exports) {
   notify_register(env, exports);
   sockinfo_register(env, exports);
   udp_register(env, exports);
+  pump_register(env, exports);
   relay_register(env, exports);
   acceptor_register(env, exports);
   return exports;

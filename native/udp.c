@@ -263,8 +263,9 @@ static void on_handle_closed(uv_handle_t *handle) {
   napi_delete_reference(r->env, r->callback);
   napi_async_destroy(r->env, r->async);
   uint32_t count = 0;
+  // weak now: the object's finalizer frees the struct and deletes the reference (deleted
+  // sooner, the finalizer never runs and a later call on the object reads freed memory)
   napi_reference_unref(r->env, r->self, &count);
-  napi_delete_reference(r->env, r->self);
   free_if_done(r);
 }
 
@@ -287,10 +288,10 @@ static void stop_all(relay *r) {
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   relay *r = data;
   r->finalized = 1;
+  napi_delete_reference(env, r->self);
   free_if_done(r);
 }
 
@@ -706,16 +707,17 @@ static void on_reader_closed(uv_handle_t *handle) {
   napi_delete_reference(d->env, d->callback);
   napi_async_destroy(d->env, d->async);
   uint32_t count = 0;
+  // weak now: the object's finalizer frees the struct and deletes the reference (deleted
+  // sooner, the finalizer never runs and a later call on the object reads freed memory)
   napi_reference_unref(d->env, d->self, &count);
-  napi_delete_reference(d->env, d->self);
   reader_free_if_done(d);
 }
 
 static void reader_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   reader *d = data;
   d->finalized = 1;
+  napi_delete_reference(env, d->self);
   reader_free_if_done(d);
 }
 

@@ -106,6 +106,9 @@ export interface RelayAddon {
   /** Close a descriptor with an RST. */
   resetSocket(fd: number): void;
   closeSocket(fd: number): void;
+  /** Empty pipes the addon keeps for the next connections (native/pump.c), and closing them. */
+  pooledPipes(): number;
+  dropPipes(): void;
 }
 
 export interface DataPath {

@@ -16,6 +16,7 @@ import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
 import { TcpConnection, type ConnectionHooks } from '../proxy/tcp.js';
+import { dataPath } from '../proxy/data-path.js';
 import { AcceptedSocket, RelayedConnection, relayable, socketFromFd, type RelayHooks } from '../proxy/relay.js';
 import { UdpProxy, type UdpProxyHooks } from '../proxy/udp.js';
 import { DatagramQueues, type FlowCloseReason, type UdpFlow } from '../proxy/udp-flow.js';
@@ -268,9 +269,10 @@ export class Session implements LifecycleClients {
     for (const c of [...this.connections]) c.close();
   }
 
-  /** Nothing to proxy until the next start: the spare read slots (up to 4 MiB) go back. */
+  /** Nothing to proxy until the next start: the spare read slots (up to 4 MiB) and the addon's pooled pipes go back. */
   dropSpareBuffers(): void {
     this.readBuffers.dropSpares();
+    dataPath.relay?.dropPipes();
   }
 
   /** Stop receiving datagrams (exit = yes); unread ones stay in systemd's copy of the socket. */

@@ -400,5 +400,5 @@ test('`mrsocko check` and the daemon\'s start-up log say which data path runs, a
     await d.stop();
   }
   if (needAddon(t) === undefined) return;
-  assert.match(run({ [DATA_PATH_ENV]: '' }), /^# TCP data path: native \(splice\(\), kernel to kernel\): the native addon is built$/m);
+  assert.match(run({ [DATA_PATH_ENV]: '' }), /^# TCP data path: native \(splice\(\), kernel to kernel; connections arriving while the backend runs are accepted and relayed by the addon\): the native addon is built$/m);
 });

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { describeConfig } from '../../src/config/describe.js';
 import { ConfigError } from '../../src/errors.js';
+import { checkCredentials } from '../../src/backend/credentials.js';
 import type { Config } from '../../src/config/types.js';
 import { cliPath } from '../helpers/paths.js';
 import { tempDir } from '../helpers/daemon.js';
@@ -304,10 +305,20 @@ test('config fuzzer, through the CLI: `mrsocko check` on hundreds of mutated con
     const file = path.join(dir, `case-${i}.conf`);
     fs.writeFileSync(file, text);
     const expected = (() => {
+      let outcome: Outcome;
       try {
-        return judge(fs.readFileSync(file, 'utf8'), file).kind === 'valid' ? 0 : 78;
+        outcome = judge(fs.readFileSync(file, 'utf8'), file);
       } catch {
         return undefined; // a finding of the in-process test; here only the CLI's behaviour counts
+      }
+      if (outcome.kind !== 'valid') return 78;
+      // `check` also asks the system what the parser cannot know: do user = and group = exist?
+      try {
+        checkCredentials(outcome.config, process.getuid?.() ?? 0);
+        return 0;
+      } catch (err) {
+        if (err instanceof ConfigError) return 78;
+        throw err;
       }
     })();
     const r = await runCheck(file);
