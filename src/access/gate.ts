@@ -21,7 +21,7 @@ import { clientAddress, LOCAL_CLIENT, type ClientAddress } from '../net/address.
 import { Admission, type AccessPolicy } from './admission.js';
 import { RefusalLog } from './refusal-log.js';
 import { SilentLog } from './silent-log.js';
-import type { SilentEnd } from '../session/session.js';
+import type { SilentEnd } from '../session/silent-connections.js';
 
 export interface GateOptions {
   policy: AccessPolicy;

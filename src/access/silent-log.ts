@@ -3,7 +3,7 @@
 // them). They are counted (for `mrsocko status`, by the gate) and logged with the bound of refusals (../access/refusal-log.ts): the
 // first one from a source is a line of its own, later ones are summed up per window.
 import type { LogEvent } from '../log/events.js';
-import type { SilentEnd } from '../session/session.js';
+import type { SilentEnd } from '../session/silent-connections.js';
 import { SourceLimiter } from './refusal-log.js';
 
 const LABEL: Readonly<Record<SilentEnd, string>> = {

@@ -100,7 +100,9 @@ export class RelayedConnection {
   ) {
     this.peer = formatInet(accepted.remoteAddress, accepted.remotePort);
     const [host, port] = backend.kind === 'unix' ? [backend.path, 0] : [backend.host, backend.port];
-    this.relay = new accepted.addon.Relay(accepted.take(), host, port, null, BURST_BYTES, NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS, this.report);
+    // throws (out of descriptors for the upstream socket, say) with the descriptor still `accepted`'s
+    this.relay = new accepted.addon.Relay(accepted.fd, host, port, null, BURST_BYTES, NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS, this.report);
+    accepted.take();
   }
 
   /** downstream → upstream, counted or not yet */

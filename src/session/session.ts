@@ -24,20 +24,11 @@ import type { ClientHandle } from './clients.js';
 import { flowsOf, logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
 import { watchForBrowser } from './browser-watch.js';
-import { timerDelay } from '../util/timer.js';
+import { SilentConnections, type SilentEnd } from './silent-connections.js';
 import { monotonicMs } from '../util/clock.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
-
-/**
- * What a held connection reads ahead under `wake_on = data` before the backend runs: one
- * byte is enough to wake it; beyond this the client waits in the kernel's window.
- */
-const WAKE_PREREAD_BYTES = 16 * 1024;
-
-/** How a connection that never sent a byte under `wake_on = data` ended: it closed, or start_timeout ran out. */
-export type SilentEnd = 'closed' | 'timed-out';
 
 /** What the session needs of the backend lifecycle. */
 export interface SessionBackend {
@@ -83,15 +74,22 @@ export class Session implements LifecycleClients {
   /** What all UDP flows together may queue while the backend starts. */
   private readonly udpQueues = new DatagramQueues();
   private closing = false;
-  /**
-   * Held connections under `wake_on = data` that sent nothing yet, with the timer that
-   * closes them at start_timeout; one that ends while here (FIN or RST) is counted as silent.
-   */
-  private readonly silentTimers = new Map<TcpConnection, { timer: NodeJS.Timeout; source: string }>();
+  /** Held connections under `wake_on = data` that sent nothing yet. */
+  private readonly silent: SilentConnections;
   /** Held connections whose starting_page_after has not come yet: the timer that brings it. */
   private readonly pageTimers = new Map<TcpConnection, NodeJS.Timeout>();
 
-  constructor(private readonly o: SessionOptions) {}
+  constructor(private readonly o: SessionOptions) {
+    this.silent = new SilentConnections({
+      startTimeoutMs: o.startTimeoutMs,
+      silent: (...args) => o.silent(...args),
+      woke: (c) => {
+        this.o.log.event({ kind: 'client-held', socket: c.socketName, client: c.peer, held: this.waiting.size });
+        this.o.backend.demand(c.peer);
+        this.o.changed();
+      },
+    });
+  }
 
   /**
    * An admitted TCP client (its accounting opened already). One the addon accepted is
@@ -101,13 +99,7 @@ export class Session implements LifecycleClients {
   addConnection(listener: Listener, incoming: net.Socket | AcceptedSocket, accounting: ClientHandle): void {
     const { name, backend, proxyProtocol } = listener.config;
     if (incoming instanceof AcceptedSocket) {
-      if (this.o.backend.phase === 'running' && proxyProtocol === 'off' && relayable(backend)) {
-        const r = new RelayedConnection(name, incoming, backend, this.relayHooks, accounting);
-        accounting.victim = { socketName: name, peer: r.peer, evict: (busy) => r.close(busy) };
-        this.connections.add(r);
-        this.o.changed();
-        return;
-      }
+      if (this.o.backend.phase === 'running' && proxyProtocol === 'off' && relayable(backend) && this.relay(name, incoming, backend, accounting)) return;
       incoming = incoming.toSocket();
     }
     const c = this.track(listener.config, incoming, accounting);
@@ -117,6 +109,20 @@ export class Session implements LifecycleClients {
     if (page !== undefined && c.phase === 'held') {
       watchForBrowser(c, page, { name: this.o.name, backend: this.o.backend, log: this.o.log, timers: this.pageTimers });
     }
+  }
+
+  /** False when the addon could not take it (no descriptor for the upstream socket): Node's path tries, and reports what fails. */
+  private relay(name: string, accepted: AcceptedSocket, backend: BackendAddress, accounting: ClientHandle): boolean {
+    let r: RelayedConnection;
+    try {
+      r = new RelayedConnection(name, accepted, backend, this.relayHooks, accounting);
+    } catch {
+      return false;
+    }
+    accounting.victim = { socketName: name, peer: r.peer, evict: (busy) => r.close(busy) };
+    this.connections.add(r);
+    this.o.changed();
+    return true;
   }
 
   private track(config: SocketConfig, socket: net.Socket, accounting: ClientHandle): TcpConnection {
@@ -142,40 +148,11 @@ export class Session implements LifecycleClients {
     return c;
   }
 
-  /**
-   * `wake_on = data`: the connection waits (released with the others if the backend starts
-   * for someone else) but demands the backend only once it has sent a byte. One that
-   * closes first, or sends nothing for start_timeout, is closed and counted: it never woke it.
-   */
+  /** `wake_on = data`: it waits (in the room, released with the others) but demands the backend only once it sends a byte. */
   private heldUntilData(c: TcpConnection, source: string): void {
     this.waiting.moved(c);
     this.o.changed();
-    const timer = setTimeout(() => {
-      if (!this.stopSilentTimer(c)) return;
-      this.o.silent(source, c.socketName, c.peer, 'timed-out');
-      c.close();
-    }, timerDelay(this.o.startTimeoutMs));
-    this.silentTimers.set(c, { timer, source });
-    c.readWhileHeld(WAKE_PREREAD_BYTES, () => {
-      if (!this.silentTimers.has(c) || c.phase !== 'held') return;
-      if (c.prereadBytes > 0) {
-        this.stopSilentTimer(c);
-        this.o.log.event({ kind: 'client-held', socket: c.socketName, client: c.peer, held: this.waiting.size });
-        this.o.backend.demand(c.peer);
-        this.o.changed();
-      } else if (c.clientEnded) {
-        c.close(); // counted as silent when released
-      }
-    });
-  }
-
-  /** The connection is no longer a silent one waiting for its first byte; false when it was not. */
-  private stopSilentTimer(c: TcpConnection): boolean {
-    const silent = this.silentTimers.get(c);
-    if (silent === undefined) return false;
-    clearTimeout(silent.timer);
-    this.silentTimers.delete(c);
-    return true;
+    this.silent.hold(c, source);
   }
 
   /** A UDP socket (called by openListeners before it is bound). */
@@ -263,8 +240,7 @@ export class Session implements LifecycleClients {
   /** Shutdown: every client closed, nothing new taken. */
   close(): void {
     this.closing = true;
-    for (const { timer } of this.silentTimers.values()) clearTimeout(timer);
-    this.silentTimers.clear();
+    this.silent.clear();
     for (const u of this.udp) u.close();
     for (const c of [...this.connections]) c.close();
   }
@@ -315,7 +291,7 @@ export class Session implements LifecycleClients {
     moved: (c) => {
       this.waiting.moved(c);
       // released towards the backend: no longer silent (a close is counted in `released`)
-      if (c.phase === 'connecting') this.stopSilentTimer(c);
+      if (c.phase === 'connecting') this.silent.stop(c);
       const timer = c.phase !== 'held' ? this.pageTimers.get(c) : undefined;
       if (timer !== undefined) {
         clearTimeout(timer);
@@ -325,7 +301,7 @@ export class Session implements LifecycleClients {
     connectFailed: (c, error) => this.backendRefused(c, error, 'not accepting connections'),
     error: (c, side, error) => {
       // a scanner's reset before its first byte is counted as silent, not logged on its own
-      if (this.silentTimers.has(c)) return;
+      if (this.silent.has(c)) return;
       this.o.log.event({ kind: 'client-error', socket: c.socketName, client: c.peer, side, error: error.message });
     },
     released: (c) => this.connectionReleased(c),
@@ -342,8 +318,7 @@ export class Session implements LifecycleClients {
 
   private connectionReleased(c: TcpConnection | RelayedConnection): void {
     this.connections.delete(c);
-    const silent = c instanceof TcpConnection ? this.silentTimers.get(c) : undefined;
-    if (c instanceof TcpConnection && this.stopSilentTimer(c) && silent !== undefined && !this.closing) this.o.silent(silent.source, c.socketName, c.peer, 'closed');
+    if (c instanceof TcpConnection) this.silent.released(c, this.closing);
     if (this.o.log.isEnabled('debug')) {
       this.o.log.event({
         kind: 'client-closed',
