@@ -9,7 +9,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const Module = require('node:module');
+// this module's own class, not require('node:module'): that one loads the ES module loader too
+const Module = module.constructor;
 const debug = require('node:util').debuglog('mrsocko');
 
 const file = path.join(__dirname, 'mrsocko-main.cjs');
@@ -28,8 +29,9 @@ bundle.paths = Module._nodeModulePaths(__dirname);
 script.runInThisContext().call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, __dirname);
 
 if (process.env.MRSOCKO_WRITE_CODE_CACHE === cacheFile) {
-  // The build: run a command (`run --help` loads every module the daemon uses), then save
-  // what V8 compiled, so the cache covers those modules too, not only the top level.
+  // The build: run a command (`run --help` loads every module the daemon uses; a real start,
+  // scripts/train-code-cache.mjs, runs a start's functions too), then save what V8 compiled,
+  // so the cache covers all that, not only the top level.
   process.once('beforeExit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
 }
 bundle.exports.runFromCommandLine();

@@ -16,6 +16,7 @@
 import type { LogEvent } from '../log/events.js';
 import type { ClientAddress } from '../net/address.js';
 import type { Refusal } from './admission.js';
+import { monotonicMs } from '../util/clock.js';
 
 export type RefusedTraffic = 'connection' | 'datagram';
 
@@ -110,7 +111,7 @@ export class SourceLimiter<R extends string> {
     this.o = options;
     this.windowMs = options.windowMs ?? REFUSAL_WINDOW_MS;
     this.maxSources = options.maxSources ?? REFUSAL_MAX_SOURCES;
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonicMs;
   }
 
   /** The most lines one window can produce (see the header). */

@@ -108,11 +108,7 @@ export class BackendCgroup {
         continue;
       }
       try {
-        const own = ownCgroup(kind);
-        if (own === undefined) throw new Error('mrsocko is in no cgroup of that hierarchy');
-        const relative = path.posix.relative(mount.mountRoot, own);
-        if (relative.startsWith('..')) throw new Error(`mrsocko's cgroup ${own} is outside the mounted ${mount.mountRoot}`);
-        const home = path.posix.join(mount.mountPoint, relative);
+        const home = homeCgroup(mount);
         sweep(home);
         // pid and a clock reading: unique among this process's cgroups (mkdir refuses a
         // taken name), without loading node:crypto into every daemon's start.
@@ -241,6 +237,41 @@ export class BackendCgroup {
       return code === 'ENOENT' ? undefined : `cannot remove ${this.dir}: ${code ?? String(err)}`;
     }
   }
+}
+
+/** mrsocko's own cgroup directory under `mount`, where it returns after a spawn. */
+function homeCgroup(mount: Mount): string {
+  const own = ownCgroup(mount.kind);
+  if (own === undefined) throw new Error('mrsocko is in no cgroup of that hierarchy');
+  const relative = path.posix.relative(mount.mountRoot, own);
+  if (relative.startsWith('..')) throw new Error(`mrsocko's cgroup ${own} is outside the mounted ${mount.mountRoot}`);
+  return path.posix.join(mount.mountPoint, relative);
+}
+
+/**
+ * Makes the next move into a cgroup quick, in the background: mrsocko moves itself to the
+ * cgroup it is in (which changes nothing). Every move takes the kernel's one lock over all
+ * processes' cgroups, and the first after a quiet spell waits for an RCU grace period
+ * first (5–20 ms on a small VM); a move within about a grace period after another does
+ * not wait. The first launch usually follows the daemon's start at once (a socket-activated
+ * mrsocko was started by a client): called as `mrsocko run` begins (../cli/run.ts), the wait
+ * passes while mrsocko reads its config and opens its sockets, and called again as the
+ * daemon begins to serve (ExecBackend.prepare) it keeps that window open for the launch's
+ * own move (spawnInside), or at least starts the wait a few ms before it. Errors are
+ * ignored (not root, no hierarchy): a launch without a usable cgroup says why.
+ */
+export function warmCgroupMoves(): void {
+  // the lock is the same for every hierarchy
+  const mount = mounts()[0];
+  if (mount === undefined) return;
+  let fd: number;
+  try {
+    fd = fs.openSync(path.join(homeCgroup(mount), 'cgroup.procs'), 'w');
+  } catch {
+    return;
+  }
+  // One write in the thread pool: the wait starts now, not when the event loop next turns.
+  fs.write(fd, String(process.pid), () => fs.close(fd, () => undefined));
 }
 
 /** Removes empty backend cgroups left by an mrsocko that is gone (crashed before removing them). */

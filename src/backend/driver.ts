@@ -12,6 +12,12 @@ export interface BackendDriver {
    * abandons the launch.
    */
   start(signal: AbortSignal): Promise<void>;
+  /**
+   * The daemon is about to serve, nothing launched yet: work that makes the first start
+   * quicker (it usually follows at once: a socket-activated mrsocko was started by a
+   * client). Changes nothing the backend or a start could see.
+   */
+  prepare?(): void;
   /** Stop the backend and wait until it is gone. Problems are reported, never thrown. */
   stop(): Promise<void>;
   /** Set by the lifecycle: called when the backend ends without being asked to. */

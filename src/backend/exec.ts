@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendDriver } from './driver.js';
 import { describeExit } from './driver.js';
 import type { Credentials } from './credentials.js';
-import { BackendCgroup, type CgroupKind } from './cgroup.js';
+import { BackendCgroup, warmCgroupMoves, type CgroupKind } from './cgroup.js';
 import { readLines } from './line-reader.js';
 import { NotifyListener } from './notify-socket.js';
 import { isStale, readPidfile, writableBy, type PidfileFacts, type Stale } from './pidfile.js';
@@ -96,6 +96,11 @@ export class ExecBackend implements BackendDriver {
 
   private get gid(): number {
     return this.options.credentials?.gid ?? process.getgid?.() ?? 0;
+  }
+
+  /** The first launch's move into its cgroup (spawnInside) need not wait for the kernel. */
+  prepare(): void {
+    if (this.options.cgroup !== 'none') warmCgroupMoves();
   }
 
   async start(signal: AbortSignal): Promise<void> {

@@ -139,9 +139,13 @@ export class BackendLifecycle {
     this.dispatch({ type: 'exited', status });
   }
 
-  /** Only while stopped (and wanted): a backend started from outside is adopted as it is. */
+  /**
+   * Only while stopped (and wanted): a backend started from outside is adopted as it is.
+   * Called as the daemon starts serving, too: the driver then prepares the first launch.
+   */
   watchOutsideStarts(): void {
     const { phase, shuttingDown } = this.state;
+    if (phase === 'stopped' && !shuttingDown && this.state.launches === 0) this.driver.prepare?.();
     if (phase !== 'stopped' || shuttingDown || !(this.options.followOutsideStarts?.() ?? false)) {
       this.outsideStart?.close();
       this.outsideStart = undefined;

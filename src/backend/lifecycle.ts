@@ -29,6 +29,7 @@ import {
   type BackendPhase, type Effect, type LifecycleEvent, type LifecycleLine, type LifecycleState, type Manual, type RunnerEvent,
   type Transition,
 } from './lifecycle-types.js';
+import { wallMs } from '../util/clock.js';
 
 export {
   INITIAL_STATE, inForce,
@@ -315,7 +316,7 @@ function manual(s: LifecycleState, e: Extract<LifecycleEvent | RunnerEvent, { ty
 
 /** What a client refused (or failed) during a block is told, and the log. */
 export function blockedReason(block: Manual): string {
-  return `blocked by ${block.by} (mrsocko stop --for) until ${new Date(performance.timeOrigin + block.until).toISOString()}`;
+  return `blocked by ${block.by} (mrsocko stop --for) until ${new Date(wallMs(block.until)).toISOString()}`;
 }
 
 function control(message: string): Effect {

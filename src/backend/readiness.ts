@@ -25,6 +25,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendAddress } from '../config/types.js';
+import { monotonicMs } from '../util/clock.js';
 
 /** Shortest pause between two probes: a loopback or unix-socket backend, and a remote one. */
 export const MIN_PROBE_INTERVAL_MS = { local: 1, remote: 10 } as const;
@@ -56,11 +57,11 @@ export async function waitUntilAccepting(
   keep?: (connection: net.Socket) => boolean,
 ): Promise<void> {
   const local = address.kind === 'unix' || isLoopbackHost(address.host);
-  const began = performance.now();
+  const began = monotonicMs();
   for (;;) {
     signal.throwIfAborted();
     if (await tryConnect(address, signal, keep)) return;
-    await sleep(probeIntervalMs(performance.now() - began, local), undefined, { signal });
+    await sleep(probeIntervalMs(monotonicMs() - began, local), undefined, { signal });
   }
 }
 
@@ -102,14 +103,14 @@ export async function waitUntilUdpBound(address: BackendAddress, signal: AbortSi
   if (address.kind !== 'inet') throw new Error(`udp backend ${address.text} is not HOST:PORT`);
   const local = isLoopbackHost(address.host);
   const windowMs = local ? UDP_REFUSAL_WINDOW_MS.loopback : UDP_REFUSAL_WINDOW_MS.remote;
-  const began = performance.now();
+  const began = monotonicMs();
   let socket: dgram.Socket | undefined;
   try {
     for (;;) {
       signal.throwIfAborted();
       socket ??= await connectUdp(address.host, address.port, signal);
       if (socket !== undefined && (await tryUdp(socket, windowMs, signal))) return;
-      await sleep(probeIntervalMs(performance.now() - began, local), undefined, { signal });
+      await sleep(probeIntervalMs(monotonicMs() - began, local), undefined, { signal });
     }
   } finally {
     socket?.close();

@@ -16,6 +16,7 @@ import type { BackendAddress, Protocol, ReadyCheck } from '../config/types.js';
 import { formatTimespan } from '../config/timespan.js';
 import { describeExit } from './driver.js';
 import { probeIntervalMs, waitUntilAccepting, waitUntilUdpBound } from './readiness.js';
+import { monotonicMs } from '../util/clock.js';
 
 /** One backend address to wait for, and the sockets that forward to it. */
 export interface ReadyTarget {
@@ -148,7 +149,7 @@ export class ReadyWait {
     }));
     if (check.kind === 'http' || check.kind === 'exec') {
       this.enter('check');
-      const began = performance.now();
+      const began = monotonicMs();
       for (;;) {
         signal.throwIfAborted();
         const result = check.kind === 'http' ? await httpCheck(check, signal) : await execCheck(check.argv, this.options.process, signal);
@@ -158,7 +159,7 @@ export class ReadyWait {
           this.options.changed?.();
         }
         // not a loopback connect: a check costs more (a process, a request), so at least 10 ms apart
-        await sleep(probeIntervalMs(performance.now() - began, false), undefined, { signal });
+        await sleep(probeIntervalMs(monotonicMs() - began, false), undefined, { signal });
       }
     }
     if (delayMs > 0) {

@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { parseCommandArgs } from './args.js';
 import { loadConfig } from '../config/load.js';
 import { checkCredentials } from '../backend/credentials.js';
+import { warmCgroupMoves } from '../backend/cgroup.js';
 import { checkInstanceName, resolveConfigPath } from '../config/paths.js';
 import { createLogger } from '../log/logger.js';
 import { createNotifier } from '../systemd/notify.js';
@@ -40,6 +41,9 @@ export const runCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, { instance: { type: 'string', short: 'i' }, config: { type: 'string', short: 'c' } }, false);
+    // A socket-activated mrsocko was started by a client: the backend's first launch follows
+    // at once, and its move into the backend's cgroup need not wait for the kernel then.
+    warmCgroupMoves();
     const file = resolveConfigPath(values, io.env);
     const config = loadConfig(file);
     // Before anything is bound: a config error now exits 78, which systemd does not restart.

@@ -25,11 +25,13 @@ const cidr = (text: string): Network => {
   return [ip, bits];
 };
 
-const KEYWORDS: ReadonlyMap<string, readonly Network[] | 'any'> = new Map<string, readonly Network[] | 'any'>([
+// The keywords' ranges are parsed where a rule names them, not at every start: most
+// configs name none, and a socket-activated mrsocko starts while its first client waits.
+const KEYWORDS: ReadonlyMap<string, readonly string[] | 'any'> = new Map<string, readonly string[] | 'any'>([
   ['any', 'any'],
   ['all', 'any'],
-  ['localhost', ['127.0.0.0/8', '::1/128'].map(cidr)],
-  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10'].map(cidr)],
+  ['localhost', ['127.0.0.0/8', '::1/128']],
+  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10']],
 ]);
 const ALIASES: ReadonlyMap<string, string> = new Map([['lan', 'private']]);
 
@@ -43,7 +45,7 @@ export function parseAddressRule(input: string): AddressRule {
   const known = KEYWORDS.get(ALIASES.get(keyword) ?? keyword);
   if (known === 'any') return { text, any: true, networks: [] };
   if (keyword === 'knocked') return { text, any: false, knocked: true, networks: [] };
-  if (known !== undefined) return { text, any: false, networks: known };
+  if (known !== undefined) return { text, any: false, networks: known.map(cidr) };
   return { text, any: false, networks: [parseNetwork(text)] };
 }
 

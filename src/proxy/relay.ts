@@ -20,6 +20,7 @@ import { BURST_BYTES } from './pipe.js';
 import { NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS } from './splice-pipe.js';
 import { formatInet } from '../util/format.js';
 import type { ErrorSide } from './tcp.js';
+import { monotonicMs } from '../util/clock.js';
 
 /** What native/relay.c reports. */
 const BYTES = 0;
@@ -85,7 +86,7 @@ export interface RelayHooks {
 
 export class RelayedConnection {
   readonly kind = 'connection';
-  readonly openedAt = performance.now();
+  readonly openedAt = monotonicMs();
   readonly peer: string;
   private readonly relay: NativeRelay;
   private ended = false;
@@ -132,7 +133,7 @@ export class RelayedConnection {
    */
   requeue(): number | undefined {
     const phase = this.relay.phase;
-    const untouched = phase === OPEN && this.relay.up === 0 && this.relay.down === 0 && performance.now() - this.openedAt < REQUEUE_WITHIN_MS;
+    const untouched = phase === OPEN && this.relay.up === 0 && this.relay.down === 0 && monotonicMs() - this.openedAt < REQUEUE_WITHIN_MS;
     if (this.ended || (phase !== CONNECTING && !untouched)) return undefined;
     return this.takeBack();
   }

@@ -22,6 +22,7 @@ import { createPipe } from './splice-pipe.js';
 import { canUseOwnBuffers, useOwnBuffers, type ReadBuffers } from './read-buffers.js';
 import { formatInet } from '../util/format.js';
 import { proxyHeader } from '../net/proxy-header.js';
+import { monotonicMs } from '../util/clock.js';
 
 export type ConnectionPhase = 'held' | 'connecting' | 'open' | 'answered' | 'closed';
 export type ConnectionEvent = 'connect' | 'connected' | 'requeue' | 'answer' | 'closed';
@@ -75,7 +76,7 @@ export class TcpConnection {
   bytesUp = 0;
   /** upstream → downstream */
   bytesDown = 0;
-  readonly openedAt = performance.now();
+  readonly openedAt = monotonicMs();
   readonly peer: string;
   private upstream: net.Socket | undefined;
   private stopPumping: (() => void) | undefined;
@@ -297,7 +298,7 @@ export class TcpConnection {
    */
   requeue(): boolean {
     const untouched = this.current === 'open' && this.bytesUp === 0 && this.bytesDown === 0 &&
-      performance.now() - this.openedAt < REQUEUE_WITHIN_MS;
+      monotonicMs() - this.openedAt < REQUEUE_WITHIN_MS;
     if (this.current !== 'connecting' && !untouched) return false;
     this.downstream.pause();
     this.stopPumping?.();

@@ -20,6 +20,7 @@ import type { ClientAccounting } from './accounting.js';
 import type { ErrorSide } from './tcp.js';
 import { openUpstream, type FlowUpstream, type UpstreamEvents } from './udp-upstream.js';
 import type { NativeUdpReader } from './data-path.js';
+import { monotonicMs } from '../util/clock.js';
 
 export type FlowPhase = 'held' | 'connecting' | 'open' | 'closed';
 export type FlowEvent = 'connect' | 'connected' | 'refused' | 'closed';
@@ -134,7 +135,7 @@ export class DatagramQueues {
   /** One batch, at most RELEASE_BATCH per RELEASE_INTERVAL_MS however often it runs. */
   private pump(): void {
     this.timer = undefined;
-    const now = performance.now();
+    const now = monotonicMs();
     if (now - this.slotStart >= RELEASE_INTERVAL_MS) {
       this.slotStart = now;
       this.slotSent = 0;
@@ -189,8 +190,8 @@ export class UdpFlow {
   undeliveredBytes = 0;
   private reportedDrops = 0;
   private reportedDropBytes = 0;
-  readonly openedAt = performance.now();
-  /** performance.now() of the last datagram either way; flows expire from here. */
+  readonly openedAt = monotonicMs();
+  /** monotonicMs() of the last datagram either way; flows expire from here. */
   lastActivity = this.openedAt;
   /** "127.0.0.1:5353", "[::ffff:127.0.0.1]:5353", "[::1]:5353". */
   readonly peer: string;
@@ -361,7 +362,7 @@ export class UdpFlow {
   /** The addon's reader sent the client's datagrams up itself (a sum of them). */
   private sentByReader(bytes: number, datagrams: number): void {
     if (this.phase === 'closed') return;
-    this.lastActivity = performance.now();
+    this.lastActivity = monotonicMs();
     this.datagramsFromClient += datagrams;
     this.bytesUp += bytes;
     this.datagramsUp += datagrams;
@@ -372,7 +373,7 @@ export class UdpFlow {
   /** Replies went to the client (one, or a sum of them on the native path). */
   private fromBackend(bytes: number, datagrams: number): void {
     if (this.phase === 'closed') return;
-    this.lastActivity = performance.now();
+    this.lastActivity = monotonicMs();
     this.bytesDown += bytes;
     this.datagramsDown += datagrams;
     this.accounting?.addDown(bytes);

@@ -15,6 +15,7 @@ import type { ErrorSide } from './tcp.js';
 import { UdpFlow, type FlowCloseReason, type FlowHooks, type FlowPhase, type DatagramQueues } from './udp-flow.js';
 import { startNativeReading } from './udp-upstream.js';
 import type { NativeUdpReader } from './data-path.js';
+import { monotonicMs } from '../util/clock.js';
 
 export interface UdpProxyHooks {
   /**
@@ -57,7 +58,7 @@ export class UdpProxy {
     readonly listener: DatagramListener,
     private readonly queues: DatagramQueues,
     private readonly hooks: UdpProxyHooks,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {
     const timeout = listener.config.flowTimeoutMs;
     this.sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(timeout / 10)));

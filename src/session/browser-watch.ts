@@ -7,6 +7,7 @@ import type { TcpConnection } from '../proxy/tcp.js';
 import { acceptsHtml, sniffHttpRequest } from './http-sniff.js';
 import { startingPageResponse } from './starting-page.js';
 import { timerDelay } from '../util/timer.js';
+import { monotonicMs } from '../util/clock.js';
 
 /**
  * What a held connection on a socket with a starting page reads ahead: enough for any
@@ -49,7 +50,7 @@ export function watchForBrowser(c: TcpConnection, page: StartingPageConfig, o: B
     // A GET only: a form's POST (or any other method) waits and goes through, instead of
     // being dropped for a page whose reload could not send it again.
     if (seen.kind !== 'request' || seen.method !== 'GET' || !acceptsHtml(seen.headers.get('accept'))) return;
-    const ms = Math.round(performance.now() - c.openedAt);
+    const ms = Math.round(monotonicMs() - c.openedAt);
     c.answer(startingPageResponse({ name: o.name, elapsedMs: o.backend.phaseAgeMs }, page.template));
     o.log.event({ kind: 'starting-page', socket: c.socketName, client: c.peer, ms });
   };

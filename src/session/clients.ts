@@ -9,10 +9,11 @@
 import type { ClientAddress } from '../net/address.js';
 import type { ClientAccounting } from '../proxy/accounting.js';
 import { Eviction, Holder, Slot, type Choice, type Victim } from './eviction.js';
+import { monotonicMs } from '../util/clock.js';
 
 export type FlowKind = 'connection' | 'flow';
 
-/** A client's figures, as `mrsocko status` shows them. Times are performance.now() values. */
+/** A client's figures, as `mrsocko status` shows them. Times are monotonicMs() values. */
 export interface ClientStats {
   readonly address: string;
   readonly connections: number;
@@ -134,7 +135,7 @@ export class ClientTable {
     this.counts = options.counts;
     this.activity = options.activity;
     this.maxIdleClients = options.maxIdleClients ?? DEFAULT_MAX_IDLE_CLIENTS;
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonicMs;
   }
 
   /** A connection or flow of `address` begins (after admission); `socketCounts`: its socket's `counts =`. */

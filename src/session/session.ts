@@ -25,6 +25,7 @@ import { flowsOf, logFlowDrops, QUEUE_FULL } from './flow-drops.js';
 import { WaitingRoom } from './waiting-room.js';
 import { watchForBrowser } from './browser-watch.js';
 import { SilentConnections, type SilentEnd } from './silent-connections.js';
+import { monotonicMs } from '../util/clock.js';
 
 /** Connect errors that mean nobody listens at the backend address (any more). */
 const BACKEND_GONE_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
@@ -325,7 +326,7 @@ export class Session implements LifecycleClients {
         client: c.peer,
         bytesUp: c.bytesUp,
         bytesDown: c.bytesDown,
-        ms: Math.round(performance.now() - c.openedAt),
+        ms: Math.round(monotonicMs() - c.openedAt),
       });
     }
     this.o.closed(c.accounting.counted, 'connection');
@@ -366,7 +367,7 @@ export class Session implements LifecycleClients {
         bytesUp: flow.bytesUp,
         datagramsDown: flow.datagramsDown,
         bytesDown: flow.bytesDown,
-        ms: Math.round(performance.now() - flow.openedAt),
+        ms: Math.round(monotonicMs() - flow.openedAt),
       });
     }
     this.o.closed(flow.accounting?.counted ?? false, 'flow');

@@ -7,6 +7,7 @@ import { formatSpan } from '../util/format.js';
 import { explainIdle } from '../idle/explain.js';
 import { formatStatus } from './status-line.js';
 import type { ClientStats } from '../session/clients.js';
+import { monotonicMs, wallMs } from '../util/clock.js';
 
 /** The daemon's parts a report is read from (the Daemon passes its own). */
 export interface StatusParts {
@@ -34,7 +35,7 @@ export interface StatusParts {
   silent: number;
   /** Addresses that knocked, and until when ([knock]). */
   knocked: StatusReport['knocked'];
-  /** `mrsocko hold` and `mrsocko stop --for` in force (performance.now() times). */
+  /** `mrsocko hold` and `mrsocko stop --for` in force (monotonicMs() times). */
   hold: Manual | undefined;
   block: Manual | undefined;
 }
@@ -44,7 +45,7 @@ function manualReport(m: Manual | undefined, now: number): ManualReport | null {
   if (m === undefined) return null;
   const finite = Number.isFinite(m.until);
   return {
-    until: finite ? new Date(performance.timeOrigin + m.until).toISOString() : null,
+    until: finite ? new Date(wallMs(m.until, now)).toISOString() : null,
     remainingMs: finite ? Math.max(0, Math.round(m.until - now)) : null,
     by: m.by,
   };
@@ -55,10 +56,10 @@ function manualSpan(m: Manual, now: number): string {
   return Number.isFinite(m.until) ? `for ${formatSpan(m.until - now)} more` : 'until mrsocko release';
 }
 
-/** Reads every part at this moment (performance.now() for ages, the wall clock for `time`). */
+/** Reads every part at this moment (monotonicMs() for ages, the wall clock for `time`). */
 export function buildStatusReport(p: StatusParts): StatusReport {
-  const now = performance.now();
-  const wall = (t: number): string => new Date(performance.timeOrigin + t).toISOString();
+  const now = monotonicMs();
+  const wall = (t: number): string => new Date(wallMs(t, now)).toISOString();
   const clients = p.clients.snapshot();
   let connections = 0;
   let flows = 0;
@@ -128,7 +129,7 @@ export function buildStatusLine(p: StatusParts): string {
     idleTimeoutMs: idle.timeoutMs,
     keepalive: idle.keepalive.length > 0,
     holdingConnections: idle.connectionsCount ? p.clients.countedOpen : 0,
-    hold: p.hold !== undefined ? `held by mrsocko hold ${manualSpan(p.hold, performance.now())}` : undefined,
-    block: p.block !== undefined ? `blocked by mrsocko stop --for ${manualSpan(p.block, performance.now())}; clients refused` : undefined,
+    hold: p.hold !== undefined ? `held by mrsocko hold ${manualSpan(p.hold, monotonicMs())}` : undefined,
+    block: p.block !== undefined ? `blocked by mrsocko stop --for ${manualSpan(p.block, monotonicMs())}; clients refused` : undefined,
   });
 }

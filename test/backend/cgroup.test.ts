@@ -11,7 +11,7 @@ import { repoRoot } from '../helpers/paths.js';
 import { freePort, waitFor, echoRoundTrip } from '../helpers/net.js';
 import { isRoot, prerequisite } from '../helpers/require.js';
 import { ExecBackend } from '../../src/backend/exec.js';
-import { BackendCgroup, type CgroupKind } from '../../src/backend/cgroup.js';
+import { BackendCgroup, warmCgroupMoves, type CgroupKind } from '../../src/backend/cgroup.js';
 import { waitUntilAccepting } from '../../src/backend/readiness.js';
 import { resolveCredentials } from '../../src/backend/credentials.js';
 import { startDaemon } from '../helpers/daemon.js';
@@ -154,5 +154,26 @@ timeout = 1s
   } finally {
     await d.stop();
     for (const pid of marked(mark)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+test('warmCgroupMoves (as `mrsocko run` begins): mrsocko stays in the cgroup it is in, and a move into a backend\'s cgroup still works after it', async (t) => {
+  const problem = available('v2');
+  if (!prerequisite(t, problem === undefined, `cgroup v2: ${problem}`)) return;
+  const before = fs.readFileSync('/proc/self/cgroup', 'utf8');
+  warmCgroupMoves();
+  // the move runs in the thread pool: give it time to end
+  await sleep(200);
+  assert.equal(fs.readFileSync('/proc/self/cgroup', 'utf8'), before);
+  const made = BackendCgroup.create('v2');
+  assert.ok('cgroup' in made);
+  warmCgroupMoves();
+  const cgroup = made.cgroup;
+  try {
+    const inside = cgroup.spawnInside(() => fs.readFileSync('/proc/self/cgroup', 'utf8'));
+    assert.match(inside, new RegExp(`^0::.*/${path.basename(cgroup.dir)}$`, 'm'));
+    assert.equal(fs.readFileSync('/proc/self/cgroup', 'utf8'), before);
+  } finally {
+    cgroup.remove();
   }
 });

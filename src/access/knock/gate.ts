@@ -20,6 +20,7 @@ import { verifyPacket } from './packet.js';
 import { ReplayCache } from './replay.js';
 import { SequenceTracker } from './sequence.js';
 import type { KnockedReport } from '../../control/report.js';
+import { monotonicMs } from '../../util/clock.js';
 
 export interface KnockGateHooks {
   emit(event: LogEvent): void;
@@ -42,7 +43,7 @@ export interface KnockClocks {
  */
 const STARTUP_SETTLE_MS = 250;
 
-const DEFAULT_CLOCKS: KnockClocks = { monotonic: () => performance.now(), wall: () => Date.now() };
+const DEFAULT_CLOCKS: KnockClocks = { monotonic: monotonicMs, wall: () => Date.now() };
 
 /** One knock socket: a sequence port (its id is its index) or the single-packet port. */
 interface KnockSocketSpec extends ReservedSocket {
