@@ -3,7 +3,8 @@
 // descriptor and the client's address (callback(fd, address, port)) for admission: no
 // Node.js socket is made until JavaScript asks for one (./relay.c). Also the two ways such
 // a descriptor is closed without one: resetSocket(fd) (an RST: a refused client learns it
-// was refused) and closeSocket(fd).
+// was refused) and closeSocket(fd); and socketAddress(fd), its local address (for a PROXY
+// protocol header).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -58,18 +59,25 @@ static int transient(int err) {
   }
 }
 
-static void deliver(acceptor *a, int fd, const struct sockaddr_storage *peer) {
-  char text[INET6_ADDRSTRLEN] = "";
-  int port = 0;
-  if (peer->ss_family == AF_INET) {
-    const struct sockaddr_in *in4 = (const struct sockaddr_in *)peer;
-    inet_ntop(AF_INET, &in4->sin_addr, text, sizeof text);
-    port = ntohs(in4->sin_port);
-  } else if (peer->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
-    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-    port = ntohs(in6->sin6_port);
+/** An IP socket address as text ("127.0.0.1", "::ffff:10.0.0.1") and port; "" and 0 for any other family. */
+static int address_text(const struct sockaddr_storage *address, char *text, size_t size) {
+  text[0] = 0;
+  if (address->ss_family == AF_INET) {
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)address;
+    inet_ntop(AF_INET, &in4->sin_addr, text, size);
+    return ntohs(in4->sin_port);
   }
+  if (address->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, size);
+    return ntohs(in6->sin6_port);
+  }
+  return 0;
+}
+
+static void deliver(acceptor *a, int fd, const struct sockaddr_storage *peer) {
+  char text[INET6_ADDRSTRLEN];
+  int port = address_text(peer, text, sizeof text);
   napi_value argv[3];
   napi_create_int32(a->env, fd, &argv[0]);
   napi_create_string_latin1(a->env, text, NAPI_AUTO_LENGTH, &argv[1]);
@@ -224,6 +232,31 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   return close_descriptor(env, info, 0);
 }
 
+/** socketAddress(fd): [address, port] of the socket's own end, or undefined when getsockname() fails. */
+static napi_value socket_address(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "socketAddress(fd)");
+    return NULL;
+  }
+  struct sockaddr_storage address;
+  socklen_t length = sizeof address;
+  napi_get_undefined(env, &result);
+  if (getsockname(fd, (struct sockaddr *)&address, &length) < 0) return result;
+  char text[INET6_ADDRSTRLEN];
+  int port = address_text(&address, text, sizeof text);
+  napi_value pair[2];
+  napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &pair[0]);
+  napi_create_int32(env, port, &pair[1]);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, pair[0]);
+  napi_set_element(env, result, 1, pair[1]);
+  return result;
+}
+
 void acceptor_register(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
     {"close", NULL, close_acceptor, NULL, NULL, NULL, napi_default, NULL},
@@ -235,4 +268,6 @@ void acceptor_register(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "resetSocket", fn);
   napi_create_function(env, "closeSocket", NAPI_AUTO_LENGTH, close_socket, NULL, &fn);
   napi_set_named_property(env, exports, "closeSocket", fn);
+  napi_create_function(env, "socketAddress", NAPI_AUTO_LENGTH, socket_address, NULL, &fn);
+  napi_set_named_property(env, exports, "socketAddress", fn);
 }

@@ -106,6 +106,8 @@ export interface RelayAddon {
   /** Close a descriptor with an RST. */
   resetSocket(fd: number): void;
   closeSocket(fd: number): void;
+  /** A socket's own address and port (getsockname()); undefined when it has none any more. */
+  socketAddress(fd: number): [string, number] | undefined;
   /** Empty pipes the addon keeps for the next connections (native/pump.c), and closing them. */
   pooledPipes(): number;
   dropPipes(): void;
@@ -141,7 +143,7 @@ export function chooseDataPath(env: Readonly<Record<string, string | undefined>>
   }
   const why = known ? 'the native addon is built' : `${DATA_PATH_ENV}=${wanted} is not js, native or auto; the native addon is built`;
   const relay = addon as Partial<RelayAddon>;
-  const relays = typeof relay.Relay === 'function' && typeof relay.Acceptor === 'function';
+  const relays = typeof relay.Relay === 'function' && typeof relay.Acceptor === 'function' && typeof relay.socketAddress === 'function';
   return { name: 'native', addon, relay: relays ? (addon as unknown as RelayAddon) : undefined, why };
 }
 

@@ -2,7 +2,8 @@
 // runs, relays whole (native/relay.c): no Node.js socket is made for them. An accepted
 // client is an AcceptedSocket until the session decides: relayed (RelayedConnection), or a
 // Node.js socket (toSocket()) for everything the addon does not do itself — holding,
-// reading ahead, the starting page, the PROXY protocol header, a backend by host name.
+// reading ahead, the starting page, a backend by host name. The PROXY protocol header is
+// made here and written by the addon before any client byte.
 //
 //   connecting ──connected──▶ open ──closed──▶ closed
 //       │                                         ▲
@@ -19,6 +20,7 @@ import { errnoError } from '../native/addon.js';
 import { BURST_BYTES } from './pipe.js';
 import { NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS } from './splice-pipe.js';
 import { formatInet } from '../util/format.js';
+import { proxyHeader } from '../net/proxy-header.js';
 import type { ErrorSide } from './tcp.js';
 import { monotonicMs } from '../util/clock.js';
 
@@ -49,6 +51,13 @@ export class AcceptedSocket {
   take(): number {
     this.owned = false;
     return this.fd;
+  }
+
+  /** `proxy_protocol`'s header for this client (undefined when the socket has no local address any more: it is gone). */
+  proxyHeader(version: 'v1' | 'v2'): Buffer | undefined {
+    const local = this.addon.socketAddress(this.fd);
+    if (local === undefined) return undefined;
+    return proxyHeader(version, { address: this.remoteAddress, port: this.remotePort }, { address: local[0], port: local[1] });
   }
 
   /** A Node.js socket for it, not reading yet (as a net.Server with pauseOnConnect makes them). */
@@ -97,11 +106,13 @@ export class RelayedConnection {
     readonly backend: BackendAddress,
     private readonly hooks: RelayHooks,
     readonly accounting: ClientAccounting,
+    /** `proxy_protocol`: the header the backend gets first. */
+    header: Buffer | null = null,
   ) {
     this.peer = formatInet(accepted.remoteAddress, accepted.remotePort);
     const [host, port] = backend.kind === 'unix' ? [backend.path, 0] : [backend.host, backend.port];
     // throws (out of descriptors for the upstream socket, say) with the descriptor still `accepted`'s
-    this.relay = new accepted.addon.Relay(accepted.fd, host, port, null, BURST_BYTES, NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS, this.report);
+    this.relay = new accepted.addon.Relay(accepted.fd, host, port, header, BURST_BYTES, NATIVE_BURST_BYTES, NATIVE_TURN_BYTES, REPORT_MS, this.report);
     accepted.take();
   }
 

@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import type { BackendPhase } from '../backend/lifecycle.js';
 import type { LifecycleClients } from '../backend/lifecycle-runner.js';
-import type { BackendAddress, SocketConfig, WakeOn } from '../config/types.js';
+import type { BackendAddress, ProxyProtocol, SocketConfig, WakeOn } from '../config/types.js';
 import type { LogEvent } from '../log/events.js';
 import type { DatagramListener, Listener } from '../proxy/listeners.js';
 import { ReadBuffers } from '../proxy/read-buffers.js';
@@ -93,13 +93,13 @@ export class Session implements LifecycleClients {
 
   /**
    * An admitted TCP client (its accounting opened already). One the addon accepted is
-   * relayed by it whole while the backend runs, unless it needs what only a Node.js socket
-   * does here (a PROXY header, a backend by host name); every other one gets a Node.js socket.
+   * relayed by it whole while the backend runs (unless its backend is given by host name:
+   * Node's to look up); every other one gets a Node.js socket.
    */
   addConnection(listener: Listener, incoming: net.Socket | AcceptedSocket, accounting: ClientHandle): void {
     const { name, backend, proxyProtocol } = listener.config;
     if (incoming instanceof AcceptedSocket) {
-      if (this.o.backend.phase === 'running' && proxyProtocol === 'off' && relayable(backend) && this.relay(name, incoming, backend, accounting)) return;
+      if (this.o.backend.phase === 'running' && relayable(backend) && this.relay(name, incoming, backend, accounting, proxyProtocol)) return;
       incoming = incoming.toSocket();
     }
     const c = this.track(listener.config, incoming, accounting);
@@ -111,11 +111,13 @@ export class Session implements LifecycleClients {
     }
   }
 
-  /** False when the addon could not take it (no descriptor for the upstream socket): Node's path tries, and reports what fails. */
-  private relay(name: string, accepted: AcceptedSocket, backend: BackendAddress, accounting: ClientHandle): boolean {
+  /** False when the addon could not take it (no descriptor for the upstream socket, the client gone): Node's path tries, and reports what fails. */
+  private relay(name: string, accepted: AcceptedSocket, backend: BackendAddress, accounting: ClientHandle, proxy: ProxyProtocol): boolean {
+    const header = proxy === 'off' ? null : accepted.proxyHeader(proxy);
+    if (header === undefined) return false;
     let r: RelayedConnection;
     try {
-      r = new RelayedConnection(name, accepted, backend, this.relayHooks, accounting);
+      r = new RelayedConnection(name, accepted, backend, this.relayHooks, accounting, header);
     } catch {
       return false;
     }

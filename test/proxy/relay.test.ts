@@ -363,3 +363,39 @@ test('acceptor: a dual-stack [::] socket gives IPv4 clients as ::ffff:a.b.c.d; a
   assert.equal(refused.code, 'ECONNREFUSED');
   a.destroy();
 });
+
+test('relay: proxy_protocol: the header the session makes (v1 and v2) reaches the backend first, then the client\'s bytes, intact', { timeout: 30_000 }, async (t) => {
+  const addon = needRelay(t);
+  if (addon === undefined) return;
+  const got: Buffer[] = [];
+  const { server, port } = await backendServer((s) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('end', () => {
+      got.push(Buffer.concat(chunks));
+      s.end();
+    });
+  });
+  const f = await front(addon);
+  for (const version of ['v1', 'v2'] as const) {
+    const client = net.connect({ port: f.port, host: '127.0.0.1' });
+    const accepted = await f.next();
+    const header = accepted.proxyHeader(version);
+    assert.ok(header !== undefined);
+    const rec = recorder();
+    new RelayedConnection('main', accepted, inet(port), rec.hooks, rec.accounting, header);
+    client.end('after the header');
+    await once(client, 'close');
+    assert.ok(await waitFor(() => got.length > (version === 'v1' ? 0 : 1), 5_000), 'the backend saw no end');
+    const seen = got[got.length - 1] as Buffer;
+    if (version === 'v1') assert.equal(seen.toString('latin1'), `PROXY TCP4 127.0.0.1 127.0.0.1 ${accepted.remotePort} ${f.port}\r\nafter the header`);
+    else {
+      assert.ok(seen.subarray(0, 12).equals(Buffer.from('0d0a0d0a000d0a515549540a', 'hex')), 'no v2 signature');
+      assert.equal(seen.subarray(header.length).toString(), 'after the header');
+      assert.ok(seen.subarray(0, header.length).equals(header));
+    }
+    assert.equal(rec.up, 'after the header'.length, 'the header is not counted as the client\'s bytes');
+  }
+  f.acceptor.close();
+  server.close();
+});
