@@ -23,7 +23,9 @@ import { waitFor } from '../helpers/net.js';
 const loaded = loadSpliceAddon();
 
 function needRelay(t: TestContext): RelayAddon | undefined {
-  if (typeof loaded !== 'string' && typeof (loaded as unknown as Partial<RelayAddon>).Relay === 'function') return loaded as unknown as RelayAddon;
+  // what src/proxy/data-path.ts asks of it before it relays
+  const parts = loaded as unknown as Partial<RelayAddon>;
+  if (typeof loaded !== 'string' && typeof parts.Relay === 'function' && typeof parts.Acceptor === 'function' && typeof parts.socketAddress === 'function') return loaded as unknown as RelayAddon;
   prerequisite(t, false, `the native addon is not built with native/relay.c (${String(loaded)}): npm run build:native`);
   return undefined;
 }
