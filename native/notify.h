@@ -12,4 +12,8 @@ void notify_register(napi_env env, napi_value exports);
 void mrsocko_call_js(napi_env env, napi_async_context async, napi_ref self_ref, napi_ref callback_ref,
                      size_t argc, const napi_value *argv);
 
+/** The same with callback(kind, a, b), in a handle scope of its own: the reports of ./relay.c and ./udp.c. */
+void mrsocko_report(napi_env env, napi_async_context async, napi_ref self_ref, napi_ref callback_ref,
+                    int kind, double a, double b);
+
 #endif

@@ -82,6 +82,18 @@ void mrsocko_call_js(napi_env env, napi_async_context async, napi_ref self_ref, 
   }
 }
 
+void mrsocko_report(napi_env env, napi_async_context async, napi_ref self_ref, napi_ref callback_ref,
+                    int kind, double a, double b) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[3];
+  napi_create_int32(env, kind, &argv[0]);
+  napi_create_double(env, a, &argv[1]);
+  napi_create_double(env, b, &argv[2]);
+  mrsocko_call_js(env, async, self_ref, callback_ref, 3, argv);
+  napi_close_handle_scope(env, scope);
+}
+
 static void call_js(direction *d, int kind, double value) {
   napi_env env = d->env;
   napi_handle_scope scope;

@@ -119,15 +119,7 @@ static void free_if_done(relay *r) {
 }
 
 static void call_js(relay *r, int kind, double a, double b) {
-  napi_env env = r->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value argv[3];
-  napi_create_int32(env, kind, &argv[0]);
-  napi_create_double(env, a, &argv[1]);
-  napi_create_double(env, b, &argv[2]);
-  mrsocko_call_js(env, r->async, r->self, r->callback, 3, argv);
-  napi_close_handle_scope(env, scope);
+  mrsocko_report(r->env, r->async, r->self, r->callback, kind, a, b);
 }
 
 static void report(relay *r) {

@@ -80,6 +80,17 @@ export function fdTable(pid: number | 'self' = 'self'): Map<number, string> {
   return table;
 }
 
+/** This process's open pipes and sockets (what the native addon opens). */
+export function pipesAndSockets(): { pipes: number; sockets: number } {
+  let pipes = 0;
+  let sockets = 0;
+  for (const target of fdTable().values()) {
+    if (target.startsWith('pipe:')) pipes++;
+    else if (target.startsWith('socket:')) sockets++;
+  }
+  return { pipes, sockets };
+}
+
 export function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }

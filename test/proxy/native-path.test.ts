@@ -19,6 +19,7 @@ import { ReadBuffers, useOwnBuffers } from '../../src/proxy/read-buffers.js';
 import { SplicePipe } from '../../src/proxy/splice-pipe.js';
 import { DATA_PATH_ENV, chooseDataPath, dataPath, loadSpliceAddon, type SpliceAddon } from '../../src/proxy/data-path.js';
 import { prerequisite } from '../helpers/require.js';
+import { pipesAndSockets } from '../helpers/resources.js';
 import { echoRoundTrip, freePort, waitFor } from '../helpers/net.js';
 import { startDaemon, tempDir } from '../helpers/daemon.js';
 import { cliPath, repoRoot } from '../helpers/paths.js';
@@ -29,23 +30,6 @@ function needAddon(t: TestContext): SpliceAddon | undefined {
   if (typeof addon !== 'string') return addon;
   prerequisite(t, false, `the native addon is not built (${addon}): npm run build:native`);
   return undefined;
-}
-
-/** This process's descriptors that are pipes or sockets (what the addon opens). */
-function openDescriptors(): { pipes: number; sockets: number } {
-  let pipes = 0;
-  let sockets = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (target.startsWith('pipe:')) pipes++;
-    else if (target.startsWith('socket:')) sockets++;
-  }
-  return { pipes, sockets };
 }
 
 async function socketPair(): Promise<{ local: net.Socket; accepted: net.Socket }> {
@@ -127,7 +111,7 @@ test('native: Node does not read the socket the addon reads, also after resume()
 });
 
 test('native: the destination resets mid-transfer: `to` gets the write error, the addon lets go of its pipe and duplicates', { timeout: 30_000 }, async (t) => {
-  const before = openDescriptors();
+  const before = pipesAndSockets();
   const c = await native(t);
   if (c === undefined) return;
   const failed = once(c.to, 'error');
@@ -146,9 +130,9 @@ test('native: the destination resets mid-transfer: `to` gets the write error, th
   assert.equal(c.pipe.isNative, false);
   c.close();
   assert.ok(await waitFor(() => {
-    const now = openDescriptors();
+    const now = pipesAndSockets();
     return now.pipes === before.pipes && now.sockets === before.sockets;
-  }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(openDescriptors())} after`);
+  }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(pipesAndSockets())} after`);
 });
 
 test('native: the source resets mid-transfer: `from` gets the read error', { timeout: 30_000 }, async (t) => {
@@ -167,7 +151,7 @@ test('native: the source resets mid-transfer: `from` gets the read error', { tim
 });
 
 test('native: Node closes a socket the addon owns: the peer sees it closed (no duplicate keeps it open)', { timeout: 30_000 }, async (t) => {
-  const before = openDescriptors();
+  const before = pipesAndSockets();
   const c = await native(t);
   if (c === undefined) return;
   c.sender.resume();
@@ -179,9 +163,9 @@ test('native: Node closes a socket the addon owns: the peer sees it closed (no d
   await once(c.receiver, 'end');
   c.close();
   assert.ok(await waitFor(() => {
-    const now = openDescriptors();
+    const now = pipesAndSockets();
     return now.pipes === before.pipes && now.sockets === before.sockets;
-  }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(openDescriptors())} after`);
+  }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(pipesAndSockets())} after`);
 });
 
 test('native: a direction starts on the JavaScript path and moves to the addon at its first bulk read, byte-exact; small traffic never does', { timeout: 30_000 }, async (t) => {
@@ -277,7 +261,7 @@ test(`${label}: half-close both ways through the daemon, with a slow reader: byt
     // the backend runs (its output pipes are open) before the descriptors are counted
     assert.equal((await echoRoundTrip({ host: '127.0.0.1', port: listenPort }, Buffer.from('start'))).toString(), 'start');
     assert.ok(await waitFor(() => d.daemon.statusReport().totals.connections === 0, 5_000), 'the first connection stayed open');
-    const before = openDescriptors();
+    const before = pipesAndSockets();
     const client = net.connect({ host: '127.0.0.1', port: listenPort, allowHalfOpen: true });
     await once(client, 'connect');
     const payload = randomBytes(8 * 1024 * 1024);
@@ -304,9 +288,9 @@ test(`${label}: half-close both ways through the daemon, with a slow reader: byt
     assert.equal(entry?.bytesIn, 5 + payload.length, "status counts every byte (5 of them the first connection's)");
     assert.equal(entry?.bytesOut, 5 + payload.length);
     assert.ok(await waitFor(() => {
-      const now = openDescriptors();
+      const now = pipesAndSockets();
       return now.pipes <= before.pipes && now.sockets <= before.sockets;
-    }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(openDescriptors())} after`);
+    }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(pipesAndSockets())} after`);
   } finally {
     await d.stop();
   }
@@ -364,11 +348,11 @@ test(`${label}: traffic that only this path moves keeps the backend up past the 
     const CHUNK = 64 * 1024;
     assert.ok(await waitFor(() => d.daemon.backendPhase === 'running', 10_000), 'the backend did not start');
     await sleep(100);
-    const pipesBefore = openDescriptors().pipes; // the backend's output pipes are open by now
+    const pipesBefore = pipesAndSockets().pipes; // the backend's output pipes are open by now
     for (let i = 0; i < 14; i++) {
       client.write(Buffer.alloc(CHUNK, 120));
       if (i === 3 && dataPath.name === 'native') {
-        assert.ok(openDescriptors().pipes >= pipesBefore + 2, 'no splice pipe open: the traffic did not move to the addon');
+        assert.ok(pipesAndSockets().pipes >= pipesBefore + 2, 'no splice pipe open: the traffic did not move to the addon');
       }
       await sleep(200);
       assert.equal(d.daemon.backendPhase, 'running', `the backend was stopped after ${i} rounds of traffic`);

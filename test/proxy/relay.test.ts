@@ -18,6 +18,7 @@ import { AcceptedSocket, RelayedConnection, relayable, socketFromFd, type RelayH
 import type { ClientAccounting } from '../../src/proxy/accounting.js';
 import type { ErrorSide } from '../../src/proxy/tcp.js';
 import { prerequisite } from '../helpers/require.js';
+import { pipesAndSockets } from '../helpers/resources.js';
 import { waitFor } from '../helpers/net.js';
 
 const loaded = loadSpliceAddon();
@@ -28,23 +29,6 @@ function needRelay(t: TestContext): RelayAddon | undefined {
   if (typeof loaded !== 'string' && typeof parts.Relay === 'function' && typeof parts.Acceptor === 'function' && typeof parts.socketAddress === 'function') return loaded as unknown as RelayAddon;
   prerequisite(t, false, `the native addon is not built with native/relay.c (${String(loaded)}): npm run build:native`);
   return undefined;
-}
-
-/** This process's open pipes and sockets. */
-function openDescriptors(): { pipes: number; sockets: number } {
-  let pipes = 0;
-  let sockets = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (target.startsWith('pipe:')) pipes++;
-    else if (target.startsWith('socket:')) sockets++;
-  }
-  return { pipes, sockets };
 }
 
 interface Recorded {
@@ -129,7 +113,7 @@ test('relay: 8 MiB each way with half-closes and a slow reader, byte-exact; coun
     });
   });
   const f = await front(addon);
-  const before = openDescriptors();
+  const before = pipesAndSockets();
   // a second connection, open (and quiet) throughout
   const other = net.connect({ port: f.port, host: '127.0.0.1' });
   const otherRec = recorder();
@@ -166,14 +150,14 @@ test('relay: 8 MiB each way with half-closes and a slow reader, byte-exact; coun
   addon.dropPipes(); // what the session does when the backend stops
   assert.equal(addon.pooledPipes(), 0);
   // the other connection's four: its client, the relay's two, the backend's
-  assert.ok(await waitFor(() => openDescriptors().sockets <= before.sockets + 4, 5_000), `sockets left open: ${JSON.stringify(before)} before, ${JSON.stringify(openDescriptors())} now`);
+  assert.ok(await waitFor(() => pipesAndSockets().sockets <= before.sockets + 4, 5_000), `sockets left open: ${JSON.stringify(before)} before, ${JSON.stringify(pipesAndSockets())} now`);
   other.destroy();
   assert.ok(await waitFor(() => otherRec.released === 1, 5_000), 'the other relay was not released');
   assert.equal(addon.pooledPipes(), 0, 'pipes pooled with no relay open');
   assert.ok(await waitFor(() => {
-    const now = openDescriptors();
+    const now = pipesAndSockets();
     return now.pipes <= before.pipes && now.sockets <= before.sockets;
-  }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(openDescriptors())} after`);
+  }, 5_000), `descriptors left open: ${JSON.stringify(before)} before, ${JSON.stringify(pipesAndSockets())} after`);
   f.acceptor.close();
   server.close();
 });
